@@ -1,0 +1,65 @@
+// The bending flags shared by `play` and `render`: --edit, --blend, --blend-amount, --blend-layer,
+// --tap and --animate, applied to an engine through the same API the UI and controls use.
+import type { Engine } from '../engine/engine.ts';
+import { EDIT_OPS, type EditOp } from '../engine/bend/weight-bender.ts';
+import { BLEND_ALL } from '../engine/bend/bend-plan.ts';
+import { findAddress } from '../control/find-address.ts';
+import { parseLfo, lfoValue } from '../control/lfo.ts';
+import { Tempo } from '../control/tempo.ts';
+
+export interface BendOptions {
+  edit?: string[];
+  blend?: string;
+  blendAmount?: number;
+  blendLayer?: string[];
+  tap?: string[];
+  animate?: string[];
+}
+
+export class UsageError extends Error {}
+
+/** "<name|glob|layer>:<op>=<amount>", the target may itself contain ':' only before the last one. */
+export function parseEdit(spec: string): { target: string; op: EditOp; amount: number } {
+  const m = /^(.+):(\w+)=(-?[\d.eE+-]+)$/.exec(spec.trim());
+  if (!m) throw new UsageError(`--edit "${spec}": expected <weight|glob|layer>:<op>=<amount>, e.g. "L6_84_128:scale=0.5"`);
+  const op = m[2] as EditOp;
+  if (!EDIT_OPS.includes(op)) throw new UsageError(`--edit "${spec}": unknown op "${op}"; use one of ${EDIT_OPS.join(', ')}`);
+  const amount = Number(m[3]);
+  if (!Number.isFinite(amount)) throw new UsageError(`--edit "${spec}": amount "${m[3]}" is not a number`);
+  return { target: m[1]!, op, amount };
+}
+
+function splitAssign(flag: string, spec: string): [string, string] {
+  const i = spec.lastIndexOf('=');
+  if (i <= 0) throw new UsageError(`${flag} "${spec}": expected <name>=<value>`);
+  return [spec.slice(0, i), spec.slice(i + 1)];
+}
+
+/** Applies the flags; returns a function that advances --animate modulators to a time. */
+export async function applyBendOptions(engine: Engine, o: BendOptions): Promise<(time: number) => void> {
+  for (const spec of o.edit ?? []) {
+    const e = parseEdit(spec);
+    engine.addEdit(e.target, e.op, e.amount);
+  }
+  if (o.blend) {
+    await engine.loadPartner(o.blend);
+    if (o.blendAmount !== undefined) engine.params.set(BLEND_ALL, o.blendAmount, 'cli');
+    for (const spec of o.blendLayer ?? []) {
+      const [layer, value] = splitAssign('--blend-layer', spec);
+      const t = Number(value);
+      if (!Number.isFinite(t)) throw new UsageError(`--blend-layer "${spec}": "${value}" is not a number`);
+      engine.params.set(engine.bend.blendAddress(layer), t, 'cli');
+    }
+  } else if (o.blendAmount !== undefined || o.blendLayer?.length) {
+    throw new UsageError('--blend-amount and --blend-layer need a partner model: --blend <partner.onnx>');
+  }
+  if (o.tap?.length) engine.setTaps(o.tap);
+  const tempo = new Tempo();
+  const animations = (o.animate ?? []).map((spec) => {
+    const [name, lfo] = splitAssign('--animate', spec);
+    return { address: findAddress(engine.params, name), lfo: parseLfo(lfo) };
+  });
+  return (time: number) => {
+    for (const a of animations) engine.params.set(a.address, lfoValue(a.lfo, time, tempo), 'modulator');
+  };
+}

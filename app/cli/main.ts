@@ -1,0 +1,75 @@
+// netbend's command line. Every failure ends as one line naming the file and the problem, and a
+// non-zero exit; stack traces only with NETBEND_DEBUG=1.
+import { Command, InvalidArgumentError } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { EP_CHOICES, type EpChoice } from '../engine/inference/protocol.ts';
+import { inspect } from './inspect.ts';
+import { play } from './play.ts';
+import { UsageError } from './bend-options.ts';
+
+export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/default.onnx', import.meta.url));
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number >= 0`);
+  return n;
+};
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+  return n;
+};
+const positive = (name: string) => (v: string) => {
+  const n = num(name)(v);
+  if (n <= 0) throw new InvalidArgumentError(`${name} must be > 0`);
+  return n;
+};
+const ep = (v: string): EpChoice => {
+  if (!(EP_CHOICES as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${EP_CHOICES.join(', ')}`);
+  return v as EpChoice;
+};
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+const program = new Command('netbend').description('play, bend and blend ONNX generators live').showHelpAfterError();
+
+program
+  .command('inspect')
+  .description('list inputs, outputs, layers and weights of a model')
+  .argument('<model>', 'an .onnx file')
+  .option('--json', 'machine-readable output')
+  .action((model: string, o: { json?: boolean }) => inspect(model, o));
+
+program
+  .command('play')
+  .description('render frames headless (offline driver: deterministic) into a folder')
+  .argument('<model>', 'an .onnx model or a preset .json')
+  .option('--frames <n>', 'frames to render', int('--frames'), 60)
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--seed <s>', 'seed of the latent source', int('--seed'))
+  .option('--fps <f>', 'frames per second of animation time', positive('--fps'), 30)
+  .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep, 'auto' as EpChoice)
+  .option('--edit <spec>', 'weight edit "<name|glob|layer>:<op>=<amount>" (repeatable)', collect)
+  .option('--blend <partner>', 'blend partner .onnx (same architecture)')
+  .option('--blend-amount <t>', 'blend amount for all layers (0 = model, 1 = partner)', num('--blend-amount'))
+  .option('--blend-layer <layer=t>', 'blend amount for one layer (repeatable)', collect)
+  .option('--tap <layer>', 'write this layer as channel-grid PNGs and .f32 dumps (repeatable)', collect)
+  .option('--animate <param=lfo>', 'move a parameter per frame, e.g. "blend/all=sine:0.5hz" (repeatable)', collect)
+  .action((model: string, o) => play(model, o));
+
+program
+  .command('start', { isDefault: true })
+  .description('play the bundled default model')
+  .action(async () => {
+    const out = fileURLToPath(new URL('../../out/default', import.meta.url));
+    await play(DEFAULT_MODEL, { frames: 90, out, fps: 30, ep: 'auto' });
+    console.log(`netbend: frames written to ${out}`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (process.env.NETBEND_DEBUG) console.error(err);
+  const msg = err instanceof Error ? err.message : String(err);
+  console.error(`netbend: ${msg}`);
+  process.exitCode = err instanceof UsageError ? 2 : 1;
+}

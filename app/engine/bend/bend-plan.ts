@@ -1,0 +1,129 @@
+// What the performer asked the net to be: edits by weight name, glob or layer, and per-layer blend
+// amounts toward a partner. Amounts live in the registry (so MIDI/OSC/UI drive them); the plan
+// turns them into one WeightRecipe per live weight each frame.
+import type { ParameterRegistry, ParamSpec } from '../../control/registry.ts';
+import type { LayerTree } from '../onnx/layer-tree.ts';
+import { EDIT_OPS, type EditOp, type WeightRecipe } from './weight-bender.ts';
+
+export interface EditTarget {
+  target: string;
+  op: EditOp;
+  seed: number;
+  channels?: number[];
+}
+
+interface Edit extends EditTarget {
+  id: string;
+  weights: string[];
+  address: string;
+}
+
+const EDIT_RANGES: Record<EditOp, Partial<ParamSpec>> = {
+  scale: { min: -1, max: 3, clamp: false },
+  offset: { min: -1, max: 1, clamp: false },
+  set: { min: -1, max: 1, clamp: false },
+  noise: { min: 0, max: 2, clamp: false },
+  ablate: { min: 0, max: 1, clamp: true },
+};
+
+export const BLEND_ALL = '/netbend/blend/all';
+
+export class BendPlan {
+  partner: string | undefined;
+  private readonly edits = new Map<string, Edit>();
+  private nextId = 1;
+  /** Layers whose own blend amount was set; others follow their parent, then `all`. */
+  private readonly activeBlends = new Set<string>();
+
+  constructor(
+    private readonly tree: LayerTree,
+    private readonly weights: string[],
+    private readonly params: ParameterRegistry,
+  ) {
+    params.on('change', (c) => {
+      const layer = this.blendLayerOf(c.address);
+      if (layer) this.activeBlends.add(layer);
+    });
+  }
+
+  /** Weight names a target means: an exact weight, a glob over weight names, or a layer. */
+  resolveTarget(target: string): string[] {
+    if (this.weights.includes(target)) return [target];
+    if (/[*?[]/.test(target)) {
+      const re = new RegExp('^' + target.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+      const hits = this.weights.filter((w) => re.test(w));
+      if (hits.length === 0) throw new Error(`edit target "${target}" matches no weight`);
+      return hits;
+    }
+    const layer = this.tree.resolve(target);
+    if (layer.weights.length === 0) throw new Error(`layer ${layer.path} has no weights to edit`);
+    return layer.weights;
+  }
+
+  addEdit(target: string, op: EditOp, amount: number, extra: Partial<EditTarget> = {}): string {
+    if (!EDIT_OPS.includes(op)) throw new Error(`unknown edit op "${op}"; use one of ${EDIT_OPS.join(', ')}`);
+    const weights = this.resolveTarget(target);
+    const id = `e${this.nextId++}`;
+    const address = `/netbend/edit/${id}/amount`;
+    this.params.define({ address, type: 'float', default: amount, description: `${op} ${target}`, ...EDIT_RANGES[op] });
+    this.edits.set(id, { id, target, op, seed: extra.seed ?? 0, channels: extra.channels, weights, address });
+    return id;
+  }
+
+  removeEdit(id: string): void {
+    const e = this.edits.get(id);
+    if (!e) throw new Error(`no edit ${id}`);
+    this.edits.delete(id);
+    this.params.remove(e.address);
+  }
+
+  listEdits(): Array<EditTarget & { id: string; amount: number; weights: string[] }> {
+    return [...this.edits.values()].map((e) => ({ id: e.id, target: e.target, op: e.op, seed: e.seed, channels: e.channels, weights: e.weights, amount: this.params.number(e.address) }));
+  }
+
+  /** Every edit removed and every blend amount back to 0: the original weights, exactly. */
+  restore(): void {
+    for (const id of [...this.edits.keys()]) this.removeEdit(id);
+    for (const s of this.params.list()) if (s.address.startsWith('/netbend/blend/')) this.params.set(s.address, 0, 'engine');
+    this.activeBlends.clear();
+  }
+
+  defineBlendParams(): void {
+    const spec = (address: string, description: string): ParamSpec => ({ address, type: 'float', default: 0, min: -0.5, max: 1.5, clamp: false, description });
+    this.params.define(spec(BLEND_ALL, 'blend toward the partner, every layer (0 = this model, 1 = partner)'));
+    for (const l of this.tree.all()) if (l.weights.length) this.params.define(spec(`/netbend/blend/${l.path}`, `blend amount of ${l.path}`));
+  }
+
+  blendAddress(layer: string): string {
+    return layer === 'all' ? BLEND_ALL : `/netbend/blend/${this.tree.resolve(layer).path}`;
+  }
+
+  /** Weights that must be fed per run: all of them while a partner is loaded, else edited ones. */
+  liveWeights(): Set<string> {
+    if (this.partner) return new Set(this.weights);
+    return new Set([...this.edits.values()].flatMap((e) => e.weights));
+  }
+
+  recipes(live: ReadonlySet<string>): Record<string, WeightRecipe> {
+    const out: Record<string, WeightRecipe> = {};
+    const all = this.partner && this.params.has(BLEND_ALL) ? this.params.number(BLEND_ALL) : 0;
+    const layers = [...this.activeBlends].sort((a, b) => b.length - a.length);
+    for (const w of live) out[w] = { blend: 0, edits: [] };
+    if (this.partner) {
+      for (const w of live) {
+        const layer = layers.find((l) => w.startsWith(l + '.'));
+        out[w]!.blend = layer ? this.params.number(`/netbend/blend/${layer}`) : all;
+      }
+    }
+    for (const e of this.edits.values()) {
+      const amount = this.params.number(e.address);
+      for (const w of e.weights) out[w]?.edits.push({ op: e.op, amount, seed: e.seed, ...(e.channels ? { channels: e.channels } : {}) });
+    }
+    return out;
+  }
+
+  private blendLayerOf(address: string): string | undefined {
+    if (!address.startsWith('/netbend/blend/') || address === BLEND_ALL) return undefined;
+    return address.slice('/netbend/blend/'.length);
+  }
+}

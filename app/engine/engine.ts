@@ -1,0 +1,283 @@
+// The composition root of the model side: one model, its sources, its bends and its taps, all read
+// from the parameter registry once per frame. Slow work (sessions, partners) happens in workers and
+// is swapped in; render() only fills small buffers and waits for the worker.
+import { resolve } from 'node:path';
+import { Emitter } from '../control/emitter.ts';
+import { ParameterRegistry, type ParamSpec } from '../control/registry.ts';
+import { readModelFile } from './onnx/model-file.ts';
+import { describeModel, type ModelInfo } from './onnx/model-info.ts';
+import { buildLayerTree, type LayerTree } from './onnx/layer-tree.ts';
+import type { ImageLayout } from './onnx/rewrite.ts';
+import { findImageOutput } from './image-output.ts';
+import { ModelRunner } from './inference/model-runner.ts';
+import type { EpChoice, EpName, TensorMsg, ValueRange } from './inference/protocol.ts';
+import type { FrameTime } from './clock.ts';
+import type { Frame } from './frame.ts';
+import { chooseSource } from './sources/bind.ts';
+import type { InputSource } from './sources/source.ts';
+import { BendPlan, type EditTarget } from './bend/bend-plan.ts';
+import type { EditOp } from './bend/weight-bender.ts';
+
+export interface EngineOptions {
+  model: string;
+  ep?: EpChoice;
+  seed?: number;
+  /** Per input name, a source kind overriding the default chosen by shape. */
+  sources?: Record<string, string>;
+  registry?: ParameterRegistry;
+}
+
+interface BoundSource {
+  input: string;
+  source: InputSource<Record<string, unknown>>;
+  buffer: Float32Array;
+  dims: number[];
+  /** registry address -> key in source.params */
+  params: Array<[string, string]>;
+}
+
+const RANGES = ['auto', '-1..1', '0..1', '0..255'] as const;
+
+export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; live: number } }> {
+  readonly params: ParameterRegistry;
+  readonly file: string;
+  readonly info: ModelInfo;
+  readonly tree: LayerTree;
+  readonly image: ImageLayout | undefined;
+  readonly bend: BendPlan;
+  ep: EpName;
+  private runner: ModelRunner;
+  private detectedRange: ValueRange | undefined;
+  private readonly sources: BoundSource[];
+  private readonly taps = new Set<string>();
+  private liveWeights: Set<string>;
+  private swapping: Promise<void> | undefined;
+  private readonly numericOutputs: string[];
+  private readonly epChoice: EpChoice;
+
+  private constructor(
+    opts: EngineOptions,
+    params: ParameterRegistry,
+    info: ModelInfo,
+    tree: LayerTree,
+    image: ImageLayout | undefined,
+    sources: BoundSource[],
+    runner: ModelRunner,
+    ep: EpName,
+    range: ValueRange | undefined,
+    live: Set<string>,
+  ) {
+    super();
+    this.file = opts.model;
+    this.params = params;
+    this.info = info;
+    this.tree = tree;
+    this.image = image;
+    this.sources = sources;
+    this.runner = runner;
+    this.ep = ep;
+    this.detectedRange = range;
+    this.liveWeights = live;
+    this.epChoice = opts.ep ?? 'auto';
+    this.numericOutputs = info.outputs.filter((o) => o.name !== image?.output).map((o) => o.name);
+    this.bend = new BendPlan(tree, info.weights.map((w) => w.name), params);
+  }
+
+  static async open(opts: EngineOptions): Promise<{ engine: Engine; warnings: string[] }> {
+    const file = resolve(opts.model);
+    const { model } = await readModelFile(file);
+    const info = describeModel(model);
+    const tree = buildLayerTree(model);
+    const image = findImageOutput(info.outputs);
+    const params = opts.registry ?? new ParameterRegistry();
+    let sources: BoundSource[];
+    try {
+      sources = info.inputs.map((input) => bindSource(params, input.name, input.shape, input.dtype, opts.sources?.[input.name], opts.seed));
+    } catch (err) {
+      throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const warmup = Object.fromEntries(sources.map((s) => [s.input, fillSource(s, params, { index: 0, time: 0, dt: 0 })]));
+    const { runner, info: loaded } = await ModelRunner.start({
+      kind: 'load',
+      file,
+      ep: opts.ep ?? 'auto',
+      image,
+      taps: tapTensors(tree),
+      liveWeights: [],
+      partnerFile: undefined,
+      warmup,
+    });
+    params.define({ address: '/netbend/output/range', type: 'enum', options: RANGES, default: 'auto', description: 'value range of the model image output' });
+    const engine = new Engine({ ...opts, model: file }, params, info, tree, image, sources, runner, loaded.ep, loaded.range, new Set());
+    engine.defineOutputParams();
+    return { engine, warnings: loaded.warnings };
+  }
+
+  get range(): ValueRange | undefined {
+    const r = this.params.get('/netbend/output/range');
+    return r === 'auto' ? this.detectedRange : (r as ValueRange);
+  }
+
+  /** Layers whose tensors come with each frame; only requested taps are fetched. */
+  setTaps(layers: string[]): void {
+    const paths = layers.map((l) => this.tree.resolve(l));
+    for (const l of paths) if (!l.output) throw new Error(`layer ${l.path} has no output tensor to tap`);
+    this.taps.clear();
+    for (const l of paths) this.taps.add(l.path);
+  }
+
+  tapped(): string[] {
+    return [...this.taps];
+  }
+
+  addEdit(target: string, op: EditOp, amount: number, extra: Partial<EditTarget> = {}): string {
+    const id = this.bend.addEdit(target, op, amount, extra);
+    this.ensureLive();
+    return id;
+  }
+
+  /** Loads a blend partner off the frame path; refuses (throws) with a list of mismatches. */
+  async loadPartner(file: string | undefined): Promise<void> {
+    const path = file ? resolve(file) : undefined;
+    if (path) {
+      // Validate against every weight before the session swap, so a bad partner changes nothing.
+      const { model } = await readModelFile(path);
+      const mismatches = partnerMismatches(this.info, describeModel(model));
+      if (mismatches.length) throw new Error(`blend partner ${path} does not match ${this.file}:\n  ${mismatches.slice(0, 20).join('\n  ')}${mismatches.length > 20 ? `\n  ... and ${mismatches.length - 20} more` : ''}`);
+    }
+    this.bend.partner = path;
+    if (path) this.bend.defineBlendParams();
+    await this.ensureLive(true);
+  }
+
+  /** Resolves once any pending session swap is in (tests and headless renders wait for it). */
+  async settled(): Promise<void> {
+    while (this.swapping) await this.swapping;
+  }
+
+  private ensureLive(partnerChanged = false): Promise<void> {
+    const needed = this.bend.liveWeights();
+    const grow = [...needed].some((w) => !this.liveWeights.has(w));
+    if (!grow && !partnerChanged) return Promise.resolve();
+    const run = async () => {
+      await this.swapping?.catch(() => {});
+      const live = new Set([...this.liveWeights, ...this.bend.liveWeights()]);
+      const partnerFile = this.bend.partner;
+      if ([...live].every((w) => this.liveWeights.has(w))) {
+        const reply = await this.runner.partner(partnerFile, [...live]);
+        if (reply.mismatches.length) throw new Error(`blend partner does not match: ${reply.mismatches.join('; ')}`);
+        return;
+      }
+      const warmup = Object.fromEntries(this.sources.map((s) => [s.input, { data: s.buffer.slice(), dims: s.dims }]));
+      const { runner, info } = await ModelRunner.start({ kind: 'load', file: this.file, ep: this.epChoice, image: this.image, taps: tapTensors(this.tree), liveWeights: [...live], partnerFile, warmup });
+      const old = this.runner;
+      this.runner = runner;
+      this.liveWeights = live;
+      this.ep = info.ep;
+      info.warnings.forEach((w) => this.emit('warning', w));
+      this.emit('swapped', { ep: info.ep, live: live.size });
+      await old.close();
+    };
+    const p = run().finally(() => {
+      if (this.swapping === p) this.swapping = undefined;
+    });
+    this.swapping = p;
+    p.catch((err) => this.emit('warning', String(err instanceof Error ? err.message : err)));
+    return p;
+  }
+
+  async render(t: FrameTime): Promise<Frame> {
+    const t0 = performance.now();
+    this.params.tick(t.dt);
+    const feeds: Record<string, TensorMsg> = {};
+    for (const s of this.sources) feeds[s.input] = fillSource(s, this.params, t);
+    const tapLayers = [...this.taps];
+    const fetch = [...this.numericOutputs, ...tapLayers.map((l) => this.tree.resolve(l).output!)];
+    const recipes = this.liveWeights.size ? this.bend.recipes(this.liveWeights) : undefined;
+    const reply = await this.runner.run({ kind: 'run', feeds, fetch, range: this.range, recipes });
+    const taps: Record<string, TensorMsg> = {};
+    for (const l of tapLayers) taps[l] = reply.tensors[this.tree.resolve(l).output!]!;
+    const values: Record<string, number[]> = {};
+    for (const name of this.numericOutputs) {
+      const v = Array.from(reply.tensors[name]!.data);
+      values[name] = v;
+      v.forEach((x, i) => this.params.has(`/netbend/outputs/${name}/${i}`) && this.params.set(`/netbend/outputs/${name}/${i}`, x, 'engine'));
+    }
+    return {
+      index: t.index,
+      time: t.time,
+      width: this.image?.width ?? 0,
+      height: this.image?.height ?? 0,
+      rgba: reply.rgba,
+      taps,
+      values,
+      stats: { inferMs: reply.inferMs, bendMs: reply.bendMs, frameMs: performance.now() - t0 },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.swapping?.catch(() => {});
+    await this.runner.close();
+  }
+
+  /** Small numeric outputs (regression nets) become read-only parameters others can route. */
+  private defineOutputParams(): void {
+    for (const o of this.info.outputs) {
+      if (o.name === this.image?.output) continue;
+      const count = o.shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : 1), 1);
+      if (count > 256) continue;
+      for (let i = 0; i < count; i++) this.params.define({ address: `/netbend/outputs/${o.name}/${i}`, type: 'float', default: 0, readOnly: true, clamp: false, description: `output ${o.name}[${i}]` });
+    }
+  }
+}
+
+function tapTensors(tree: LayerTree): string[] {
+  return [...new Set(tree.all().map((l) => l.output).filter((o): o is string => !!o))];
+}
+
+function bindSource(params: ParameterRegistry, input: string, shape: (number | string)[], dtype: string, override: string | undefined, seed: number | undefined): BoundSource {
+  const source = chooseSource(input, shape, dtype, override) as InputSource<Record<string, unknown>>;
+  const dims = source.shape.slice();
+  const buffer = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  const bound: BoundSource = { input, source, buffer, dims, params: [] };
+  if (seed !== undefined && 'seed' in source.params) source.params.seed = seed;
+  for (const [key, value] of Object.entries(source.params)) {
+    if (typeof value !== 'number' && typeof value !== 'boolean') continue;
+    const address = `/netbend/source/${input}/${key}`;
+    const spec: ParamSpec = typeof value === 'boolean'
+      ? { address, type: 'bool', default: value }
+      : { address, type: key === 'seed' || key === 'octaves' ? 'int' : 'float', default: value, clamp: false, ...SOURCE_RANGES[key] };
+    params.define(spec);
+    bound.params.push([address, key]);
+  }
+  return bound;
+}
+
+/** Suggested ranges for UI sliders and MIDI scaling (values outside stay legal). */
+const SOURCE_RANGES: Record<string, Partial<ParamSpec>> = {
+  amplitude: { min: 0, max: 3 },
+  offset: { min: -2, max: 2 },
+  speed: { min: -5, max: 5, unit: '1/s' },
+  seed: { min: 0, max: 9999 },
+  scale: { min: 0.1, max: 20 },
+  octaves: { min: 1, max: 8, clamp: true },
+  spacing: { min: 0.001, max: 1 },
+  secondsPerSeed: { min: 0.1, max: 60, unit: 's' },
+};
+
+function fillSource(s: BoundSource, params: ParameterRegistry, t: FrameTime): TensorMsg {
+  for (const [address, key] of s.params) s.source.params[key] = params.get(address);
+  s.source.fill(s.buffer, { time: t.time, frame: t.index });
+  return { data: s.buffer, dims: s.dims };
+}
+
+export function partnerMismatches(a: ModelInfo, b: ModelInfo): string[] {
+  const theirs = new Map(b.weights.map((w) => [w.name, w.shape.join('x')]));
+  const out: string[] = [];
+  for (const w of a.weights) {
+    const s = theirs.get(w.name);
+    if (s === undefined) out.push(`${w.name} (${w.shape.join('x')}) is missing in the partner`);
+    else if (s !== w.shape.join('x')) out.push(`${w.name} is ${s} in the partner, ${w.shape.join('x')} here`);
+  }
+  return out;
+}

@@ -1,0 +1,22 @@
+import type { TensorMsg } from './inference/protocol.ts';
+
+export interface FrameStats {
+  inferMs: number;
+  bendMs: number;
+  frameMs: number;
+}
+
+/** One rendered frame: the picture, the tapped layers and the numeric outputs, with timings. */
+export interface Frame {
+  index: number;
+  time: number;
+  width: number;
+  height: number;
+  /** RGBA8, width * height * 4 bytes; absent for models without an image output. */
+  rgba: Uint8Array | undefined;
+  /** Tapped layers by layer path, Float32 with the tensor's own shape. */
+  taps: Record<string, TensorMsg>;
+  /** Numeric (non-image) outputs by output name. */
+  values: Record<string, number[]>;
+  stats: FrameStats;
+}

@@ -9,46 +9,59 @@ import { GraphBuilder, SeededRandom, attr } from '../app/engine/onnx/graph-build
 
 export const Z_DIM = 512;
 const W_DIM = 256;
-const LO = 128; // coarse layers run here: 4x fewer pixels than the output
+const LO = 64; // the grid and first layers: 16x fewer pixels than the output, and smooth anyway
 const HI = 256;
 const SEED = 20240611;
+/** 1 / rms of w's entries (measured: 0.52 for gaussian or uniform z), so style stds read in output units. */
+const W_STD_INV = 1 / 0.52;
 
 /** Weight gains, tuned by eye: higher `freq` = finer, busier patterns. */
 export interface DefaultModelParams {
   mapGain: number;
+  inputMod: number; // spread of the per-latent weighting of grid features (around 1)
   freq: number[]; // per synthesis layer: std of conv weights times sqrt(fan-in)
   phase: number[]; // per synthesis layer: std of the w -> phase affine (radians per unit w)
   mod: number[]; // per synthesis layer: std of the w -> gain affine (around 1)
-  rgbGain: number;
+  shadeGain: number;
   toneGain: number; // std of the tone field the palette reads: higher = more colour bands
   palette: number; // how far w swings the palette phases (radians)
   palGain: number;
+  palAmp: number; // spread of palette amplitude across latents (around 1)
+  palOffset: number; // spread of palette offsets: pastel vs dark
+  maskGain: number; // sharpness of the calm/detailed regions
+  maskBias: number; // below 0: more calm than detail
+  detailGain: number; // how hard the fine ripples push the tone
 }
 
 export const DEFAULT_PARAMS: DefaultModelParams = {
-  mapGain: 1.4,
-  freq: [3.0, 2.0, 1.6, 3.5],
-  phase: [1.0, 0.8, 0.6, 0.6],
+  mapGain: 1.0,
+  inputMod: 0.6,
+  freq: [1.3, 1.8, 3, 8],
+  phase: [0.7, 0.6, 0.5, 0.5],
   mod: [0.25, 0.2, 0.2, 0.15],
-  rgbGain: 0.6,
-  toneGain: 2.5,
-  palette: 1.0,
-  palGain: 1.3,
+  toneGain: 3.5,
+  palette: 1.5,
+  palGain: 1.1,
+  palAmp: 0.25,
+  palOffset: 0.3,
+  maskGain: 3,
+  maskBias: 0.25,
+  detailGain: 3.5,
+  shadeGain: 0.8,
 };
 
 interface Layer {
   name: string;
   res: number;
   cout: number;
-  act: 'Sin' | 'Tanh';
 }
 
 // L{i}_{resolution}_{channels}, as StyleGAN3 names its synthesis layers.
 const LAYERS: Layer[] = [
-  { name: 'L0_128_48', res: LO, cout: 48, act: 'Sin' },
-  { name: 'L1_128_48', res: LO, cout: 48, act: 'Sin' },
-  { name: 'L2_128_16', res: LO, cout: 16, act: 'Sin' },
-  { name: 'L3_256_16', res: HI, cout: 16, act: 'Sin' },
+  { name: 'L0_64_48', res: 64, cout: 48 },
+  { name: 'L1_64_32', res: 64, cout: 32 },
+  { name: 'L2_128_16', res: 128, cout: 16 },
+  { name: 'L3_256_8', res: 256, cout: 8 },
 ];
 
 /** Fixed coordinate features at LO: the CPPN's input. Smooth, so detail comes from the sines. */
@@ -101,12 +114,27 @@ export function buildDefaultModel(p: DefaultModelParams = DEFAULT_PARAMS): Uint8
   h = g.op('LeakyRelu', [fc('fc0', h, Z_DIM, W_DIM, p.mapGain)], { alpha: attr.float(0.2) }, { scope: `${m}.fc0`, shapes: [[1, W_DIM]] });
   const w = g.op('Tanh', [fc('fc1', h, W_DIM, W_DIM, p.mapGain)], {}, { scope: `${m}.fc1`, out: 'w', shapes: [[1, W_DIM]] });
 
+  // A per-channel style vector [1,C,1,1] from w (StyleGAN's "affine"): w has roughly unit-ish
+  // spread, so `std` is about how far the value swings across latents.
+  const style = (scope: string, c: number, std: number, bias: number | number[]) => {
+    const wt = g.initializer(`${scope}.weight`, rng.normal(c * W_DIM, (std * W_STD_INV) / Math.sqrt(W_DIM)), [c, W_DIM]);
+    const b = g.initializer(`${scope}.bias`, typeof bias === 'number' ? new Float32Array(c).fill(bias) : Float32Array.from(bias), [c]);
+    const v = g.op('Gemm', [w, wt, b], { transB: attr.int(1) }, { scope });
+    return g.op('Unsqueeze', [v, g.constant(new BigInt64Array([2n, 3n]))], {}, { scope, shapes: [[1, c, 1, 1]] });
+  };
+
   // Synthesis input: the constant coordinate grid.
   const grid = coordinateGrid(LO);
-  let x = g.initializer('G.synthesis.input.grid', grid.data, [1, grid.channels, LO, LO]);
+  const gridT = g.initializer('G.synthesis.input.grid', grid.data, [1, grid.channels, LO, LO]);
+  // w reweights the grid features (StyleGAN3's input also takes an affine of w): which centres,
+  // rings and diagonals dominate changes from latent to latent, so compositions differ too.
+  const inputStyle = style('G.synthesis.input.affine', grid.channels, p.inputMod, 1);
+  let x = g.op('Mul', [gridT, inputStyle], {}, { scope: 'G.synthesis.input', shapes: [[1, grid.channels, LO, LO]] });
   let cin = grid.channels;
   let res = LO;
-  let coarse = '';
+  let coarse = ''; // the last layer before the full-resolution one
+  let coarseC = 0;
+  let coarseRes = 0;
 
   LAYERS.forEach((L, i) => {
     const s = `G.synthesis.${L.name}`;
@@ -114,47 +142,52 @@ export function buildDefaultModel(p: DefaultModelParams = DEFAULT_PARAMS): Uint8
     if (L.res !== res) {
       // Upsample the coarse features; the sine after the next conv folds them into fine detail.
       const scales = g.constant(new Float32Array([1, 1, L.res / res, L.res / res]));
+      if (L.res === HI) [coarse, coarseC, coarseRes] = [x, cin, res];
       x = g.op('Resize', [x, '', scales], { mode: attr.string('linear') }, { scope: s, shapes: [[1, cin, L.res, L.res]] });
-      coarse = x;
       res = L.res;
     }
     // Style: per-channel gain (modulation) and phase (bias) from w. A small step in z is a small
     // phase shift and stretch of every sine, which is what makes latent walks flow.
-    const aff = (kind: string, std: number, bias: number) => {
-      const wt = g.initializer(`${s}.${kind}.weight`, rng.normal(L.cout * W_DIM, std / Math.sqrt(W_DIM)), [L.cout, W_DIM]);
-      const b = g.initializer(`${s}.${kind}.bias`, new Float32Array(L.cout).fill(bias), [L.cout]);
-      const v = g.op('Gemm', [w, wt, b], { transB: attr.int(1) }, { scope: `${s}.${kind}` });
-      return g.op('Unsqueeze', [v, g.constant(new BigInt64Array([2n, 3n]))], {}, { scope: `${s}.${kind}`, shapes: [[1, L.cout, 1, 1]] });
-    };
-    const gain = aff('mod', p.mod[i]!, 1);
-    const phase = aff('affine', p.phase[i]! * Math.sqrt(3), 0); // w is roughly uniform: std(w) ~ 1/sqrt(3)
+    const gain = style(`${s}.mod`, L.cout, p.mod[i]!, 1);
+    const phase = style(`${s}.affine`, L.cout, p.phase[i]!, 0);
     const weight = g.initializer(`${s}.weight`, rng.normal(L.cout * cin, p.freq[i]! / Math.sqrt(cin)), [L.cout, cin, 1, 1]);
     const bias = g.initializer(`${s}.bias`, rng.uniforms(L.cout, -Math.PI, Math.PI), [L.cout]);
     const conv = g.op('Conv', [x, weight, bias], {}, { scope: s, shapes: [shape] });
     const pre = g.op('Add', [g.op('Mul', [conv, gain], {}, { scope: s, shapes: [shape] }), phase], {}, { scope: s, shapes: [shape] });
-    x = g.op(L.act, [pre], {}, { scope: s, shapes: [shape] });
+    x = g.op('Sin', [pre], {}, { scope: s, shapes: [shape] });
     cin = L.cout;
   });
 
-  // torgb sees the fine layer and the upsampled coarse features. Colour comes mostly from a
-  // cosine palette (Quilez): one tone field t through sin(k*t + d), with the palette phases d
-  // steered by w, so hues stay harmonious rather than independent-RGB noise; a direct 1x1 conv
-  // adds some off-palette colour.
+  // torgb: colour comes from a cosine palette (Quilez): a tone field t through sin(k*t + d),
+  // with the palette phases d steered by w, so hues stay harmonious instead of independent-RGB
+  // noise. The tone is the coarse features plus the fine layer's ripples, gated by a coarse
+  // mask: calm regions next to detailed ones, rather than one texture everywhere. The three
+  // coarse fields (tone, mask, shade) are smooth, so they are computed at the coarse layer's
+  // resolution and upsampled: cheaper, and the coarse layer's tap stays its own activation.
   const s = 'G.synthesis.torgb';
-  const fullShape = [1, 3, HI, HI];
-  const cat = cin * 2;
-  const both = g.op('Concat', [coarse, x], { axis: attr.int(1) }, { scope: s, shapes: [[1, cat, HI, HI]] });
-  const toneW = g.initializer(`${s}.tone.weight`, rng.normal(cat, p.toneGain / Math.sqrt(cat)), [1, cat, 1, 1]);
-  const tone = g.op('Conv', [both, toneW], {}, { scope: `${s}.tone`, shapes: [[1, 1, HI, HI]] });
-  const k = g.initializer(`${s}.palette.freq`, Float32Array.from([1, 1.3, 1.7], (v) => v * (1 + 0.2 * rng.gaussian())), [1, 3, 1, 1]);
-  const palW = g.initializer(`${s}.palette.affine.weight`, rng.normal(3 * W_DIM, (p.palette * Math.sqrt(3)) / Math.sqrt(W_DIM)), [3, W_DIM]);
-  const palB = g.initializer(`${s}.palette.affine.bias`, Float32Array.from([0, 2.1, 4.2]), [3]);
-  const d = g.op('Unsqueeze', [g.op('Gemm', [w, palW, palB], { transB: attr.int(1) }, { scope: `${s}.palette` }), g.constant(new BigInt64Array([2n, 3n]))], {}, { scope: `${s}.palette` });
-  const pal = g.op('Sin', [g.op('Add', [g.op('Mul', [tone, k], {}, { scope: `${s}.palette` }), d], {}, { scope: `${s}.palette` })], {}, { scope: `${s}.palette`, shapes: [fullShape] });
-  const rgbW = g.initializer(`${s}.weight`, rng.normal(3 * cat, p.rgbGain / Math.sqrt(cat)), [3, cat, 1, 1]);
-  const rgbB = g.initializer(`${s}.bias`, new Float32Array(3), [3]);
-  const direct = g.op('Conv', [both, rgbW, rgbB], {}, { scope: s, shapes: [fullShape] });
-  const mix = g.op('Add', [g.op('Mul', [pal, g.constant(new Float32Array([p.palGain]), [])], {}, { scope: s }), direct], {}, { scope: s, shapes: [fullShape] });
+  const full = (c: number) => [1, c, HI, HI];
+  const fieldStd = [p.toneGain, p.maskGain, p.shadeGain];
+  const fieldsW = g.initializer(`${s}.fields.weight`, Float32Array.from({ length: 3 * coarseC }, (_, i) => (rng.gaussian() * fieldStd[Math.floor(i / coarseC)]!) / Math.sqrt(coarseC)), [3, coarseC, 1, 1]);
+  const fieldsB = g.initializer(`${s}.fields.bias`, Float32Array.from([0, p.maskBias, 0]), [3]);
+  const fieldsLo = g.op('Conv', [coarse, fieldsW, fieldsB], {}, { scope: `${s}.fields`, shapes: [[1, 3, coarseRes, coarseRes]] });
+  const fields = g.op('Resize', [fieldsLo, '', g.constant(new Float32Array([1, 1, HI / coarseRes, HI / coarseRes]))], { mode: attr.string('linear') }, { scope: `${s}.fields`, shapes: [full(3)] });
+  const [toneCoarse, maskLogit, shade] = g.node('Split', [fields], 3, { axis: attr.int(1) }, { scope: `${s}.fields`, shapes: [full(1), full(1), full(1)] }) as [string, string, string];
+  const mask = g.op('Sigmoid', [maskLogit], {}, { scope: `${s}.fields`, shapes: [full(1)] });
+  const detailW = g.initializer(`${s}.detail.weight`, rng.normal(cin, p.detailGain / Math.sqrt(cin)), [1, cin, 1, 1]);
+  const detail = g.op('Conv', [x, detailW], {}, { scope: `${s}.detail`, shapes: [full(1)] });
+  const tone = g.op('Add', [toneCoarse, g.op('Mul', [mask, detail], {}, { scope: s, shapes: [full(1)] })], {}, { scope: s, shapes: [full(1)] });
+  const ps = `${s}.palette`;
+  const k = g.initializer(`${ps}.freq`, Float32Array.from([1, 1.15, 1.3], (v) => v * (1 + 0.05 * rng.gaussian())), [1, 3, 1, 1]);
+  // Phases a third of a turn apart give the full hue circle; w turns it, and sets each channel's
+  // amplitude and offset, so one latent is pastel, another dark and saturated.
+  const phases = style(`${ps}.affine`, 3, p.palette, [0, 2.1, 4.2]);
+  const amp = style(`${ps}.amp`, 3, p.palAmp, 1);
+  const offset = style(`${ps}.offset`, 3, p.palOffset, 0);
+  const wave = g.op('Sin', [g.op('Add', [g.op('Mul', [tone, k], {}, { scope: ps }), phases], {}, { scope: ps })], {}, { scope: ps, shapes: [full(3)] });
+  const pal = g.op('Add', [g.op('Mul', [wave, amp], {}, { scope: ps }), offset], {}, { scope: ps, shapes: [full(3)] });
+  // Light and shade: one field added to all three channels, so regions go dark or pale without
+  // leaving the palette's hues.
+  const mix = g.op('Add', [g.op('Mul', [pal, g.constant(new Float32Array([p.palGain]), [])], {}, { scope: s }), shade], {}, { scope: s, shapes: [full(3)] });
   g.op('Tanh', [mix], {}, { scope: s, out: 'img' });
   g.output('img', [1, 3, HI, HI]);
   return g.toBytes();

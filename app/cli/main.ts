@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { EP_CHOICES, type EpChoice } from '../engine/inference/protocol.ts';
 import { inspect } from './inspect.ts';
 import { play } from './play.ts';
+import { serve } from './serve.ts';
 import { UsageError } from './bend-options.ts';
 
 export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/default.onnx', import.meta.url));
@@ -57,13 +58,22 @@ program
   .action((model: string, o) => play(model, o));
 
 program
+  .command('serve')
+  .description('run the live engine as a server: UI and OSCQuery over HTTP, OSC over UDP')
+  .argument('[model]', 'an .onnx model or a preset .json', DEFAULT_MODEL)
+  .option('--port <port>', 'HTTP port (0 = any free port)', int('--port'), 8930)
+  .option('--host <host>', 'address to listen on; anything but loopback requires a token', '127.0.0.1')
+  .option('--osc-port <port>', 'OSC UDP port', int('--osc-port'), 9000)
+  .option('--no-open', 'do not open a browser')
+  .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep, 'auto' as EpChoice)
+  .option('--fps <f>', 'target frame rate', positive('--fps'), 30)
+  .option('--seed <s>', 'seed of the latent source', int('--seed'))
+  .action((model: string, o) => serve(model, o));
+
+program
   .command('start', { isDefault: true })
-  .description('play the bundled default model')
-  .action(async () => {
-    const out = fileURLToPath(new URL('../../out/default', import.meta.url));
-    await play(DEFAULT_MODEL, { frames: 90, out, fps: 30, ep: 'auto' });
-    console.log(`netbend: frames written to ${out}`);
-  });
+  .description('play the bundled default model in the UI (Electron when installed, else the browser)')
+  .action(() => serve(DEFAULT_MODEL, { port: 8930, host: '127.0.0.1', oscPort: 9000, open: true, ep: 'auto', fps: 30 }));
 
 try {
   await program.parseAsync(process.argv);

@@ -51,7 +51,10 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
   private readonly sources: BoundSource[];
   private readonly taps = new Set<string>();
   private liveWeights: Set<string>;
+  /** Tensors the current session exposes; grows when a new layer is tapped (never per frame). */
+  private sessionTaps = new Set<string>();
   private swapping: Promise<void> | undefined;
+  private inflight: Promise<unknown> = Promise.resolve();
   private readonly numericOutputs: string[];
   private readonly epChoice: EpChoice;
 
@@ -102,7 +105,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
       file,
       ep: opts.ep ?? 'auto',
       image,
-      taps: tapTensors(tree),
+      taps: [],
       liveWeights: [],
       partnerFile: undefined,
       warmup,
@@ -119,11 +122,17 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
   }
 
   /** Layers whose tensors come with each frame; only requested taps are fetched. */
+  /**
+   * Exposing a tensor as an output costs the session some memory reuse, so only tapped layers are
+   * exposed: a new tap starts a session with it beside the playing one and swaps it in, and its
+   * tensors arrive from then on.
+   */
   setTaps(layers: string[]): void {
     const paths = layers.map((l) => this.tree.resolve(l));
     for (const l of paths) if (!l.output) throw new Error(`layer ${l.path} has no output tensor to tap`);
     this.taps.clear();
     for (const l of paths) this.taps.add(l.path);
+    void this.reconfigure();
   }
 
   tapped(): string[] {
@@ -132,7 +141,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
 
   addEdit(target: string, op: EditOp, amount: number, extra: Partial<EditTarget> = {}): string {
     const id = this.bend.addEdit(target, op, amount, extra);
-    this.ensureLive();
+    void this.reconfigure();
     return id;
   }
 
@@ -147,7 +156,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
     }
     this.bend.partner = path;
     if (path) this.bend.defineBlendParams();
-    await this.ensureLive(true);
+    await this.reconfigure(true);
   }
 
   /** Resolves once any pending session swap is in (tests and headless renders wait for it). */
@@ -155,27 +164,31 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
     while (this.swapping) await this.swapping;
   }
 
-  private ensureLive(partnerChanged = false): Promise<void> {
-    const needed = this.bend.liveWeights();
-    const grow = [...needed].some((w) => !this.liveWeights.has(w));
-    if (!grow && !partnerChanged) return Promise.resolve();
+  /** Starts a session with the live weights and taps now needed, when they outgrew the current one. */
+  private reconfigure(partnerChanged = false): Promise<void> {
+    const grows = (need: Iterable<string>, have: Set<string>) => [...need].some((x) => !have.has(x));
+    if (!grows(this.bend.liveWeights(), this.liveWeights) && !grows(this.tapOutputs(), this.sessionTaps) && !partnerChanged) return Promise.resolve();
     const run = async () => {
       await this.swapping?.catch(() => {});
       const live = new Set([...this.liveWeights, ...this.bend.liveWeights()]);
+      const taps = new Set([...this.sessionTaps, ...this.tapOutputs()]);
       const partnerFile = this.bend.partner;
-      if ([...live].every((w) => this.liveWeights.has(w))) {
+      if (!grows(live, this.liveWeights) && !grows(taps, this.sessionTaps)) {
         const reply = await this.runner.partner(partnerFile, [...live]);
         if (reply.mismatches.length) throw new Error(`blend partner does not match: ${reply.mismatches.join('; ')}`);
         return;
       }
       const warmup = Object.fromEntries(this.sources.map((s) => [s.input, { data: s.buffer.slice(), dims: s.dims }]));
-      const { runner, info } = await ModelRunner.start({ kind: 'load', file: this.file, ep: this.epChoice, image: this.image, taps: tapTensors(this.tree), liveWeights: [...live], partnerFile, warmup });
+      const { runner, info } = await ModelRunner.start({ kind: 'load', file: this.file, ep: this.epChoice, image: this.image, taps: [...taps], liveWeights: [...live], partnerFile, warmup });
       const old = this.runner;
       this.runner = runner;
       this.liveWeights = live;
+      this.sessionTaps = taps;
       this.ep = info.ep;
       info.warnings.forEach((w) => this.emit('warning', w));
       this.emit('swapped', { ep: info.ep, live: live.size });
+      // A frame may still be running on the old session; it finishes before the worker goes.
+      await this.inflight.catch(() => {});
       await old.close();
     };
     const p = run().finally(() => {
@@ -186,15 +199,21 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
     return p;
   }
 
+  private tapOutputs(): string[] {
+    return [...this.taps].map((l) => this.tree.resolve(l).output!);
+  }
+
   async render(t: FrameTime): Promise<Frame> {
     const t0 = performance.now();
     this.params.tick(t.dt);
     const feeds: Record<string, TensorMsg> = {};
     for (const s of this.sources) feeds[s.input] = fillSource(s, this.params, t);
-    const tapLayers = [...this.taps];
+    const tapLayers = [...this.taps].filter((l) => this.sessionTaps.has(this.tree.resolve(l).output!));
     const fetch = [...this.numericOutputs, ...tapLayers.map((l) => this.tree.resolve(l).output!)];
     const recipes = this.liveWeights.size ? this.bend.recipes(this.liveWeights) : undefined;
-    const reply = await this.runner.run({ kind: 'run', feeds, fetch, range: this.range, recipes });
+    const running = this.runner.run({ kind: 'run', feeds, fetch, range: this.range, recipes });
+    this.inflight = running;
+    const reply = await running;
     const taps: Record<string, TensorMsg> = {};
     for (const l of tapLayers) taps[l] = reply.tensors[this.tree.resolve(l).output!]!;
     const values: Record<string, number[]> = {};
@@ -229,10 +248,6 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
       for (let i = 0; i < count; i++) this.params.define({ address: `/netbend/outputs/${o.name}/${i}`, type: 'float', default: 0, readOnly: true, clamp: false, description: `output ${o.name}[${i}]` });
     }
   }
-}
-
-function tapTensors(tree: LayerTree): string[] {
-  return [...new Set(tree.all().map((l) => l.output).filter((o): o is string => !!o))];
 }
 
 function bindSource(params: ParameterRegistry, input: string, shape: (number | string)[], dtype: string, override: string | undefined, seed: number | undefined): BoundSource {

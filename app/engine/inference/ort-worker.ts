@@ -80,7 +80,7 @@ async function load(req: LoadRequest): Promise<LoadReply> {
   return { ep: created.ep, warnings, range, outputs: session.outputNames.slice() };
 }
 
-/** [-1,1] generators dip well below zero; [0,1] ones stay inside it; anything larger is 0..255. */
+/** Negative values mean a [-1,1] generator (often overshooting it); else [0,1], or 0..255 when larger. */
 function detectRange(d: Float32Array): ValueRange {
   let lo = Infinity;
   let hi = -Infinity;
@@ -88,8 +88,8 @@ function detectRange(d: Float32Array): ValueRange {
     if (d[i]! < lo) lo = d[i]!;
     if (d[i]! > hi) hi = d[i]!;
   }
-  if (hi > 2) return '0..255';
-  return lo < -0.02 ? '-1..1' : '0..1';
+  if (lo < -0.02) return '-1..1';
+  return hi > 2 ? '0..255' : '0..1';
 }
 
 async function partner(file: string | undefined, names: string[]): Promise<PartnerReply> {

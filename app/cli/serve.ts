@@ -1,0 +1,46 @@
+// `netbend serve`: the live engine as a server. HTTP (UI, OSCQuery) on loopback unless a LAN host
+// is asked for; the picture and control stream on /ws.
+import { spawn } from 'node:child_process';
+import { LiveSession } from '../server/live-session.ts';
+import { startServer } from '../server/http-server.ts';
+import type { EpChoice } from '../engine/inference/protocol.ts';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  oscPort: number;
+  open: boolean;
+  ep: EpChoice;
+  fps: number;
+  seed?: number;
+}
+
+export async function serve(model: string, o: ServeOptions): Promise<void> {
+  const { session, warnings } = await LiveSession.open({ model, ep: o.ep, fps: o.fps, seed: o.seed });
+  warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
+  session.on('notice', (n) => console.error(`netbend: ${n.level === 'info' ? '' : n.level + ': '}${n.text}`));
+  const server = await startServer({ session, port: o.port, host: o.host });
+  // Tools (Electron shell, tests) read this exact line to find the server.
+  console.log(`netbend: serving ${server.url}`);
+  console.error(`netbend: playing ${session.engine.file} on ${session.engine.ep}; output window: ${server.url.replace(/\/(\?|$)/, '/output$1')}`);
+  if (o.open) openBrowser(server.url);
+  const stop = async () => {
+    await server.close();
+    await session.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function openBrowser(url: string): void {
+  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
+  const args = process.platform === 'win32' ? ['/c', 'start', '', url] : [url];
+  try {
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => console.error(`netbend: open ${url} in a browser`));
+    child.unref();
+  } catch {
+    console.error(`netbend: open ${url} in a browser`);
+  }
+}

@@ -1,0 +1,183 @@
+// The composition root of a live show: one registry, one engine, one frame loop, and the edges
+// (recorder, WebSocket clients; OSC, MIDI and presets plug in here too). Every command from any
+// client lands in `command()`, and every state change leaves through the registry's events.
+import { join, resolve } from 'node:path';
+import { Emitter } from '../control/emitter.ts';
+import { ParameterRegistry } from '../control/registry.ts';
+import { Engine } from '../engine/engine.ts';
+import { FrameLoop, PLAY } from '../engine/frame-loop.ts';
+import type { Frame } from '../engine/frame.ts';
+import type { EpChoice } from '../engine/inference/protocol.ts';
+import type { Layer } from '../engine/onnx/layer-tree.ts';
+import { startRecording, type Recording, type RecordFormat } from '../record/video-recorder.ts';
+import type { Command, EditInfo, EngineStats, LayerInfo, ParamInfo, ServerMessage } from './protocol.ts';
+
+export interface LiveOptions {
+  model: string;
+  ep?: EpChoice;
+  fps?: number;
+  seed?: number;
+  /** Folder recordings go to. */
+  recordDir?: string;
+  recordFormat?: RecordFormat;
+}
+
+export const BLACKOUT = '/netbend/output/blackout';
+export const RECORD = '/netbend/record/on';
+
+export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' | 'error'; text: string }; state: void; frame: Frame }> {
+  readonly params: ParameterRegistry;
+  engine: Engine;
+  readonly loop: FrameLoop;
+  private recording: Recording | undefined;
+  private readonly opts: LiveOptions;
+  learning: string | null = null;
+
+  private constructor(params: ParameterRegistry, engine: Engine, opts: LiveOptions) {
+    super();
+    this.params = params;
+    this.engine = engine;
+    this.opts = opts;
+    this.loop = new FrameLoop(engine, opts.fps ?? 30);
+    params.define({ address: BLACKOUT, type: 'float', default: 0, min: 0, max: 1, smoothing: 0.15, description: 'fade the output to black' });
+    params.define({ address: RECORD, type: 'bool', default: false, description: 'record the output to video' });
+    params.on('change', (c) => {
+      if (c.address === RECORD) void this.setRecording(c.value === true);
+    });
+    this.loop.on('frame', (f) => {
+      this.recording?.writeFrame(f.rgba!, f.index);
+      this.emit('frame', f);
+    });
+    this.loop.on('error', (e) => this.notice('error', e.message));
+    engine.on('warning', (w) => this.notice('warning', w));
+  }
+
+  static async open(opts: LiveOptions): Promise<{ session: LiveSession; warnings: string[] }> {
+    const params = new ParameterRegistry();
+    const { engine, warnings } = await Engine.open({ model: opts.model, ep: opts.ep, seed: opts.seed, registry: params });
+    const session = new LiveSession(params, engine, opts);
+    session.loop.start();
+    return { session, warnings };
+  }
+
+  notice(level: 'info' | 'warning' | 'error', text: string): void {
+    this.emit('notice', { level, text });
+  }
+
+  async close(): Promise<void> {
+    await this.loop.stop();
+    await this.setRecording(false);
+    await this.engine.close();
+  }
+
+  stats(): EngineStats {
+    const s = this.loop.stats();
+    const r = this.recording?.stats();
+    return { ...s, ep: this.engine.ep, recording: this.recording && r ? { path: this.recording.path, frames: r.frames, filled: r.filled } : null };
+  }
+
+  paramInfo(): ParamInfo[] {
+    return this.params.list().map((s) => ({ ...s, value: this.params.target(s.address) }));
+  }
+
+  edits(): EditInfo[] {
+    return this.engine.bend.listEdits().map((e) => ({ id: e.id, target: e.target, op: e.op, address: `/netbend/edit/${e.id}/amount` }));
+  }
+
+  hello(): ServerMessage {
+    const e = this.engine;
+    const layer = (l: Layer): LayerInfo => ({ path: l.path, shape: l.outputShape, weights: l.weights.length, tappable: !!l.output, children: l.children.map(layer) });
+    return { type: 'hello', model: e.file, width: e.image?.width ?? 0, height: e.image?.height ?? 0, layers: e.tree.roots.map(layer), params: this.paramInfo(), partner: e.bend.partner ?? null, edits: this.edits(), taps: e.tapped(), presets: [] };
+  }
+
+  state(): ServerMessage {
+    return { type: 'state', partner: this.engine.bend.partner ?? null, edits: this.edits(), presets: [], learning: this.learning };
+  }
+
+  /** Every client command, from the UI, Electron or tests. Errors are thrown as readable messages. */
+  async command(c: Command): Promise<unknown> {
+    const e = this.engine;
+    switch (c.cmd) {
+      case 'set':
+        this.params.set(c.address, c.value, 'ui');
+        return null;
+      case 'addEdit': {
+        const id = e.addEdit(c.target, c.op, c.amount);
+        this.emit('state', undefined);
+        return id;
+      }
+      case 'removeEdit':
+        e.bend.removeEdit(c.id);
+        this.emit('state', undefined);
+        return null;
+      case 'restore':
+        e.bend.restore();
+        this.emit('state', undefined);
+        return null;
+      case 'loadPartner':
+        await e.loadPartner(c.path ?? undefined);
+        this.emit('state', undefined);
+        return null;
+      case 'setTaps':
+        e.setTaps(c.layers);
+        return e.tapped();
+      case 'transport':
+        this.params.set(PLAY, c.playing, 'ui');
+        return null;
+      case 'record':
+        this.params.set(RECORD, c.on, 'ui');
+        return null;
+      case 'midiLearn':
+        this.learning = c.address;
+        this.emit('state', undefined);
+        return null;
+      case 'savePreset':
+      case 'loadPreset':
+        throw new Error('presets are not available in this build');
+    }
+  }
+
+  private async setRecording(on: boolean): Promise<void> {
+    if (on && !this.recording) {
+      const img = this.engine.image;
+      if (!img) {
+        this.notice('error', 'this model has no image output to record');
+        this.params.set(RECORD, false, 'engine');
+        return;
+      }
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+      const dir = resolve(this.opts.recordDir ?? 'recordings');
+      const format = this.opts.recordFormat ?? 'h264';
+      const ext = format === 'png' ? '' : format === 'h264' ? '.mp4' : '.mov';
+      try {
+        const { mkdir } = await import('node:fs/promises');
+        await mkdir(dir, { recursive: true });
+        this.recording = await startRecording({
+          path: join(dir, `netbend-${stamp}${ext}`),
+          format,
+          width: img.width,
+          height: img.height,
+          fps: this.loop.stats().targetFps,
+          onError: (err) => {
+            this.notice('error', `recording stopped: ${err.message}`);
+            this.recording = undefined;
+            this.params.set(RECORD, false, 'engine');
+          },
+        });
+        this.notice('info', `recording to ${this.recording.path}`);
+      } catch (err) {
+        this.notice('error', `cannot record: ${(err as Error).message}`);
+        this.params.set(RECORD, false, 'engine');
+      }
+    } else if (!on && this.recording) {
+      const r = this.recording;
+      this.recording = undefined;
+      try {
+        const s = await r.stop();
+        this.notice('info', `recorded ${s.frames} frames (${s.filled} filled) to ${s.path}`);
+      } catch (err) {
+        this.notice('error', `recording failed: ${(err as Error).message}`);
+      }
+    }
+  }
+}

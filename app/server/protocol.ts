@@ -1,0 +1,118 @@
+// The one contract between the engine server and the web UI (browser or Electron). JSON text
+// messages for state and commands, binary messages for pictures. Shared by both sides: keep it
+// free of Node or DOM imports.
+
+/** Binary picture packet: a 16-byte header then the pixels. */
+export const PACKET_HEADER_BYTES = 16;
+export const enum PacketKind {
+  /** RGBA8 output frame. */
+  Output = 1,
+  /** A layer tap as Float32 [channels, height, width]; the layer path is in the tap's id. */
+  Tap = 2,
+}
+/**
+ * Header layout (little-endian):
+ *   u8  kind (PacketKind)   u8 tapId (0 for output)   u16 reserved
+ *   u32 frame index
+ *   u16 width   u16 height
+ *   u16 channels (4 for RGBA8 output; C for taps)   u16 reserved
+ */
+export interface PacketHeader {
+  kind: PacketKind;
+  tapId: number;
+  index: number;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+export function writeHeader(view: DataView, h: PacketHeader): void {
+  view.setUint8(0, h.kind);
+  view.setUint8(1, h.tapId);
+  view.setUint16(2, 0, true);
+  view.setUint32(4, h.index, true);
+  view.setUint16(8, h.width, true);
+  view.setUint16(10, h.height, true);
+  view.setUint16(12, h.channels, true);
+  view.setUint16(14, 0, true);
+}
+
+export function readHeader(view: DataView): PacketHeader {
+  return {
+    kind: view.getUint8(0) as PacketKind,
+    tapId: view.getUint8(1),
+    index: view.getUint32(4, true),
+    width: view.getUint16(8, true),
+    height: view.getUint16(10, true),
+    channels: view.getUint16(12, true),
+  };
+}
+
+export type ParamValue = number | boolean | string;
+
+export interface ParamInfo {
+  address: string;
+  type: 'float' | 'int' | 'bool' | 'enum' | 'trigger' | 'string';
+  value: ParamValue;
+  default: ParamValue;
+  min?: number;
+  max?: number;
+  unit?: string;
+  description?: string;
+  options?: readonly string[];
+  readOnly?: boolean;
+}
+
+export interface LayerInfo {
+  path: string;
+  shape: (number | string)[] | undefined;
+  weights: number;
+  tappable: boolean;
+  children: LayerInfo[];
+}
+
+export interface EngineStats {
+  fps: number;
+  targetFps: number;
+  inferMs: number;
+  frameMs: number;
+  dropped: number;
+  ep: string;
+  frame: number;
+  playing: boolean;
+  recording: { path: string; frames: number; filled: number } | null;
+}
+
+export interface EditInfo {
+  id: string;
+  target: string;
+  op: string;
+  address: string;
+}
+
+/** Server -> client JSON messages. */
+export type ServerMessage =
+  | { type: 'hello'; model: string; width: number; height: number; layers: LayerInfo[]; params: ParamInfo[]; partner: string | null; edits: EditInfo[]; taps: string[]; presets: string[] }
+  | { type: 'param'; address: string; value: ParamValue; source: string }
+  | { type: 'params'; params: ParamInfo[] }
+  | { type: 'stats'; stats: EngineStats }
+  | { type: 'taps'; taps: Array<{ id: number; layer: string; shape: number[] }> }
+  | { type: 'state'; partner: string | null; edits: EditInfo[]; presets: string[]; learning: string | null }
+  | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+
+/** Client -> server commands; each gets a `reply` with the same id. */
+export type Command =
+  | { cmd: 'set'; address: string; value: ParamValue }
+  | { cmd: 'addEdit'; target: string; op: 'scale' | 'offset' | 'set' | 'noise' | 'ablate'; amount: number }
+  | { cmd: 'removeEdit'; id: string }
+  | { cmd: 'restore' }
+  | { cmd: 'loadPartner'; path: string | null }
+  | { cmd: 'setTaps'; layers: string[] }
+  | { cmd: 'savePreset'; name: string }
+  | { cmd: 'loadPreset'; name: string; morphSeconds?: number }
+  | { cmd: 'midiLearn'; address: string | null }
+  | { cmd: 'record'; on: boolean }
+  | { cmd: 'transport'; playing: boolean };
+
+export type ClientMessage = Command & { id: number };

@@ -1,0 +1,11 @@
+// `npm run bench [name...]`: runs the named benches (all by default) and writes bench/results/.
+import { benchEngine } from './engine.ts';
+
+const benches: Record<string, () => Promise<void>> = { engine: benchEngine };
+const wanted = process.argv.slice(2);
+for (const name of wanted.length ? wanted : Object.keys(benches)) {
+  const run = benches[name];
+  if (!run) throw new Error(`no bench "${name}"; benches: ${Object.keys(benches).join(', ')}`);
+  console.log(`bench: ${name}`);
+  await run();
+}

@@ -4,8 +4,6 @@ import type { Engine } from '../engine/engine.ts';
 import { EDIT_OPS, type EditOp } from '../engine/bend/weight-bender.ts';
 import { BLEND_ALL } from '../engine/bend/bend-plan.ts';
 import { findAddress } from '../control/find-address.ts';
-import { parseLfo, lfoValue } from '../control/lfo.ts';
-import { Tempo } from '../control/tempo.ts';
 
 export interface BendOptions {
   edit?: string[];
@@ -54,8 +52,11 @@ export async function applyBendOptions(engine: Engine, o: BendOptions): Promise<
     throw new UsageError('--blend-amount and --blend-layer need a partner model: --blend <partner.onnx>');
   }
   if (o.tap?.length) engine.setTaps(o.tap);
+  if (!o.animate?.length) return () => {};
+  const { parseLfo, lfoValue } = await import('../control/lfo.ts');
+  const { Tempo } = await import('../control/tempo.ts');
   const tempo = new Tempo();
-  const animations = (o.animate ?? []).map((spec) => {
+  const animations = o.animate.map((spec) => {
     const [name, lfo] = splitAssign('--animate', spec);
     return { address: findAddress(engine.params, name), lfo: parseLfo(lfo) };
   });

@@ -6,6 +6,8 @@ import { EP_CHOICES, type EpChoice } from '../engine/inference/protocol.ts';
 import { inspect } from './inspect.ts';
 import { play } from './play.ts';
 import { serve } from './serve.ts';
+import { render } from './render.ts';
+import { RECORD_FORMATS, type RecordFormat } from '../record/formats.ts';
 import { UsageError } from './bend-options.ts';
 
 export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/default.onnx', import.meta.url));
@@ -31,6 +33,14 @@ const ep = (v: string): EpChoice => {
 };
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+const bendFlags = (c: Command) =>
+  c
+    .option('--edit <spec>', 'weight edit "<name|glob|layer>:<op>=<amount>" (repeatable)', collect)
+    .option('--blend <partner>', 'blend partner .onnx (same architecture)')
+    .option('--blend-amount <t>', 'blend amount for all layers (0 = model, 1 = partner)', num('--blend-amount'))
+    .option('--blend-layer <layer=t>', 'blend amount for one layer (repeatable)', collect)
+    .option('--animate <param=lfo>', 'move a parameter per frame, e.g. "blend/all=sine:0.5hz" (repeatable)', collect);
+
 const program = new Command('netbend').description('play, bend and blend ONNX generators live').showHelpAfterError();
 
 program
@@ -40,7 +50,7 @@ program
   .option('--json', 'machine-readable output')
   .action((model: string, o: { json?: boolean }) => inspect(model, o));
 
-program
+const playCommand = program
   .command('play')
   .description('render frames headless (offline driver: deterministic) into a folder')
   .argument('<model>', 'an .onnx model or a preset .json')
@@ -49,13 +59,25 @@ program
   .option('--seed <s>', 'seed of the latent source', int('--seed'))
   .option('--fps <f>', 'frames per second of animation time', positive('--fps'), 30)
   .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep, 'auto' as EpChoice)
-  .option('--edit <spec>', 'weight edit "<name|glob|layer>:<op>=<amount>" (repeatable)', collect)
-  .option('--blend <partner>', 'blend partner .onnx (same architecture)')
-  .option('--blend-amount <t>', 'blend amount for all layers (0 = model, 1 = partner)', num('--blend-amount'))
-  .option('--blend-layer <layer=t>', 'blend amount for one layer (repeatable)', collect)
-  .option('--tap <layer>', 'write this layer as channel-grid PNGs and .f32 dumps (repeatable)', collect)
-  .option('--animate <param=lfo>', 'move a parameter per frame, e.g. "blend/all=sine:0.5hz" (repeatable)', collect)
-  .action((model: string, o) => play(model, o));
+  .option('--tap <layer>', 'write this layer as channel-grid PNGs and .f32 dumps (repeatable)', collect);
+bendFlags(playCommand).action((model: string, o) => play(model, o));
+
+bendFlags(
+  program
+    .command('render')
+    .description('render a clip on the offline driver: every frame, same frames every time')
+    .argument('<model>', 'an .onnx model or a preset .json')
+    .option('--seconds <s>', 'clip length', positive('--seconds'), 10)
+    .option('--fps <f>', 'frames per second', positive('--fps'), 30)
+    .option('--size <WxH>', 'video size (frames are scaled), default the model output size')
+    .requiredOption('--out <file>', 'output file (.mp4, .mov) or folder (png)')
+    .option('--format <f>', `video format: ${RECORD_FORMATS.join('|')}`, (v: string) => {
+      if (!(RECORD_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${RECORD_FORMATS.join(', ')}`);
+      return v as RecordFormat;
+    }, 'h264' as RecordFormat)
+    .option('--seed <s>', 'seed of the latent source', int('--seed'))
+    .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep, 'auto' as EpChoice),
+).action((model: string, o) => render(model, o));
 
 program
   .command('serve')

@@ -251,7 +251,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
 }
 
 function bindSource(params: ParameterRegistry, input: string, shape: (number | string)[], dtype: string, override: string | undefined, seed: number | undefined): BoundSource {
-  const source = chooseSource(input, shape, dtype, override) as InputSource<Record<string, unknown>>;
+  const source = chooseSource(input, shape, dtype, override) as unknown as InputSource<Record<string, unknown>>;
   const dims = source.shape.slice();
   const buffer = new Float32Array(dims.reduce((a, b) => a * b, 1));
   const bound: BoundSource = { input, source, buffer, dims, params: [] };

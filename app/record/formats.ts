@@ -58,7 +58,14 @@ const FRAGMENTED = '+empty_moov+default_base_moof';
  */
 const FLUSH = ['-flush_packets', '1'];
 
-export function planFormat(format: RecordFormat, finalPath: string, fps: number): FormatPlan {
+/** An output size other than the frames' own: scaled in ffmpeg (offline renders at `--size`). */
+export interface ScaleTo {
+  width: number;
+  height: number;
+}
+
+export function planFormat(format: RecordFormat, finalPath: string, fps: number, scaleTo?: ScaleTo): FormatPlan {
+  const scale = scaleTo ? `scale=${scaleTo.width}:${scaleTo.height}:flags=lanczos,` : '';
   const gop = String(Math.max(1, Math.round(fps)));
   const partialPath = partialPathFor(finalPath, format);
   switch (format) {
@@ -66,7 +73,7 @@ export function planFormat(format: RecordFormat, finalPath: string, fps: number)
       return {
         format, encoder: 'libx264', kind: 'file', partialPath, remuxMuxer: 'mp4',
         outputArgs: [
-          ...yuv('yuv420p', PAD_EVEN),
+          ...yuv('yuv420p', scale + PAD_EVEN),
           '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-g', gop,
           '-movflags', `+frag_keyframe${FRAGMENTED}`, ...FLUSH, '-f', 'mp4', partialPath,
         ],
@@ -75,7 +82,7 @@ export function planFormat(format: RecordFormat, finalPath: string, fps: number)
       return {
         format, encoder: 'prores_ks', kind: 'file', partialPath, remuxMuxer: 'mov',
         outputArgs: [
-          ...yuv('yuv422p10le', PAD_EVEN),
+          ...yuv('yuv422p10le', scale + PAD_EVEN),
           '-c:v', 'prores_ks', '-profile:v', '2', '-vendor', 'apl0',
           '-movflags', FRAGMENTED, '-frag_duration', '1000000', ...FLUSH, '-f', 'mov', partialPath,
         ],
@@ -85,7 +92,7 @@ export function planFormat(format: RecordFormat, finalPath: string, fps: number)
         format, encoder: 'hap', kind: 'file', partialPath, remuxMuxer: 'mov',
         outputArgs: [
           // DXT textures are 4x4 blocks: HAP needs both sides to be multiples of 4.
-          '-vf', PAD_4, '-c:v', 'hap', '-format', 'hap',
+          '-vf', scale + PAD_4, '-c:v', 'hap', '-format', 'hap',
           '-movflags', FRAGMENTED, '-frag_duration', '1000000', ...FLUSH, '-f', 'mov', partialPath,
         ],
       };
@@ -93,7 +100,7 @@ export function planFormat(format: RecordFormat, finalPath: string, fps: number)
       return {
         format, encoder: 'png', kind: 'dir', partialPath, remuxMuxer: null,
         outputArgs: [
-          '-c:v', 'png', '-pix_fmt', 'rgba', '-f', 'image2', '-start_number', '0', '-atomic_writing', '1',
+          ...(scale ? ['-vf', scale.slice(0, -1)] : []), '-c:v', 'png', '-pix_fmt', 'rgba', '-f', 'image2', '-start_number', '0', '-atomic_writing', '1',
           path.join(partialPath, PNG_PATTERN),
         ],
       };

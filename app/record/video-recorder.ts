@@ -34,6 +34,8 @@ export interface RecordingOptions {
   format?: RecordFormat;
   width: number;
   height: number;
+  /** Encode at this size instead of the frames' own (ffmpeg scales). */
+  scaleTo?: { width: number; height: number };
   fps: number;
   /** Default $FFMPEG_PATH or `ffmpeg` on PATH. */
   ffmpegPath?: string;
@@ -422,7 +424,7 @@ export async function startRecording(opts: RecordingOptions): Promise<Recording>
   const format = checkOptions(opts);
   const ffmpeg = opts.ffmpegPath ?? defaultFfmpegPath();
   const version = await ensureFfmpeg(ffmpeg);
-  const plan = planFormat(format, opts.path, opts.fps);
+  const plan = planFormat(format, opts.path, opts.fps, opts.scaleTo);
   if (!(await listEncoders(ffmpeg)).has(plan.encoder)) {
     const hint = format === 'hap'
       ? 'This ffmpeg build has no HAP encoder (it needs ffmpeg built with --enable-libsnappy); record as prores or h264, or install an ffmpeg that lists "hap" in `ffmpeg -encoders`.'

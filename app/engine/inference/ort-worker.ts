@@ -39,14 +39,14 @@ async function createSession(bytes: Uint8Array, choice: LoadRequest['ep'], warni
       throw new Error(`execution provider ${ep} is not available in this onnxruntime-node build on ${process.platform}-${process.arch}${ep === 'cuda' ? ' (run `npm run install:cuda` to fetch the CUDA libraries)' : ''}; available: ${ort.listSupportedBackends().filter((b) => bundled(b.name as EpName)).map((b) => b.name).join(', ')}`);
     }
     try {
-      const s = await ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+      const s = await ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
       return { s, ep };
     } catch (err) {
       if (ep === 'cpu') throw err;
       warnings.push(`execution provider ${ep} failed to start (${firstLine(err)}); falling back to cpu`);
     }
   }
-  return { s: await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] }), ep: 'cpu' };
+  return { s: await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], logSeverityLevel: 3 }), ep: 'cpu' };
 }
 
 function firstLine(err: unknown): string {

@@ -1,0 +1,64 @@
+// `netbend render`: a clip on the offline driver. Every frame at exactly n / fps, every frame
+// encoded (the recorder is awaited, never skipped), so two renders give the same frames.
+import { resolve } from 'node:path';
+import { Engine } from '../engine/engine.ts';
+import { OfflineClock } from '../engine/clock.ts';
+import type { EpChoice } from '../engine/inference/protocol.ts';
+import { startRecording, type RecordFormat } from '../record/video-recorder.ts';
+import { progress } from './progress.ts';
+import { applyBendOptions, UsageError, type BendOptions } from './bend-options.ts';
+
+export interface RenderOptions extends BendOptions {
+  seconds: number;
+  fps: number;
+  size?: string;
+  out: string;
+  format: RecordFormat;
+  seed?: number;
+  ep: EpChoice;
+}
+
+export function parseSize(spec: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/i.exec(spec.trim());
+  const width = Number(m?.[1]);
+  const height = Number(m?.[2]);
+  if (!m || width < 2 || height < 2 || width > 8192 || height > 8192) throw new UsageError(`--size "${spec}": expected WIDTHxHEIGHT, e.g. 1920x1080`);
+  return { width, height };
+}
+
+export async function render(model: string, o: RenderOptions): Promise<void> {
+  const scaleTo = o.size ? parseSize(o.size) : undefined;
+  const frames = Math.round(o.seconds * o.fps);
+  if (frames < 1) throw new UsageError(`--seconds ${o.seconds} at --fps ${o.fps} is less than one frame`);
+  const { engine, warnings } = await Engine.open({ model, ep: o.ep, seed: o.seed });
+  warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
+  try {
+    if (!engine.image) throw new Error(`${engine.file}: this model has no image output to render`);
+    const animate = await applyBendOptions(engine, o);
+    await engine.settled();
+    const out = resolve(o.out);
+    const rec = await startRecording({ path: out, format: o.format, width: engine.image.width, height: engine.image.height, scaleTo, fps: o.fps });
+    const clock = new OfflineClock(o.fps, frames);
+    const bar = progress(frames, 'frames');
+    const t0 = performance.now();
+    try {
+      await clock.run(async (t) => {
+        animate(t.time);
+        const frame = await engine.render(t);
+        await rec.ready();
+        rec.writeFrame(frame.rgba!, t.index);
+        bar.tick();
+      });
+    } catch (err) {
+      await rec.abort();
+      throw err;
+    } finally {
+      bar.done();
+    }
+    const summary = await rec.stop();
+    const secs = (performance.now() - t0) / 1000;
+    console.error(`netbend: rendered ${summary.frames} frames (${o.seconds}s at ${o.fps} fps) to ${summary.path} in ${secs.toFixed(1)}s`);
+  } finally {
+    await engine.close();
+  }
+}

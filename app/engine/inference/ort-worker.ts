@@ -9,12 +9,19 @@ import { encodeModel, readModelFile } from '../onnx/model-file.ts';
 import { addOutputs, appendRgbaOutput, RGBA_BIAS, RGBA_OUTPUT, RGBA_SCALE, weightsToInputs } from '../onnx/rewrite.ts';
 import { weightInitializers } from '../onnx/model-info.ts';
 import { floatValues } from '../onnx/tensor-data.ts';
-import { WeightBender, type WeightTensor } from '../bend/weight-bender.ts';
+import { ablatedChannels, WeightBender, type WeightRecipe, type WeightTensor } from '../bend/weight-bender.ts';
 import { autoCandidates } from './ep.ts';
 import { RANGE_TRANSFORM, type EpName, type LoadReply, type LoadRequest, type PartnerReply, type Request, type RunReply, type RunRequest, type TensorMsg, type ValueRange } from './protocol.ts';
 
 const port = parentPort!;
-let session: ort.InferenceSession | undefined;
+/**
+ * Two sessions of the same graph: `plain` with the weights baked in, and `live` with the bendable
+ * weights as inputs. onnxruntime optimises constant weights differently (folding, packing), so the
+ * two differ in the last float bits; a frame whose recipes are all identity runs on `plain`, which
+ * makes "no bend" exactly the original model, and is faster too.
+ */
+let plain: ort.InferenceSession | undefined;
+let live: ort.InferenceSession | undefined;
 let loaded: LoadRequest | undefined;
 let base = new Map<string, WeightTensor>();
 let bender: WeightBender | undefined;
@@ -57,27 +64,29 @@ async function load(req: LoadRequest): Promise<LoadReply> {
   const { model } = await readModelFile(req.file);
   const warnings: string[] = [];
   base = new Map();
-  const live = new Set(req.liveWeights);
-  for (const t of weightInitializers(model)) if (live.has(t.name)) base.set(t.name, { data: floatValues(t), dims: t.dims.map(Number) });
-  let m = weightsToInputs(model, live);
-  if (req.image) m = appendRgbaOutput(m, req.image);
-  m = addOutputs(m, req.taps);
-  const created = await createSession(encodeModel(m), req.ep, warnings);
-  session?.release().catch(() => {});
-  session = created.s;
+  const liveNames = new Set(req.liveWeights);
+  for (const t of weightInitializers(model)) if (liveNames.has(t.name)) base.set(t.name, { data: floatValues(t), dims: t.dims.map(Number) });
+  let playable = req.image ? appendRgbaOutput(model, req.image) : model;
+  playable = addOutputs(playable, req.taps);
+  const created = await createSession(encodeModel(playable), req.ep, warnings);
+  // The live twin runs on whatever provider the plain one ended up on.
+  const twin = liveNames.size ? await createSession(encodeModel(weightsToInputs(playable, liveNames)), created.ep, warnings) : undefined;
+  for (const old of [plain, live]) old?.release().catch(() => {});
+  plain = created.s;
+  live = twin?.s;
   loaded = req;
   bender = new WeightBender(base, undefined);
   weightTensors.clear();
   if (req.partnerFile) {
-    const p = await partner(req.partnerFile, [...live]);
+    const p = await partner(req.partnerFile, [...liveNames]);
     if (p.mismatches.length) warnings.push(`blend partner ${req.partnerFile} does not match: ${p.mismatches.join('; ')}`);
   }
   let range: ValueRange | undefined;
   if (req.image) {
-    const out = await session.run(withWeights(toOrtFeeds(req.warmup), undefined), [req.image.output]);
+    const out = await plain.run(withRange(toOrtFeeds(req.warmup), undefined), [req.image.output]);
     range = detectRange(out[req.image.output]!.data as Float32Array);
   }
-  return { ep: created.ep, warnings, range, outputs: session.outputNames.slice() };
+  return { ep: created.ep, warnings, range, outputs: plain.outputNames.slice() };
 }
 
 /** Negative values mean a [-1,1] generator (often overshooting it); else [0,1], or 0..255 when larger. */
@@ -126,35 +135,49 @@ function toOrtFeeds(feeds: Record<string, TensorMsg>): Record<string, ort.Tensor
   return out;
 }
 
-function withWeights(feeds: Record<string, ort.Tensor>, req: RunRequest | undefined): Record<string, ort.Tensor> {
+/** A recipe that leaves its weight exactly as it is. */
+function isIdentity(name: string, r: WeightRecipe): boolean {
+  if (r.blend !== 0) return false;
+  const channels = base.get(name)?.dims[0] ?? 1;
+  return r.edits.every((e) =>
+    e.op === 'scale' ? e.amount === 1 : e.op === 'offset' || e.op === 'noise' ? e.amount === 0 : e.op === 'ablate' ? ablatedChannels(channels, e).length === 0 : false,
+  );
+}
+
+function withWeights(feeds: Record<string, ort.Tensor>, req: RunRequest): Record<string, ort.Tensor> {
   for (const [name, w] of base) {
-    const recipe = req?.recipes?.[name];
+    const recipe = req.recipes?.[name];
     const data = recipe ? bender!.weight(name, recipe) : w.data;
     let t = weightTensors.get(name);
     // One Tensor per buffer: the bender rewrites its buffer in place, so the tensor stays valid.
     if (!t || t.data !== data) weightTensors.set(name, (t = new ort.Tensor('float32', data, w.dims)));
     feeds[name] = t;
   }
-  if (loaded?.image) {
-    const range = req?.range ?? '-1..1';
-    let r = rangeTensors.get(range);
-    if (!r) {
-      const { scale, bias } = RANGE_TRANSFORM[range];
-      rangeTensors.set(range, (r = { scale: new ort.Tensor('float32', new Float32Array([scale]), [1]), bias: new ort.Tensor('float32', new Float32Array([bias]), [1]) }));
-    }
-    feeds[RGBA_SCALE] = r.scale;
-    feeds[RGBA_BIAS] = r.bias;
+  return feeds;
+}
+
+function withRange(feeds: Record<string, ort.Tensor>, range: ValueRange | undefined): Record<string, ort.Tensor> {
+  if (!loaded?.image) return feeds;
+  const key = range ?? '-1..1';
+  let r = rangeTensors.get(key);
+  if (!r) {
+    const { scale, bias } = RANGE_TRANSFORM[key];
+    rangeTensors.set(key, (r = { scale: new ort.Tensor('float32', new Float32Array([scale]), [1]), bias: new ort.Tensor('float32', new Float32Array([bias]), [1]) }));
   }
+  feeds[RGBA_SCALE] = r.scale;
+  feeds[RGBA_BIAS] = r.bias;
   return feeds;
 }
 
 async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayBuffer[] }> {
-  if (!session || !loaded) throw new Error('no model loaded');
+  if (!plain || !loaded) throw new Error('no model loaded');
   const t0 = performance.now();
-  const feeds = withWeights(toOrtFeeds(req.feeds), req);
+  const bent = live && req.recipes && Object.entries(req.recipes).some(([name, r]) => !isIdentity(name, r));
+  const feeds = withRange(toOrtFeeds(req.feeds), req.range);
+  if (bent) withWeights(feeds, req);
   const t1 = performance.now();
   const fetch = loaded.image ? [RGBA_OUTPUT, ...req.fetch] : req.fetch;
-  const out = await session.run(feeds, fetch);
+  const out = await (bent ? live! : plain).run(feeds, fetch);
   const t2 = performance.now();
   const tensors: Record<string, TensorMsg> = {};
   const transfer: ArrayBuffer[] = [];
@@ -178,8 +201,8 @@ port.on('message', async (msg: { id: number; req: Request }) => {
       port.postMessage({ id: msg.id, ok: reply }, transfer);
     } else if (req.kind === 'partner') port.postMessage({ id: msg.id, ok: await partner(req.file, req.names) });
     else {
-      await session?.release();
-      session = undefined;
+      for (const s of [plain, live]) await s?.release();
+      plain = live = undefined;
       port.postMessage({ id: msg.id, ok: true });
     }
   } catch (err) {

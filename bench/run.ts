@@ -1,7 +1,8 @@
 // `npm run bench [name...]`: runs the named benches (all by default) and writes bench/results/.
 import { benchEngine } from './engine.ts';
+import { benchBending } from './bending.ts';
 
-const benches: Record<string, () => Promise<void>> = { engine: benchEngine };
+const benches: Record<string, () => Promise<void>> = { engine: benchEngine, bending: benchBending };
 const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(benches)) {
   const run = benches[name];

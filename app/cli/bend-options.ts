@@ -1,7 +1,7 @@
 // The bending flags shared by `play` and `render`: --edit, --blend, --blend-amount, --blend-layer,
 // --tap and --animate, applied to an engine through the same API the UI and controls use.
 import type { Engine } from '../engine/engine.ts';
-import { EDIT_OPS, type EditOp } from '../engine/bend/weight-bender.ts';
+import { EDIT_OPS, type EditOp } from '../engine/bend/edit-ops.ts';
 import { BLEND_ALL } from '../engine/bend/bend-plan.ts';
 import { findAddress } from '../control/find-address.ts';
 
@@ -46,7 +46,7 @@ export async function applyBendOptions(engine: Engine, o: BendOptions): Promise<
       const [layer, value] = splitAssign('--blend-layer', spec);
       const t = Number(value);
       if (!Number.isFinite(t)) throw new UsageError(`--blend-layer "${spec}": "${value}" is not a number`);
-      engine.params.set(engine.bend.blendAddress(layer), t, 'cli');
+      engine.bend.setBlend(layer, t, 'cli');
     }
   } else if (o.blendAmount !== undefined || o.blendLayer?.length) {
     throw new UsageError('--blend-amount and --blend-layer need a partner model: --blend <partner.onnx>');

@@ -10,13 +10,13 @@ import { buildLayerTree, type LayerTree } from './onnx/layer-tree.ts';
 import type { ImageLayout } from './onnx/rewrite.ts';
 import { findImageOutput } from './image-output.ts';
 import { ModelRunner } from './inference/model-runner.ts';
-import type { EpChoice, EpName, TensorMsg, ValueRange } from './inference/protocol.ts';
+import type { BendSpec, EpChoice, EpName, TensorMsg, ValueRange } from './inference/protocol.ts';
 import type { FrameTime } from './clock.ts';
 import type { Frame } from './frame.ts';
 import { chooseSource } from './sources/bind.ts';
 import type { InputSource } from './sources/source.ts';
 import { BendPlan, type EditTarget } from './bend/bend-plan.ts';
-import type { EditOp } from './bend/weight-bender.ts';
+import type { EditOp } from './bend/edit-ops.ts';
 
 export interface EngineOptions {
   model: string;
@@ -38,7 +38,7 @@ interface BoundSource {
 
 const RANGES = ['auto', '-1..1', '0..1', '0..255'] as const;
 
-export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; live: number } }> {
+export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; edits: number } }> {
   readonly params: ParameterRegistry;
   readonly file: string;
   readonly info: ModelInfo;
@@ -50,7 +50,8 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
   private detectedRange: ValueRange | undefined;
   private readonly sources: BoundSource[];
   private readonly taps = new Set<string>();
-  private liveWeights: Set<string>;
+  /** The bends the current session is built for. */
+  private sessionBend: BendSpec | undefined;
   /** Tensors the current session exposes; grows when a new layer is tapped (never per frame). */
   private sessionTaps = new Set<string>();
   private swapping: Promise<void> | undefined;
@@ -68,7 +69,6 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
     runner: ModelRunner,
     ep: EpName,
     range: ValueRange | undefined,
-    live: Set<string>,
   ) {
     super();
     this.file = opts.model;
@@ -80,7 +80,6 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
     this.runner = runner;
     this.ep = ep;
     this.detectedRange = range;
-    this.liveWeights = live;
     this.epChoice = opts.ep ?? 'auto';
     this.numericOutputs = info.outputs.filter((o) => o.name !== image?.output).map((o) => o.name);
     this.bend = new BendPlan(tree, info.weights.map((w) => w.name), params);
@@ -106,12 +105,11 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
       ep: opts.ep ?? 'auto',
       image,
       taps: [],
-      liveWeights: [],
-      partnerFile: undefined,
+      bend: undefined,
       warmup,
     });
     params.define({ address: '/netbend/output/range', type: 'enum', options: RANGES, default: 'auto', description: 'value range of the model image output' });
-    const engine = new Engine({ ...opts, model: file }, params, info, tree, image, sources, runner, loaded.ep, loaded.range, new Set());
+    const engine = new Engine({ ...opts, model: file }, params, info, tree, image, sources, runner, loaded.ep, loaded.range);
     engine.defineOutputParams();
     return { engine, warnings: loaded.warnings };
   }
@@ -156,7 +154,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
     }
     this.bend.partner = path;
     if (path) this.bend.defineBlendParams();
-    await this.reconfigure(true);
+    await this.reconfigure();
   }
 
   /** Resolves once any pending session swap is in (tests and headless renders wait for it). */
@@ -164,29 +162,27 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
     while (this.swapping) await this.swapping;
   }
 
-  /** Starts a session with the live weights and taps now needed, when they outgrew the current one. */
-  private reconfigure(partnerChanged = false): Promise<void> {
-    const grows = (need: Iterable<string>, have: Set<string>) => [...need].some((x) => !have.has(x));
-    if (!grows(this.bend.liveWeights(), this.liveWeights) && !grows(this.tapOutputs(), this.sessionTaps) && !partnerChanged) return Promise.resolve();
+  /**
+   * Starts a session for the bends and taps now wanted when the current one cannot serve them (a
+   * new edit, a new partner, a new tap), beside the playing one, and swaps it in when ready. Amount
+   * changes and removed edits never come here.
+   */
+  private reconfigure(): Promise<void> {
+    if (this.serves(this.bend.spec(), new Set(this.tapOutputs()))) return Promise.resolve();
     const run = async () => {
       await this.swapping?.catch(() => {});
-      const live = new Set([...this.liveWeights, ...this.bend.liveWeights()]);
+      const bend = this.bend.spec();
       const taps = new Set([...this.sessionTaps, ...this.tapOutputs()]);
-      const partnerFile = this.bend.partner;
-      if (!grows(live, this.liveWeights) && !grows(taps, this.sessionTaps)) {
-        const reply = await this.runner.partner(partnerFile, [...live]);
-        if (reply.mismatches.length) throw new Error(`blend partner does not match: ${reply.mismatches.join('; ')}`);
-        return;
-      }
+      if (this.serves(bend, taps)) return;
       const warmup = Object.fromEntries(this.sources.map((s) => [s.input, { data: s.buffer.slice(), dims: s.dims }]));
-      const { runner, info } = await ModelRunner.start({ kind: 'load', file: this.file, ep: this.epChoice, image: this.image, taps: [...taps], liveWeights: [...live], partnerFile, warmup });
+      const { runner, info } = await ModelRunner.start({ kind: 'load', file: this.file, ep: this.epChoice, image: this.image, taps: [...taps], bend, warmup });
       const old = this.runner;
       this.runner = runner;
-      this.liveWeights = live;
+      this.sessionBend = bend;
       this.sessionTaps = taps;
       this.ep = info.ep;
       info.warnings.forEach((w) => this.emit('warning', w));
-      this.emit('swapped', { ep: info.ep, live: live.size });
+      this.emit('swapped', { ep: info.ep, edits: bend?.edits.length ?? 0 });
       // A frame may still be running on the old session; it finishes before the worker goes.
       await this.inflight.catch(() => {});
       await old.close();
@@ -197,6 +193,16 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
     this.swapping = p;
     p.catch((err) => this.emit('warning', String(err instanceof Error ? err.message : err)));
     return p;
+  }
+
+  /** Whether the current session has every wanted edit, the wanted partner and every tap. */
+  private serves(bend: BendSpec | undefined, taps: Set<string>): boolean {
+    const have = this.sessionBend;
+    if ([...taps].some((t) => !this.sessionTaps.has(t))) return false;
+    if (!bend) return true;
+    if (!have || have.partnerFile !== bend.partnerFile) return false;
+    const ids = new Set(have.edits.map((e) => e.id));
+    return bend.edits.every((e) => ids.has(e.id));
   }
 
   private tapOutputs(): string[] {
@@ -210,8 +216,8 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; li
     for (const s of this.sources) feeds[s.input] = fillSource(s, this.params, t);
     const tapLayers = [...this.taps].filter((l) => this.sessionTaps.has(this.tree.resolve(l).output!));
     const fetch = [...this.numericOutputs, ...tapLayers.map((l) => this.tree.resolve(l).output!)];
-    const recipes = this.liveWeights.size ? this.bend.recipes(this.liveWeights) : undefined;
-    const running = this.runner.run({ kind: 'run', feeds, fetch, range: this.range, recipes });
+    const amounts = this.sessionBend ? this.bend.amounts(this.sessionBend) : undefined;
+    const running = this.runner.run({ kind: 'run', feeds, fetch, range: this.range, amounts });
     this.inflight = running;
     const reply = await running;
     const taps: Record<string, TensorMsg> = {};

@@ -1,9 +1,10 @@
 // What the performer asked the net to be: edits by weight name, glob or layer, and per-layer blend
 // amounts toward a partner. Amounts live in the registry (so MIDI/OSC/UI drive them); the plan
 // turns them into one WeightRecipe per live weight each frame.
-import type { ParameterRegistry, ParamSpec } from '../../control/registry.ts';
+import type { ChangeSource, ParameterRegistry, ParamSpec } from '../../control/registry.ts';
 import type { LayerTree } from '../onnx/layer-tree.ts';
-import { EDIT_OPS, type EditOp, type WeightRecipe } from './weight-bender.ts';
+import { EDIT_OPS, type EditOp } from './edit-ops.ts';
+import type { BendAmounts, BendSpec } from '../inference/protocol.ts';
 
 export interface EditTarget {
   target: string;
@@ -98,26 +99,51 @@ export class BendPlan {
     return layer === 'all' ? BLEND_ALL : `/netbend/blend/${this.tree.resolve(layer).path}`;
   }
 
-  /** Weights that must be fed per run: all of them while a partner is loaded, else edited ones. */
-  liveWeights(): Set<string> {
-    if (this.partner) return new Set(this.weights);
-    return new Set([...this.edits.values()].flatMap((e) => e.weights));
+  /** Sets a layer's own amount, which from now on overrides `all` for it (even when equal). */
+  setBlend(layer: string, t: number, source: ChangeSource = 'api'): void {
+    const address = this.blendAddress(layer);
+    this.params.set(address, t, source);
+    const own = this.blendLayerOf(address);
+    if (own) this.activeBlends.add(own);
   }
 
-  recipes(live: ReadonlySet<string>): Record<string, WeightRecipe> {
-    const out: Record<string, WeightRecipe> = {};
-    const all = this.partner && this.params.has(BLEND_ALL) ? this.params.number(BLEND_ALL) : 0;
-    const layers = [...this.activeBlends].sort((a, b) => b.length - a.length);
-    for (const w of live) out[w] = { blend: 0, edits: [] };
-    if (this.partner) {
-      for (const w of live) {
+  /** Layers with their own amount, for presets. */
+  blendAmounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    if (this.params.has(BLEND_ALL)) out.all = this.params.number(BLEND_ALL);
+    for (const l of this.activeBlends) out[l] = this.params.number(`/netbend/blend/${l}`);
+    return out;
+  }
+
+  /** What the live session must be built for: the partner and the edits now in place. */
+  spec(): BendSpec | undefined {
+    if (!this.partner && this.edits.size === 0) return undefined;
+    return { partnerFile: this.partner, edits: [...this.edits.values()].map(({ id, op, weights, seed }) => ({ id, op, weights, seed })) };
+  }
+
+  /**
+   * This frame's amounts for a session built for `edits`. Edits removed since that session was
+   * built get their identity amount, so removing one needs no new session.
+   */
+  amounts(session: BendSpec): BendAmounts {
+    const out: BendAmounts = { blend: {}, edits: {}, on: {}, channels: {} };
+    if (this.partner && session.partnerFile === this.partner) {
+      const all = this.params.has(BLEND_ALL) ? this.params.number(BLEND_ALL) : 0;
+      const layers = [...this.activeBlends].sort((a, b) => b.length - a.length);
+      for (const w of this.weights) {
         const layer = layers.find((l) => w.startsWith(l + '.'));
-        out[w]!.blend = layer ? this.params.number(`/netbend/blend/${layer}`) : all;
+        out.blend[w] = layer ? this.params.number(`/netbend/blend/${layer}`) : all;
       }
     }
-    for (const e of this.edits.values()) {
-      const amount = this.params.number(e.address);
-      for (const w of e.weights) out[w]?.edits.push({ op: e.op, amount, seed: e.seed, ...(e.channels ? { channels: e.channels } : {}) });
+    for (const e of session.edits) {
+      const active = this.edits.get(e.id);
+      if (!active) {
+        if (e.op === 'set') out.on[e.id] = 0;
+        continue;
+      }
+      out.edits[e.id] = this.params.number(active.address);
+      if (e.op === 'set') out.on[e.id] = 1;
+      if (active.channels) out.channels[e.id] = active.channels;
     }
     return out;
   }

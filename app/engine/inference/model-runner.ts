@@ -2,7 +2,7 @@
 // not copied. One runner = one worker = one session; swapping models or live-weight sets starts a
 // new runner beside the old one, which keeps serving frames until the new one is ready.
 import { Worker } from 'node:worker_threads';
-import type { LoadReply, LoadRequest, PartnerReply, Request, RunReply, RunRequest } from './protocol.ts';
+import type { LoadReply, LoadRequest, Request, RunReply, RunRequest } from './protocol.ts';
 
 export class ModelRunner {
   private readonly worker: Worker;
@@ -44,10 +44,6 @@ export class ModelRunner {
   /** Feeds are copied (sources refill their own buffers every frame); results are transferred. */
   run(req: RunRequest): Promise<RunReply> {
     return this.call(req) as Promise<RunReply>;
-  }
-
-  partner(file: string | undefined, names: string[]): Promise<PartnerReply> {
-    return this.call({ kind: 'partner', file, names }) as Promise<PartnerReply>;
   }
 
   async close(): Promise<void> {

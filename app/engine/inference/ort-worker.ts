@@ -6,26 +6,27 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { encodeModel, readModelFile } from '../onnx/model-file.ts';
-import { addOutputs, appendRgbaOutput, RGBA_BIAS, RGBA_OUTPUT, RGBA_SCALE, weightsToInputs } from '../onnx/rewrite.ts';
+import { addOutputs, appendRgbaOutput, RGBA_BIAS, RGBA_OUTPUT, RGBA_SCALE } from '../onnx/rewrite.ts';
 import { weightInitializers } from '../onnx/model-info.ts';
-import { floatValues } from '../onnx/tensor-data.ts';
-import { ablatedChannels, WeightBender, type WeightRecipe, type WeightTensor } from '../bend/weight-bender.ts';
+import { bendGraph, blendInput, editInput, maskInput, setOnInput, type StructuralEdit } from '../bend/bend-graph.ts';
+import { ablatedChannels, IDENTITY } from '../bend/edit-ops.ts';
 import { autoCandidates } from './ep.ts';
-import { RANGE_TRANSFORM, type EpName, type LoadReply, type LoadRequest, type PartnerReply, type Request, type RunReply, type RunRequest, type TensorMsg, type ValueRange } from './protocol.ts';
+import { RANGE_TRANSFORM, type BendAmounts, type EpName, type LoadReply, type LoadRequest, type Request, type RunReply, type RunRequest, type TensorMsg, type ValueRange } from './protocol.ts';
 
 const port = parentPort!;
 /**
- * Two sessions of the same graph: `plain` with the weights baked in, and `live` with the bendable
- * weights as inputs. onnxruntime optimises constant weights differently (folding, packing), so the
- * two differ in the last float bits; a frame whose recipes are all identity runs on `plain`, which
- * makes "no bend" exactly the original model, and is faster too.
+ * Two sessions of the same graph: `plain` with the weights as they are, and `live` with the bends
+ * computed in-graph. onnxruntime optimises constant weights differently from computed ones (folding,
+ * packing), so the two differ in the last float bits; a frame whose bends are all at identity runs
+ * on `plain`, which makes "no bend" exactly the original model, and faster too.
  */
 let plain: ort.InferenceSession | undefined;
 let live: ort.InferenceSession | undefined;
 let loaded: LoadRequest | undefined;
-let base = new Map<string, WeightTensor>();
-let bender: WeightBender | undefined;
-const weightTensors = new Map<string, ort.Tensor>();
+/** Output channels and shapes of the bent weights, for ablate masks. */
+let weightDims = new Map<string, number[]>();
+const scalars = new Map<string, ort.Tensor>();
+const masks = new Map<string, { key: string; tensor: ort.Tensor }>();
 const rangeTensors = new Map<ValueRange, { scale: ort.Tensor; bias: ort.Tensor }>();
 
 function bundled(ep: EpName): boolean {
@@ -63,30 +64,34 @@ function firstLine(err: unknown): string {
 async function load(req: LoadRequest): Promise<LoadReply> {
   const { model } = await readModelFile(req.file);
   const warnings: string[] = [];
-  base = new Map();
-  const liveNames = new Set(req.liveWeights);
-  for (const t of weightInitializers(model)) if (liveNames.has(t.name)) base.set(t.name, { data: floatValues(t), dims: t.dims.map(Number) });
   let playable = req.image ? appendRgbaOutput(model, req.image) : model;
   playable = addOutputs(playable, req.taps);
   const created = await createSession(encodeModel(playable), req.ep, warnings);
-  // The live twin runs on whatever provider the plain one ended up on.
-  const twin = liveNames.size ? await createSession(encodeModel(weightsToInputs(playable, liveNames)), created.ep, warnings) : undefined;
+  let twin: ort.InferenceSession | undefined;
+  weightDims = new Map(weightInitializers(model).map((t) => [t.name, t.dims.map(Number)]));
+  if (req.bend) {
+    const partner = req.bend.partnerFile ? await partnerWeights(req.bend.partnerFile) : undefined;
+    // The live twin runs on whatever provider the plain one ended up on.
+    twin = (await createSession(encodeModel(bendGraph(playable, { partner, edits: req.bend.edits })), created.ep, warnings)).s;
+  }
   for (const old of [plain, live]) old?.release().catch(() => {});
   plain = created.s;
-  live = twin?.s;
+  live = twin;
   loaded = req;
-  bender = new WeightBender(base, undefined);
-  weightTensors.clear();
-  if (req.partnerFile) {
-    const p = await partner(req.partnerFile, [...liveNames]);
-    if (p.mismatches.length) warnings.push(`blend partner ${req.partnerFile} does not match: ${p.mismatches.join('; ')}`);
-  }
+  masks.clear();
   let range: ValueRange | undefined;
   if (req.image) {
     const out = await plain.run(withRange(toOrtFeeds(req.warmup), undefined), [req.image.output]);
     range = detectRange(out[req.image.output]!.data as Float32Array);
   }
   return { ep: created.ep, warnings, range, outputs: plain.outputNames.slice() };
+}
+
+/** The partner's weights by name; the engine has already checked names and shapes. */
+async function partnerWeights(file: string) {
+  const { model } = await readModelFile(file);
+  const mine = weightDims;
+  return new Map(weightInitializers(model).filter((t) => mine.get(t.name)?.join('x') === t.dims.map(Number).join('x')).map((t) => [t.name, t]));
 }
 
 /** Negative values mean a [-1,1] generator (often overshooting it); else [0,1], or 0..255 when larger. */
@@ -101,59 +106,56 @@ function detectRange(d: Float32Array): ValueRange {
   return hi > 2 ? '0..255' : '0..1';
 }
 
-async function partner(file: string | undefined, names: string[]): Promise<PartnerReply> {
-  if (!file) {
-    bender?.setPartner(undefined);
-    return { mismatches: [] };
-  }
-  const { model } = await readModelFile(file);
-  const theirs = new Map(weightInitializers(model).map((t) => [t.name, t]));
-  const mismatches: string[] = [];
-  const weights = new Map<string, WeightTensor>();
-  for (const name of names) {
-    const mine = base.get(name);
-    const t = theirs.get(name);
-    if (!mine) continue;
-    if (!t) {
-      mismatches.push(`${name} is missing`);
-      continue;
-    }
-    const dims = t.dims.map(Number);
-    if (dims.join('x') !== mine.dims.join('x')) {
-      mismatches.push(`${name} is ${dims.join('x')}, expected ${mine.dims.join('x')}`);
-      continue;
-    }
-    weights.set(name, { data: floatValues(t), dims });
-  }
-  if (mismatches.length === 0) bender?.setPartner(weights);
-  return { mismatches };
-}
-
 function toOrtFeeds(feeds: Record<string, TensorMsg>): Record<string, ort.Tensor> {
   const out: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) out[name] = new ort.Tensor('float32', t.data, t.dims);
   return out;
 }
 
-/** A recipe that leaves its weight exactly as it is. */
-function isIdentity(name: string, r: WeightRecipe): boolean {
-  if (r.blend !== 0) return false;
-  const channels = base.get(name)?.dims[0] ?? 1;
-  return r.edits.every((e) =>
-    e.op === 'scale' ? e.amount === 1 : e.op === 'offset' || e.op === 'noise' ? e.amount === 0 : e.op === 'ablate' ? ablatedChannels(channels, e).length === 0 : false,
-  );
+/** A frame whose every bend is at its identity amount: exactly the original model. */
+function isIdentity(a: BendAmounts, edits: StructuralEdit[]): boolean {
+  if (Object.values(a.blend).some((t) => t !== 0)) return false;
+  return edits.every((e) => {
+    const v = a.edits[e.id];
+    if (e.op === 'set') return a.on[e.id] === 0;
+    if (e.op === 'ablate') {
+      const share = Math.min(1, Math.max(0, v ?? 0));
+      return !a.channels[e.id]?.length && e.weights.every((w) => Math.round(share * (weightDims.get(w)?.[0] ?? 1)) === 0);
+    }
+    return v === undefined || v === IDENTITY[e.op];
+  });
 }
 
-function withWeights(feeds: Record<string, ort.Tensor>, req: RunRequest): Record<string, ort.Tensor> {
-  for (const [name, w] of base) {
-    const recipe = req.recipes?.[name];
-    const data = recipe ? bender!.weight(name, recipe) : w.data;
-    let t = weightTensors.get(name);
-    // One Tensor per buffer: the bender rewrites its buffer in place, so the tensor stays valid.
-    if (!t || t.data !== data) weightTensors.set(name, (t = new ort.Tensor('float32', data, w.dims)));
-    feeds[name] = t;
+/** Scalars reuse one tensor per input, rewritten in place: nothing is allocated per frame. */
+function scalar(name: string, v: number): ort.Tensor {
+  let t = scalars.get(name);
+  if (!t) scalars.set(name, (t = new ort.Tensor('float32', new Float32Array(1), [1])));
+  (t.data as Float32Array)[0] = v;
+  return t;
+}
+
+function withBends(feeds: Record<string, ort.Tensor>, a: BendAmounts, edits: StructuralEdit[]): void {
+  for (const [w, t] of Object.entries(a.blend)) feeds[blendInput(w)] = scalar(blendInput(w), t);
+  for (const e of edits) {
+    const v = a.edits[e.id] ?? (e.op === 'set' ? 0 : IDENTITY[e.op]);
+    feeds[editInput(e.id)] = scalar(editInput(e.id), v);
+    if (e.op === 'set') feeds[setOnInput(e.id)] = scalar(setOnInput(e.id), a.on[e.id] ?? 0);
+    if (e.op !== 'ablate') continue;
+    for (const w of e.weights) {
+      const dims = weightDims.get(w)!;
+      const c = dims[0] ?? 1;
+      const key = `${v}|${a.channels[e.id]?.join(',') ?? ''}`;
+      const name = maskInput(e.id, w);
+      let m = masks.get(name);
+      if (!m || m.key !== key) {
+        // Recomputed only when the share or the list changes, not per frame.
+        const data = new Float32Array(c).fill(1);
+        for (const ch of ablatedChannels(c, v, e.seed, a.channels[e.id])) data[ch] = 0;
+        masks.set(name, (m = { key, tensor: new ort.Tensor('float32', data, [c, ...dims.slice(1).map(() => 1)]) }));
+      }
+      feeds[name] = m.tensor;
+    }
   }
-  return feeds;
 }
 
 function withRange(feeds: Record<string, ort.Tensor>, range: ValueRange | undefined): Record<string, ort.Tensor> {
@@ -172,9 +174,10 @@ function withRange(feeds: Record<string, ort.Tensor>, range: ValueRange | undefi
 async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayBuffer[] }> {
   if (!plain || !loaded) throw new Error('no model loaded');
   const t0 = performance.now();
-  const bent = live && req.recipes && Object.entries(req.recipes).some(([name, r]) => !isIdentity(name, r));
+  const edits = loaded.bend?.edits ?? [];
+  const bent = !!live && !!req.amounts && !isIdentity(req.amounts, edits);
   const feeds = withRange(toOrtFeeds(req.feeds), req.range);
-  if (bent) withWeights(feeds, req);
+  if (bent) withBends(feeds, req.amounts!, edits);
   const t1 = performance.now();
   const fetch = loaded.image ? [RGBA_OUTPUT, ...req.fetch] : req.fetch;
   const out = await (bent ? live! : plain).run(feeds, fetch);
@@ -199,8 +202,7 @@ port.on('message', async (msg: { id: number; req: Request }) => {
     else if (req.kind === 'run') {
       const { reply, transfer } = await run(req);
       port.postMessage({ id: msg.id, ok: reply }, transfer);
-    } else if (req.kind === 'partner') port.postMessage({ id: msg.id, ok: await partner(req.file, req.names) });
-    else {
+    } else {
       for (const s of [plain, live]) await s?.release();
       plain = live = undefined;
       port.postMessage({ id: msg.id, ok: true });

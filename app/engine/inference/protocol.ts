@@ -1,7 +1,7 @@
 // Messages between the engine (main thread) and the inference worker. The worker owns the
 // onnxruntime session, so loading a model or a partner never blocks the frame loop or the servers.
 import type { ImageLayout } from '../onnx/rewrite.ts';
-import type { WeightRecipe } from '../bend/weight-bender.ts';
+import type { StructuralEdit } from '../bend/bend-graph.ts';
 
 export type EpName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 export type EpChoice = EpName | 'auto';
@@ -21,11 +21,26 @@ export interface LoadRequest {
   image: ImageLayout | undefined;
   /** Tensors exposed as extra outputs, fetched only on the frames that ask for them. */
   taps: string[];
-  /** Weights fed per run instead of baked in, so they can be bent without a new session. */
-  liveWeights: string[];
-  partnerFile: string | undefined;
+  /** The bends the live session is built for; undefined = nothing bent, one plain session. */
+  bend: BendSpec | undefined;
   /** Inputs of the first frame: a warm-up run also detects the image's value range. */
   warmup: Record<string, TensorMsg>;
+}
+
+export interface BendSpec {
+  partnerFile: string | undefined;
+  edits: StructuralEdit[];
+}
+
+export interface BendAmounts {
+  /** Blend amount per weight (when a partner is loaded). */
+  blend: Record<string, number>;
+  /** Amount per edit id; removed edits get their identity amount. */
+  edits: Record<string, number>;
+  /** `set` edits: 1 while active, 0 once removed. */
+  on: Record<string, number>;
+  /** `ablate` edits with an explicit channel list. */
+  channels: Record<string, number[]>;
 }
 
 export interface LoadReply {
@@ -40,8 +55,8 @@ export interface RunRequest {
   feeds: Record<string, TensorMsg>;
   fetch: string[];
   range: ValueRange | undefined;
-  /** Per live weight, what it should be; absent weights are fed as their originals. */
-  recipes: Record<string, WeightRecipe> | undefined;
+  /** This frame's bend amounts, for the session's bend spec. */
+  amounts: BendAmounts | undefined;
 }
 
 export interface RunReply {
@@ -51,11 +66,7 @@ export interface RunReply {
   bendMs: number;
 }
 
-export interface PartnerReply {
-  mismatches: string[];
-}
-
-export type Request = LoadRequest | RunRequest | { kind: 'partner'; file: string | undefined; names: string[] } | { kind: 'dispose' };
+export type Request = LoadRequest | RunRequest | { kind: 'dispose' };
 
 export const RANGE_TRANSFORM: Record<ValueRange, { scale: number; bias: number }> = {
   '-1..1': { scale: 127.5, bias: 128 },

@@ -1,0 +1,20 @@
+// The five weight edits and what "no change" means for each: an edit at its identity amount (or
+// removed) leaves the weight exactly as it was.
+import { gaussianArray } from '../seeded-random.ts';
+
+export type EditOp = 'scale' | 'offset' | 'set' | 'noise' | 'ablate';
+export const EDIT_OPS: readonly EditOp[] = ['scale', 'offset', 'set', 'noise', 'ablate'];
+
+/** Amounts that leave a weight untouched (`set` has none: it is switched off instead). */
+export const IDENTITY: Record<Exclude<EditOp, 'set'>, number> = { scale: 1, offset: 0, noise: 0, ablate: 0 };
+
+/** Output channels an ablate edit zeroes: the listed ones, or a seeded share of all of them. */
+export function ablatedChannels(channels: number, share: number, seed: number, list?: number[]): number[] {
+  if (list) return list.filter((c) => Number.isInteger(c) && c >= 0 && c < channels);
+  const count = Math.round(Math.min(1, Math.max(0, share)) * channels);
+  if (count === 0) return [];
+  const key = gaussianArray(channels, seed); // a seeded shuffle: channels sorted by a random key
+  return Array.from({ length: channels }, (_, i) => i)
+    .sort((x, y) => key[x]! - key[y]!)
+    .slice(0, count);
+}

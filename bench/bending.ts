@@ -1,0 +1,82 @@
+// Issue 3's bench: stylegan2-256-slim on the CPU with every layer blending toward a partner (the
+// amount animated every frame), three animated edits and one tap, against a bare onnxruntime loop.
+import ort from 'onnxruntime-node';
+import { join } from 'node:path';
+import { Engine } from '../app/engine/engine.ts';
+import { BLEND_ALL } from '../app/engine/bend/bend-plan.ts';
+import { FIXTURES, sideBySide, writeResult } from './util.ts';
+import { hostFedBlendFps } from './host-fed-blend.ts';
+
+const MODEL = 'stylegan2-256-slim.onnx';
+const FRAMES = 12;
+
+export async function benchBending(): Promise<void> {
+  const file = join(FIXTURES, MODEL);
+  // A partner of the same architecture: the model's own weights, scaled, written beside the bench.
+  const partner = await makePartner(file);
+  const bare = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const z = new ort.Tensor('float32', new Float32Array(512).map((_, i) => Math.sin(i)), [1, 512]);
+  await bare.run({ z });
+  const { engine } = await Engine.open({ model: file, ep: 'cpu' });
+  await engine.loadPartner(partner);
+  const edits = [engine.addEdit('b32.conv1', 'scale', 1.2), engine.addEdit('b64', 'noise', 0.1), engine.addEdit('b128.conv0', 'ablate', 0.2)];
+  engine.setTaps(['b64.conv1']);
+  await engine.settled();
+  let index = 0;
+  const frame = async () => {
+    const time = index / 30;
+    engine.params.set(BLEND_ALL, 0.5 + 0.5 * Math.sin(time), 'modulator');
+    edits.forEach((id, k) => engine.params.set(`/netbend/edit/${id}/amount`, 0.2 + 0.1 * k + 0.05 * Math.sin(time * (k + 1)), 'modulator'));
+    const f = await engine.render({ index: index++, time, dt: 1 / 30 });
+    if (!f.taps['G.synthesis.b64.conv1']) throw new Error('tap missing');
+  };
+  await frame();
+  const bareFps = async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < FRAMES; i++) await bare.run({ z });
+    return (FRAMES * 1000) / (performance.now() - t0);
+  };
+  const bentFps = async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < FRAMES; i++) await frame();
+    return (FRAMES * 1000) / (performance.now() - t0);
+  };
+  const r = await sideBySide(3, bareFps, bentFps);
+  await engine.close();
+  console.log(`${MODEL}: bare ${r.a.toFixed(1)} fps, bending (in-graph) ${r.b.toFixed(1)} fps, ratio ${r.ratio.toFixed(3)}`);
+  const host = await hostFedBlendFps(file, partner, FRAMES, bare, z);
+  console.log(`${MODEL}: host-fed blend (blend only, weights recomputed in JS and fed) ratio ${host.ratio.toFixed(3)}`);
+  await bare.release();
+  writeResult('bending', {
+    model: MODEL,
+    ep: 'cpu',
+    goal: 'ratio >= 0.8',
+    workload: 'all layers blending with the amount animated every frame, 3 animated edits (scale, noise, ablate), 1 tap',
+    bareFps: r.a,
+    bendingFps: r.b,
+    ratioBendingOverBare: r.ratio,
+    mechanism: 'in-graph: every bent weight computed in the graph from the original, the partner and scalar amount inputs; frames with every bend at identity run a session with the original weights',
+    hostFedComparison: { note: 'blend only (no edits, no tap): every weight recomputed in JS as A + t(B - A) each frame and fed as a graph input', bareFps: host.bareFps, fps: host.fps, ratioHostFedOverBare: host.ratio },
+  });
+}
+
+async function makePartner(file: string): Promise<string> {
+  const { readModelFile, encodeModel } = await import('../app/engine/onnx/model-file.ts');
+  const { weightInitializers } = await import('../app/engine/onnx/model-info.ts');
+  const { floatValues } = await import('../app/engine/onnx/tensor-data.ts');
+  const { gaussianArray } = await import('../app/engine/seeded-random.ts');
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { model } = await readModelFile(file);
+  for (const w of weightInitializers(model)) {
+    const v = floatValues(w);
+    const n = gaussianArray(v.length, 7);
+    for (let i = 0; i < v.length; i++) v[i] = v[i]! * 0.5 + n[i]! * 0.5;
+    w.rawData = new Uint8Array(v.buffer);
+  }
+  const dir = join(tmpdir(), 'netbend-bench');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, 'partner.onnx');
+  writeFileSync(out, encodeModel(model));
+  return out;
+}

@@ -1,8 +1,9 @@
-// Pictures to a WebSocket client, latest wins: while the socket still holds an unsent frame, newer
-// frames replace the pending one instead of queueing, so a slow page drops stale frames and the
-// engine never waits for it.
+// Pictures to a WebSocket client, latest wins: a page acknowledges each frame it has drawn, at most
+// MAX_FRAMES_IN_FLIGHT are unacknowledged, and newer frames replace the pending one instead of
+// queueing. Socket buffers alone would hold seconds of small frames; acks keep a slow page current
+// and the engine never waits for it.
 import type { WebSocket } from 'ws';
-import { PACKET_HEADER_BYTES, PacketKind, writeHeader } from './protocol.ts';
+import { MAX_FRAMES_IN_FLIGHT, PACKET_HEADER_BYTES, PacketKind, writeHeader } from './protocol.ts';
 import type { Frame } from '../engine/frame.ts';
 
 /** Bytes the socket may hold before we stop adding frames (about two 1024px frames). */
@@ -10,7 +11,8 @@ const HIGH_WATER = 8 * 1024 * 1024;
 
 export class FrameStream {
   private pending: Frame | undefined;
-  private sending = false;
+  private inFlight = 0;
+  private retry: NodeJS.Timeout | undefined;
   sent = 0;
   skipped = 0;
   /** tap layer -> id used in packets */
@@ -21,41 +23,38 @@ export class FrameStream {
   push(frame: Frame): void {
     if (this.pending) this.skipped++;
     this.pending = frame;
-    if (!this.sending) this.flush();
+    this.flush();
+  }
+
+  /** The page drew a frame: room for the next one. */
+  ack(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    this.flush();
+  }
+
+  close(): void {
+    clearTimeout(this.retry);
+    this.pending = undefined;
   }
 
   private flush(): void {
     const frame = this.pending;
-    if (!frame || this.ws.readyState !== this.ws.OPEN) return;
+    if (!frame || this.inFlight >= MAX_FRAMES_IN_FLIGHT || this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > HIGH_WATER) {
-      // Try again shortly; by then a newer frame may have replaced this one.
-      this.sending = true;
-      setTimeout(() => ((this.sending = false), this.flush()), 4);
+      // By the time the socket drains, a newer frame may have replaced this one.
+      this.retry ??= setTimeout(() => ((this.retry = undefined), this.flush()), 4);
       return;
     }
     this.pending = undefined;
-    this.sending = true;
-    const packets: Uint8Array[] = [];
-    if (frame.rgba) packets.push(packet(PacketKind.Output, 0, frame.index, frame.width, frame.height, 4, frame.rgba));
+    this.inFlight++;
+    this.sent++;
+    if (frame.rgba) this.ws.send(packet(PacketKind.Output, 0, frame.index, frame.width, frame.height, 4, frame.rgba), { binary: true });
     for (const [layer, t] of Object.entries(frame.taps)) {
       const id = this.taps.get(layer);
       if (id === undefined) continue;
       const [c, h, w] = chw(t.dims);
-      packets.push(packet(PacketKind.Tap, id, frame.index, w, h, c, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)));
+      this.ws.send(packet(PacketKind.Tap, id, frame.index, w, h, c, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)), { binary: true });
     }
-    let left = packets.length;
-    if (left === 0) {
-      this.sending = false;
-      return;
-    }
-    for (const p of packets)
-      this.ws.send(p, { binary: true }, () => {
-        if (--left === 0) {
-          this.sent++;
-          this.sending = false;
-          if (this.pending) this.flush();
-        }
-      });
   }
 }
 

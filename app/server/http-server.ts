@@ -29,9 +29,17 @@ export interface RunningServer {
 
 type UiFiles = Map<string, { type: string; body: Uint8Array | string }>;
 
-async function loadUi(): Promise<UiFiles> {
-  const { buildUi } = (await import('../ui/build.ts')) as { buildUi: () => Promise<UiFiles> };
-  return buildUi();
+/** The UI is bundled in memory at start; if that fails the show still runs (OSC, MIDI, /ws). */
+async function loadUi(session: LiveSession): Promise<UiFiles> {
+  try {
+    const { buildUi } = (await import('../ui/build.ts')) as { buildUi: () => Promise<UiFiles> };
+    return await buildUi();
+  } catch (err) {
+    const text = `netbend: the control UI could not be built (${(err as Error).message.split('\n')[0]}); OSC, MIDI and the engine run on.`;
+    session.notice('error', text);
+    const page = { type: 'text/html; charset=utf-8', body: `<!doctype html><title>netbend</title><pre>${text.replace(/</g, '&lt;')}</pre>` };
+    return new Map([['/', page], ['/output', page]]);
+  }
 }
 
 const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1';
@@ -40,7 +48,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const token = isLoopback(host) ? undefined : (opts.token ?? randomBytes(12).toString('hex'));
   const session = opts.session;
-  const ui = await loadUi();
+  const ui = await loadUi(session);
 
   const authorised = (req: IncomingMessage): boolean => {
     if (!token) return true;
@@ -120,7 +128,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clients.add(c);
     ws.send(JSON.stringify(session.hello()));
     sendTaps(c);
-    ws.on('close', () => clients.delete(c));
+    ws.on('close', () => {
+      c.stream.close();
+      clients.delete(c);
+    });
     ws.on('message', async (data, binary) => {
       if (binary) return;
       let msg: ClientMessage;
@@ -130,6 +141,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         ws.send(JSON.stringify({ type: 'notice', level: 'error', text: 'bad message: not JSON' } satisfies ServerMessage));
         return;
       }
+      if (typeof msg !== 'object' || msg === null) return;
+      if ('ack' in msg) return c.stream.ack();
       try {
         const result = await session.command(msg);
         ws.send(JSON.stringify({ type: 'reply', id: msg.id, ok: true, result } satisfies ServerMessage));

@@ -134,6 +134,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       case 'savePreset':
       case 'loadPreset':
         throw new Error('presets are not available in this build');
+      default:
+        throw new Error(`unknown command ${JSON.stringify((c as { cmd?: unknown }).cmd)}`);
     }
   }
 

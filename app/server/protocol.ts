@@ -115,4 +115,14 @@ export type Command =
   | { cmd: 'record'; on: boolean }
   | { cmd: 'transport'; playing: boolean };
 
-export type ClientMessage = Command & { id: number };
+export type ClientMessage = (Command & { id: number }) | FrameAck;
+
+/**
+ * Sent by a page after it has drawn a frame (the index from the packet header). The server keeps
+ * at most MAX_FRAMES_IN_FLIGHT unacknowledged frames per page: a slow page gets the newest frame
+ * when it is ready for one, never a backlog queued in socket buffers.
+ */
+export interface FrameAck {
+  ack: number;
+}
+export const MAX_FRAMES_IN_FLIGHT = 2;

@@ -1,0 +1,122 @@
+// The live server over real sockets: hello, binary frames, commands, parameter echo, latest-wins
+// streaming, and the token guard for LAN binds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { fixture, ROOT } from './helpers.ts';
+import { PACKET_HEADER_BYTES, readHeader, type ServerMessage } from '../app/server/protocol.ts';
+
+export async function startServe(model: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'netbend.js'), 'serve', model, '--port', '0', '--osc-port', '0', '--no-open', '--ep', 'cpu', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const url = await new Promise<string>((ok, fail) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /netbend: serving (\S+)/.exec(out);
+      if (m) ok(m[1]!);
+    });
+    child.on('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
+  });
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function connect(url: string): Promise<{ ws: WebSocket; messages: ServerMessage[]; frames: Array<{ index: number; width: number; height: number; bytes: number }>; call: (cmd: object) => Promise<ServerMessage> }> {
+  const ws = new WebSocket(url.replace(/^http/, 'ws').replace(/\/(\?|$)/, '/ws$1'));
+  const messages: ServerMessage[] = [];
+  const frames: Array<{ index: number; width: number; height: number; bytes: number }> = [];
+  let id = 0;
+  const waiting = new Map<number, (m: ServerMessage) => void>();
+  ws.on('message', (data, binary) => {
+    if (binary) {
+      const b = data as Buffer;
+      const h = readHeader(new DataView(b.buffer, b.byteOffset, b.byteLength));
+      frames.push({ index: h.index, width: h.width, height: h.height, bytes: b.byteLength - PACKET_HEADER_BYTES });
+      // Like the UI: acknowledge each drawn frame so the server sends the next one.
+      if (h.kind === 1) ws.send(JSON.stringify({ ack: h.index }));
+      return;
+    }
+    const m = JSON.parse(String(data)) as ServerMessage;
+    messages.push(m);
+    if (m.type === 'reply') waiting.get(m.id)?.(m);
+  });
+  const call = (cmd: object) =>
+    new Promise<ServerMessage>((ok) => {
+      const n = ++id;
+      waiting.set(n, ok);
+      ws.send(JSON.stringify({ ...cmd, id: n }));
+    });
+  return new Promise((ok, fail) => {
+    ws.once('open', () => ok({ ws, messages, frames, call }));
+    ws.once('error', fail);
+  });
+}
+
+const until = async (cond: () => boolean, ms = 20_000) => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+test('serve: hello, RGBA frames, commands and parameter echo over the WebSocket', async () => {
+  const s = await startServe(fixture('stylegan2-64-tiny.onnx'));
+  try {
+    const c = await connect(s.url);
+    await until(() => c.messages.some((m) => m.type === 'hello') && c.frames.length >= 3);
+    const hello = c.messages.find((m) => m.type === 'hello') as Extract<ServerMessage, { type: 'hello' }>;
+    assert.equal(hello.width, 64);
+    assert.ok(hello.params.some((p) => p.address === '/netbend/source/z/speed'));
+    assert.deepEqual({ w: c.frames[0]!.width, h: c.frames[0]!.height, bytes: c.frames[0]!.bytes }, { w: 64, h: 64, bytes: 64 * 64 * 4 });
+    assert.ok(c.frames.at(-1)!.index > c.frames[0]!.index, 'frame indices advance');
+    const reply = await c.call({ cmd: 'set', address: '/netbend/source/z/speed', value: 2.5 });
+    assert.equal((reply as { ok: boolean }).ok, true);
+    await until(() => c.messages.some((m) => m.type === 'param' && m.address === '/netbend/source/z/speed' && m.value === 2.5));
+    const bad = await c.call({ cmd: 'set', address: '/netbend/nope', value: 1 });
+    assert.match((bad as { error: string }).error, /no parameter \/netbend\/nope/);
+    const edit = await c.call({ cmd: 'addEdit', target: 'b16', op: 'scale', amount: 0 });
+    assert.equal((edit as { ok: boolean }).ok, true);
+    const taps = await c.call({ cmd: 'setTaps', layers: ['b32'] });
+    assert.deepEqual((taps as { result: string[] }).result, ['G.synthesis.b32']);
+    c.ws.close();
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a page that stops reading does not slow the engine or build a backlog', async () => {
+  const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--fps', '60']);
+  try {
+    const fast = await connect(s.url);
+    const slow = await connect(s.url);
+    // The slow client stops reading its socket: the kernel buffers fill, the server must drop.
+    (slow.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    await new Promise((r) => setTimeout(r, 3000));
+    const stats = fast.messages.filter((m) => m.type === 'stats').at(-1) as Extract<ServerMessage, { type: 'stats' }>;
+    assert.ok(stats.stats.fps > 30, `engine keeps its pace (fps ${stats.stats.fps.toFixed(1)})`);
+    assert.ok(fast.frames.length > 60, `the reading client keeps receiving (${fast.frames.length})`);
+    // Reading again, the slow page gets the newest frames, not a backlog of every stale one.
+    (slow.ws as unknown as { _socket: import('node:net').Socket })._socket.resume();
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.ok(slow.frames.length > 0, 'the slow page gets pictures again');
+    assert.ok(slow.frames.length < fast.frames.length / 2, `stale frames were dropped (slow ${slow.frames.length}, fast ${fast.frames.length})`);
+    const latest = fast.frames.at(-1)!.index;
+    assert.ok(latest - slow.frames.at(-1)!.index < 30, 'the slow page is showing a recent frame');
+    fast.ws.close();
+    slow.ws.terminate();
+  } finally {
+    await s.stop();
+  }
+});

@@ -1,8 +1,9 @@
 // `npm run bench [name...]`: runs the named benches (all by default) and writes bench/results/.
 import { benchEngine } from './engine.ts';
 import { benchBending } from './bending.ts';
+import { benchRecord } from './record.ts';
 
-const benches: Record<string, () => Promise<void>> = { engine: benchEngine, bending: benchBending };
+const benches: Record<string, () => Promise<void>> = { engine: benchEngine, bending: benchBending, record: benchRecord };
 const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(benches)) {
   const run = benches[name];

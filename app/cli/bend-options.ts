@@ -28,7 +28,7 @@ export function parseEdit(spec: string): { target: string; op: EditOp; amount: n
 }
 
 function splitAssign(flag: string, spec: string): [string, string] {
-  const i = spec.lastIndexOf('=');
+  const i = spec.indexOf('=');
   if (i <= 0) throw new UsageError(`${flag} "${spec}": expected <name>=<value>`);
   return [spec.slice(0, i), spec.slice(i + 1)];
 }

@@ -1,0 +1,75 @@
+// Modulators write into parameters once per frame, before the engine reads them: LFOs (pure
+// functions of time) and expressions (which may read other parameters). A modulated parameter takes
+// the modulator's value; an LFO's `center` is where it swings around.
+import type { ParameterRegistry } from './registry.ts';
+import { findAddress } from './find-address.ts';
+import { lfoValue, parseLfo } from './lfo.ts';
+import { compileExpression, type Compiled } from './expression.ts';
+import type { Tempo } from './tempo.ts';
+import type { Modulator } from './preset.ts';
+
+interface Live extends Modulator {
+  run: (time: number, frame: number) => number;
+}
+
+export class ModulationBank {
+  private readonly mods = new Map<string, Live>();
+  private nextId = 1;
+
+  constructor(
+    private readonly params: ParameterRegistry,
+    private readonly tempo: Tempo,
+  ) {}
+
+  /** Adds (or replaces, same id) a modulator; a bad spec or target throws before anything changes. */
+  add(m: Omit<Modulator, 'id' | 'enabled'> & { id?: string; enabled?: boolean }): string {
+    const target = findAddress(this.params, m.target);
+    const id = m.id ?? `m${this.nextId++}`;
+    let run: Live['run'];
+    if (m.kind === 'lfo') {
+      const spec = parseLfo(m.source);
+      run = (time) => lfoValue(spec, time, this.tempo);
+    } else {
+      const f: Compiled = compileExpression(m.source, (name) => {
+        try {
+          const address = findAddress(this.params, name);
+          return () => this.params.number(address);
+        } catch {
+          return undefined;
+        }
+      });
+      run = (time, frame) => f({ t: time, beat: this.tempo.beats(time), frame });
+    }
+    this.mods.set(id, { id, target, kind: m.kind, source: m.source, enabled: m.enabled ?? true, run });
+    return id;
+  }
+
+  remove(id: string): void {
+    this.mods.delete(id);
+  }
+
+  clear(): void {
+    this.mods.clear();
+  }
+
+  list(): Modulator[] {
+    return [...this.mods.values()].map(({ run: _run, ...m }) => m);
+  }
+
+  /** Once per frame, before the engine reads parameters. A failing modulator is switched off. */
+  apply(time: number, frame: number): string[] {
+    const errors: string[] = [];
+    for (const m of this.mods.values()) {
+      if (!m.enabled || !this.params.has(m.target)) continue;
+      const v = m.run(time, frame);
+      if (!Number.isFinite(v)) continue;
+      try {
+        this.params.set(m.target, v, 'modulator');
+      } catch (err) {
+        m.enabled = false;
+        errors.push(`modulator ${m.id} on ${m.target} switched off: ${(err as Error).message}`);
+      }
+    }
+    return errors;
+  }
+}

@@ -1,0 +1,79 @@
+// A preset is a whole scene as JSON: models, sources, edits, blends, taps, modulators, mappings.
+// The schema validates (errors name the field) and its version number drives migrations, so a
+// preset saved today still loads after the format grows.
+import { z } from 'zod';
+import { EDIT_OPS } from '../engine/bend/edit-ops.ts';
+import { EP_CHOICES } from '../engine/inference/protocol.ts';
+
+export const PRESET_VERSION = 1;
+
+const value = z.union([z.number().finite(), z.boolean(), z.string()]);
+
+export const ModulatorSchema = z.object({
+  id: z.string().min(1),
+  target: z.string().startsWith('/netbend/'),
+  kind: z.enum(['lfo', 'expr']),
+  source: z.string().min(1),
+  enabled: z.boolean().default(true),
+});
+
+export const PresetSchema = z.object({
+  netbend: z.literal('preset'),
+  version: z.literal(PRESET_VERSION),
+  name: z.string().min(1),
+  model: z.object({ path: z.string().min(1), ep: z.enum(EP_CHOICES as unknown as [string, ...string[]]).optional() }),
+  partner: z.object({ path: z.string().min(1) }).nullable().default(null),
+  params: z.record(z.string().startsWith('/netbend/'), value).default({}),
+  edits: z
+    .array(
+      z.object({
+        target: z.string().min(1),
+        op: z.enum(EDIT_OPS as unknown as [string, ...string[]]),
+        amount: z.number().finite(),
+        seed: z.number().int().default(0),
+        channels: z.array(z.number().int().nonnegative()).optional(),
+      }),
+    )
+    .default([]),
+  blend: z.record(z.string(), z.number().finite()).default({}),
+  taps: z.array(z.string()).default([]),
+  modulators: z.array(ModulatorSchema).default([]),
+  mappings: z.object({ midi: z.array(z.record(z.string(), z.unknown())).default([]), osc: z.array(z.record(z.string(), z.unknown())).default([]) }).default({ midi: [], osc: [] }),
+});
+
+export type Preset = z.infer<typeof PresetSchema>;
+export type Modulator = z.infer<typeof ModulatorSchema>;
+
+export class PresetError extends Error {}
+
+/**
+ * Version 0 (the first sketches) kept the model as a string and the latent as
+ * `latent: { seed, speed }`; everything else came later.
+ */
+function migrate(raw: Record<string, unknown>): Record<string, unknown> {
+  let p = raw;
+  if (p.version === 0) {
+    const latent = (p.latent ?? {}) as { seed?: unknown; speed?: unknown; input?: unknown };
+    const input = typeof latent.input === 'string' ? latent.input : 'z';
+    const params: Record<string, unknown> = {};
+    if (latent.seed !== undefined) params[`/netbend/source/${input}/seed`] = latent.seed;
+    if (latent.speed !== undefined) params[`/netbend/source/${input}/speed`] = latent.speed;
+    const { latent: _drop, ...rest } = p;
+    p = { ...rest, netbend: 'preset', version: 1, model: typeof p.model === 'string' ? { path: p.model } : p.model, params };
+  }
+  return p;
+}
+
+/** Validates a parsed preset; `file` names it in errors. Paths stay as written (see preset-store). */
+export function parsePreset(json: unknown, file: string): Preset {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PresetError(`${file}: a preset is a JSON object`);
+  const raw = json as Record<string, unknown>;
+  if (typeof raw.version === 'number' && raw.version > PRESET_VERSION) throw new PresetError(`${file}: preset version ${raw.version} is newer than this netbend understands (${PRESET_VERSION}); update netbend`);
+  const result = PresetSchema.safeParse(migrate(raw));
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const path = issue.path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
+    throw new PresetError(`${file}: ${path || 'preset'}: ${issue.message}`);
+  }
+  return result.data;
+}

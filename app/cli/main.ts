@@ -58,7 +58,7 @@ const playCommand = program
   .requiredOption('--out <dir>', 'output folder')
   .option('--seed <s>', 'seed of the latent source', int('--seed'))
   .option('--fps <f>', 'frames per second of animation time', positive('--fps'), 30)
-  .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep, 'auto' as EpChoice)
+  .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep)
   .option('--tap <layer>', 'write this layer as channel-grid PNGs and .f32 dumps (repeatable)', collect);
 bendFlags(playCommand).action((model: string, o) => play(model, o));
 
@@ -76,7 +76,7 @@ bendFlags(
       return v as RecordFormat;
     }, 'h264' as RecordFormat)
     .option('--seed <s>', 'seed of the latent source', int('--seed'))
-    .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep, 'auto' as EpChoice),
+    .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep),
 ).action((model: string, o) => render(model, o));
 
 program
@@ -87,7 +87,7 @@ program
   .option('--host <host>', 'address to listen on; anything but loopback requires a token', '127.0.0.1')
   .option('--osc-port <port>', 'OSC UDP port', int('--osc-port'), 9000)
   .option('--no-open', 'do not open a browser')
-  .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep, 'auto' as EpChoice)
+  .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep)
   .option('--fps <f>', 'target frame rate', positive('--fps'), 30)
   .option('--seed <s>', 'seed of the latent source', int('--seed'))
   .action((model: string, o) => serve(model, o));

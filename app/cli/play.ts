@@ -2,7 +2,7 @@
 // same pixels run after run. Writes frame-NNNNN.png, taps, and stats.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Engine } from '../engine/engine.ts';
+import { openTarget } from './open-target.ts';
 import { OfflineClock } from '../engine/clock.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 import { tapGrid } from '../engine/tap-grid.ts';
@@ -15,11 +15,11 @@ export interface PlayOptions extends BendOptions {
   out: string;
   seed?: number;
   fps: number;
-  ep: EpChoice;
+  ep?: EpChoice;
 }
 
 export async function play(model: string, opts: PlayOptions): Promise<void> {
-  const { engine, warnings } = await Engine.open({ model, ep: opts.ep, seed: opts.seed });
+  const { engine, modulators, warnings } = await openTarget(model, opts);
   warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
   engine.on('warning', (w) => console.error(`netbend: warning: ${w}`));
   try {
@@ -33,6 +33,7 @@ export async function play(model: string, opts: PlayOptions): Promise<void> {
     let lastValues: Record<string, number[]> = {};
     const t0 = performance.now();
     await clock.run(async (t) => {
+      modulators.apply(t.time, t.index);
       animate(t.time);
       const frame = await engine.render(t);
       const n = String(t.index).padStart(5, '0');

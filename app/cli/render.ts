@@ -1,7 +1,7 @@
 // `netbend render`: a clip on the offline driver. Every frame at exactly n / fps, every frame
 // encoded (the recorder is awaited, never skipped), so two renders give the same frames.
 import { resolve } from 'node:path';
-import { Engine } from '../engine/engine.ts';
+import { openTarget } from './open-target.ts';
 import { OfflineClock } from '../engine/clock.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 import { startRecording, type RecordFormat } from '../record/video-recorder.ts';
@@ -15,7 +15,7 @@ export interface RenderOptions extends BendOptions {
   out: string;
   format: RecordFormat;
   seed?: number;
-  ep: EpChoice;
+  ep?: EpChoice;
 }
 
 export function parseSize(spec: string): { width: number; height: number } {
@@ -30,7 +30,7 @@ export async function render(model: string, o: RenderOptions): Promise<void> {
   const scaleTo = o.size ? parseSize(o.size) : undefined;
   const frames = Math.round(o.seconds * o.fps);
   if (frames < 1) throw new UsageError(`--seconds ${o.seconds} at --fps ${o.fps} is less than one frame`);
-  const { engine, warnings } = await Engine.open({ model, ep: o.ep, seed: o.seed });
+  const { engine, modulators, warnings } = await openTarget(model, o);
   warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
   try {
     if (!engine.image) throw new Error(`${engine.file}: this model has no image output to render`);
@@ -43,7 +43,8 @@ export async function render(model: string, o: RenderOptions): Promise<void> {
     const t0 = performance.now();
     try {
       await clock.run(async (t) => {
-        animate(t.time);
+        modulators.apply(t.time, t.index);
+      animate(t.time);
         const frame = await engine.render(t);
         await rec.ready();
         rec.writeFrame(frame.rgba!, t.index);

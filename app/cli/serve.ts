@@ -10,7 +10,7 @@ export interface ServeOptions {
   host: string;
   oscPort: number;
   open: boolean;
-  ep: EpChoice;
+  ep?: EpChoice;
   fps: number;
   seed?: number;
 }

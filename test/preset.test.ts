@@ -1,0 +1,105 @@
+// Presets: every shipped preset plays; bad ones are refused naming the field; saves are atomic;
+// old versions migrate; a saved scene loads back to the same values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, ROOT, tempDir } from './helpers.ts';
+import { loadPreset, savePreset, listPresets } from '../app/control/preset-store.ts';
+import { parsePreset } from '../app/control/preset.ts';
+import { captureScene, applyScene } from '../app/control/scene.ts';
+import { Engine } from '../app/engine/engine.ts';
+
+const PRESETS = join(ROOT, 'presets');
+const shipped = readdirSync(PRESETS).filter((f) => f.endsWith('.json'));
+
+test('at least two example presets ship, and each plays with netbend play', async (t) => {
+  assert.ok(shipped.length >= 2);
+  const dir = tempDir(t);
+  for (const f of shipped) {
+    const r = await cli(['play', join(PRESETS, f), '--frames', '2', '--fps', '2', '--ep', 'cpu', '--out', join(dir, f)]);
+    assert.equal(r.code, 0, `${f}: ${r.stderr}`);
+    assert.ok(readdirSync(join(dir, f)).includes('frame-00001.png'));
+  }
+});
+
+test('a preset with a wrong field is refused naming the field, no stack trace', async (t) => {
+  const dir = tempDir(t);
+  const good = JSON.parse(readFileSync(join(PRESETS, 'bent.json'), 'utf8'));
+  good.model.path = join(ROOT, 'models', 'default.onnx');
+  const cases: Array<[(p: any) => void, RegExp]> = [
+    [(p) => (p.edits[0].op = 'melt'), /edits\[0\]\.op/],
+    [(p) => (p.version = 99), /version 99 is newer/],
+    [(p) => (p.params['/netbend/source/z/speed'] = 'fast'), /\/netbend\/source\/z\/speed: expected a finite number/],
+    [(p) => delete p.model, /model/],
+    [(p) => (p.modulators[0].target = 'speed'), /modulators\[0\]\.target/],
+  ];
+  for (const [i, [mutate, pattern]] of cases.entries()) {
+    const p = structuredClone(good);
+    mutate(p);
+    const file = join(dir, `bad-${i}.json`);
+    writeFileSync(file, JSON.stringify(p));
+    const r = await cli(['play', file, '--frames', '1', '--ep', 'cpu', '--out', join(dir, `out-${i}`)]);
+    assert.notEqual(r.code, 0, `case ${i} is refused`);
+    assert.match(r.stderr, new RegExp(`bad-${i}\\.json`));
+    assert.match(r.stderr, pattern);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+  const notJson = join(dir, 'broken.json');
+  writeFileSync(notJson, '{ "netbend": "preset", ');
+  const r = await cli(['play', notJson, '--out', dir]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /broken\.json: not valid JSON/);
+});
+
+test('version 0 presets migrate; unknown future versions are refused', () => {
+  const p = parsePreset({ version: 0, name: 'old', model: 'm.onnx', latent: { seed: 4, speed: 0.2 } }, 'old.json');
+  assert.equal(p.version, 1);
+  assert.deepEqual(p.model, { path: 'm.onnx' });
+  assert.deepEqual(p.params, { '/netbend/source/z/seed': 4, '/netbend/source/z/speed': 0.2 });
+  assert.throws(() => parsePreset({ netbend: 'preset', version: 2, name: 'x', model: { path: 'm' } }, 'new.json'), /new\.json: preset version 2 is newer/);
+});
+
+test('save is atomic: an invalid preset or a failed write leaves the old file intact', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'scene.json');
+  const p = await loadPreset(join(PRESETS, 'bent.json'));
+  await savePreset(file, p);
+  const before = readFileSync(file, 'utf8');
+  await assert.rejects(savePreset(file, { ...p, edits: [{ ...p.edits[0]!, op: 'melt' }] } as never), /edits\[0\]\.op/);
+  assert.equal(readFileSync(file, 'utf8'), before);
+  if (process.getuid?.() !== 0) {
+    chmodSync(dir, 0o500);
+    await assert.rejects(savePreset(file, { ...p, name: 'other' }));
+    chmodSync(dir, 0o700);
+    assert.equal(readFileSync(file, 'utf8'), before);
+  }
+  assert.deepEqual(readdirSync(dir), ['scene.json'], 'no temp files left behind');
+  // Paths are written relative to the preset and resolve back to the same model.
+  assert.match(before, /"path": "[^/"][^"]*default\.onnx"/);
+  assert.equal((await loadPreset(file)).model.path, p.model.path);
+  assert.deepEqual((await listPresets(dir)).map((e) => e.name), ['bent']);
+});
+
+test('a scene saved from a bent engine loads back to the same values and pixels', async () => {
+  const file = join(ROOT, 'models', 'default.onnx');
+  const a = await Engine.open({ model: file, ep: 'cpu', seed: 2 });
+  const b = await Engine.open({ model: file, ep: 'cpu', seed: 9 });
+  try {
+    a.engine.addEdit('L2_128_16', 'scale', 0.4);
+    a.engine.params.set('/netbend/source/z/speed', 1.7);
+    await a.engine.settled();
+    const scene = captureScene(a.engine, 'round trip');
+    const roundTripped = parsePreset(JSON.parse(JSON.stringify(scene)), 'scene.json');
+    await applyScene(b.engine, roundTripped);
+    await b.engine.settled();
+    assert.equal(b.engine.params.get('/netbend/source/z/speed'), 1.7);
+    assert.equal(b.engine.params.get('/netbend/source/z/seed'), 2);
+    assert.deepEqual(b.engine.bend.listEdits().map((e) => [e.target, e.op, e.amount]), [['L2_128_16', 'scale', 0.4]]);
+    const t = { index: 3, time: 0.1, dt: 0.1 };
+    assert.deepEqual((await b.engine.render(t)).rgba, (await a.engine.render(t)).rgba);
+  } finally {
+    await a.engine.close();
+    await b.engine.close();
+  }
+});

@@ -1,5 +1,5 @@
 // Shared test plumbing: where the fixtures are, temp folders, and running the real CLI.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -38,3 +38,29 @@ export function cli(args: string[], env: Record<string, string> = {}, timeoutMs 
     });
   });
 }
+
+/** A real `netbend serve` on free ports; resolves with the URL it prints. */
+export async function startServe(model: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'netbend.js'), 'serve', model, '--port', '0', '--osc-port', '0', '--no-open', '--ep', 'cpu', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const url = await new Promise<string>((ok, fail) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /netbend: serving (\S+)/.exec(out);
+      if (m) ok(m[1]!);
+    });
+    child.on('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
+  });
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+

@@ -2,35 +2,9 @@
 // streaming, and the token guard for LAN binds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import WebSocket from 'ws';
-import { fixture, ROOT } from './helpers.ts';
+import { fixture, startServe } from './helpers.ts';
 import { PACKET_HEADER_BYTES, readHeader, type ServerMessage } from '../app/server/protocol.ts';
-
-export async function startServe(model: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'netbend.js'), 'serve', model, '--port', '0', '--osc-port', '0', '--no-open', '--ep', 'cpu', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((ok, fail) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /netbend: serving (\S+)/.exec(out);
-      if (m) ok(m[1]!);
-    });
-    child.on('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
-  });
-  return {
-    url,
-    child,
-    stop: () =>
-      new Promise((r) => {
-        child.once('exit', () => r());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 function connect(url: string): Promise<{ ws: WebSocket; messages: ServerMessage[]; frames: Array<{ index: number; width: number; height: number; bytes: number }>; call: (cmd: object) => Promise<ServerMessage> }> {
   const ws = new WebSocket(url.replace(/^http/, 'ws').replace(/\/(\?|$)/, '/ws$1'));

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { LiveSession } from '../server/live-session.ts';
 import { startServer } from '../server/http-server.ts';
+import { oscQueryHandler, oscQueryUpgrade } from '../control/oscquery.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 
 export interface ServeOptions {
@@ -16,10 +17,17 @@ export interface ServeOptions {
 }
 
 export async function serve(model: string, o: ServeOptions): Promise<void> {
-  const { session, warnings } = await LiveSession.open({ model, ep: o.ep, fps: o.fps, seed: o.seed });
+  const { session, warnings } = await LiveSession.open({ model, ep: o.ep, fps: o.fps, seed: o.seed, oscPort: o.oscPort, oscHost: o.host });
   warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
   session.on('notice', (n) => console.error(`netbend: ${n.level === 'info' ? '' : n.level + ': '}${n.text}`));
-  const server = await startServer({ session, port: o.port, host: o.host });
+  const server = await startServer({
+    session,
+    port: o.port,
+    host: o.host,
+    handlers: [oscQueryHandler(session.params, { oscPort: () => session.osc?.port ?? 0, host: o.host })],
+    upgrades: [oscQueryUpgrade(session.params)],
+  });
+  console.error(`netbend: OSC on udp://${o.host}:${session.osc?.port}, OSCQuery on ${server.url}`);
   // Tools (Electron shell, tests) read this exact line to find the server.
   console.log(`netbend: serving ${server.url}`);
   console.error(`netbend: playing ${session.engine.file} on ${session.engine.ep}; output window: ${server.url.replace(/\/(\?|$)/, '/output$1')}`);

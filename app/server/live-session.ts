@@ -2,6 +2,7 @@
 // (recorder, WebSocket clients; OSC, MIDI and presets plug in here too). Every command from any
 // client lands in `command()`, and every state change leaves through the registry's events.
 import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { Emitter } from '../control/emitter.ts';
 import { ParameterRegistry } from '../control/registry.ts';
 import { Engine } from '../engine/engine.ts';
@@ -11,10 +12,24 @@ import type { EpChoice } from '../engine/inference/protocol.ts';
 import type { Layer } from '../engine/onnx/layer-tree.ts';
 import { startRecording, type Recording, type RecordFormat } from '../record/video-recorder.ts';
 import type { Command, EditInfo, EngineStats, LayerInfo, ParamInfo, ServerMessage } from './protocol.ts';
+import { ModulationBank } from '../control/modulation.ts';
+import { Tempo } from '../control/tempo.ts';
+import { OscServer, type OscTarget } from '../control/osc-server.ts';
+import { PresetMorph } from '../control/morph.ts';
+import { applyScene, captureScene } from '../control/scene.ts';
+import { listPresets, loadPreset, savePreset } from '../control/preset-store.ts';
+import type { Preset } from '../control/preset.ts';
 
 export interface LiveOptions {
+  /** A model, or a preset naming one. */
   model: string;
   ep?: EpChoice;
+  /** OSC UDP port (0 = any free port); undefined = no OSC. */
+  oscPort?: number;
+  oscHost?: string;
+  oscTargets?: OscTarget[];
+  /** Folder presets are saved to and listed from. */
+  presetsDir?: string;
   fps?: number;
   seed?: number;
   /** Folder recordings go to. */
@@ -32,13 +47,23 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   private recording: Recording | undefined;
   private readonly opts: LiveOptions;
   learning: string | null = null;
+  readonly tempo = new Tempo();
+  readonly modulators: ModulationBank;
+  osc: OscServer | undefined;
+  private morph: PresetMorph | undefined;
+  presets: string[] = [];
 
   private constructor(params: ParameterRegistry, engine: Engine, opts: LiveOptions) {
     super();
     this.params = params;
     this.engine = engine;
     this.opts = opts;
+    this.modulators = new ModulationBank(params, this.tempo);
     this.loop = new FrameLoop(engine, opts.fps ?? 30);
+    this.loop.beforeFrame = (t) => {
+      for (const e of this.modulators.apply(t.time, t.index)) this.notice('warning', e);
+      if (this.morph?.step(t.time)) this.morph = undefined;
+    };
     params.define({ address: BLACKOUT, type: 'float', default: 0, min: 0, max: 1, smoothing: 0.15, description: 'fade the output to black' });
     params.define({ address: RECORD, type: 'bool', default: false, description: 'record the output to video' });
     params.on('change', (c) => {
@@ -46,6 +71,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     });
     this.loop.on('frame', (f) => {
       this.recording?.writeFrame(f.rgba!, f.index);
+      this.osc?.flush();
       this.emit('frame', f);
     });
     this.loop.on('error', (e) => this.notice('error', e.message));
@@ -54,10 +80,36 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
 
   static async open(opts: LiveOptions): Promise<{ session: LiveSession; warnings: string[] }> {
     const params = new ParameterRegistry();
-    const { engine, warnings } = await Engine.open({ model: opts.model, ep: opts.ep, seed: opts.seed, registry: params });
+    const preset = opts.model.toLowerCase().endsWith('.json') ? await loadPreset(opts.model) : undefined;
+    const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? opts.model, ep: opts.ep, seed: opts.seed, registry: params });
     const session = new LiveSession(params, engine, opts);
+    try {
+      if (preset) warnings.push(...(await session.applyPreset(preset)));
+      if (opts.oscPort !== undefined) {
+        session.osc = new OscServer(params, { port: opts.oscPort, host: opts.oscHost, targets: opts.oscTargets });
+        await session.osc.start();
+      }
+    } catch (err) {
+      await session.close();
+      throw err;
+    }
+    session.presets = (await listPresets(session.presetsDir)).map((p) => p.name);
     session.loop.start();
     return { session, warnings };
+  }
+
+  get presetsDir(): string {
+    return resolve(this.opts.presetsDir ?? 'presets');
+  }
+
+  /** Applies a preset's scene and modulators; OSC and MIDI mappings are untouched by design. */
+  async applyPreset(p: Preset): Promise<string[]> {
+    if (resolve(p.model.path) !== this.engine.file) throw new Error(`preset "${p.name}" plays ${p.model.path}, not the loaded ${this.engine.file}`);
+    const warnings = await applyScene(this.engine, p);
+    this.modulators.clear();
+    for (const m of p.modulators) this.modulators.add(m);
+    this.emit('state', undefined);
+    return warnings;
   }
 
   notice(level: 'info' | 'warning' | 'error', text: string): void {
@@ -66,6 +118,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
 
   async close(): Promise<void> {
     await this.loop.stop();
+    this.osc?.close();
     await this.setRecording(false);
     await this.engine.close();
   }
@@ -87,11 +140,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   hello(): ServerMessage {
     const e = this.engine;
     const layer = (l: Layer): LayerInfo => ({ path: l.path, shape: l.outputShape, weights: l.weights.length, tappable: !!l.output, children: l.children.map(layer) });
-    return { type: 'hello', model: e.file, width: e.image?.width ?? 0, height: e.image?.height ?? 0, layers: e.tree.roots.map(layer), params: this.paramInfo(), partner: e.bend.partner ?? null, edits: this.edits(), taps: e.tapped(), presets: [] };
+    return { type: 'hello', model: e.file, width: e.image?.width ?? 0, height: e.image?.height ?? 0, layers: e.tree.roots.map(layer), params: this.paramInfo(), partner: e.bend.partner ?? null, edits: this.edits(), taps: e.tapped(), presets: this.presets };
   }
 
   state(): ServerMessage {
-    return { type: 'state', partner: this.engine.bend.partner ?? null, edits: this.edits(), presets: [], learning: this.learning };
+    return { type: 'state', partner: this.engine.bend.partner ?? null, edits: this.edits(), presets: this.presets, learning: this.learning };
   }
 
   /** Every client command, from the UI, Electron or tests. Errors are thrown as readable messages. */
@@ -131,9 +184,31 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         this.learning = c.address;
         this.emit('state', undefined);
         return null;
-      case 'savePreset':
-      case 'loadPreset':
-        throw new Error('presets are not available in this build');
+      case 'savePreset': {
+        const name = c.name.trim();
+        if (!name) throw new Error('a preset needs a name');
+        const file = join(this.presetsDir, `${name.replace(/[^\w.-]+/g, '-')}.json`);
+        await mkdir(this.presetsDir, { recursive: true });
+        await savePreset(file, captureScene(this.engine, name, { modulators: this.modulators.list() }));
+        this.presets = (await listPresets(this.presetsDir)).map((p) => p.name);
+        this.emit('state', undefined);
+        return file;
+      }
+      case 'loadPreset': {
+        const entry = (await listPresets(this.presetsDir)).find((p) => p.name === c.name);
+        if (!entry) throw new Error(`no preset "${c.name}" in ${this.presetsDir}`);
+        const p = await loadPreset(entry.path);
+        if (c.morphSeconds && c.morphSeconds > 0) {
+          // Structure (edits, partner, taps) switches now; the numbers glide from where they are.
+          const values = this.params.values();
+          await this.applyPreset({ ...p, params: {} });
+          for (const [a, v] of Object.entries(values)) if (this.params.has(a) && !a.startsWith('/netbend/blend/') && !a.startsWith('/netbend/edit/')) this.params.set(a, v, 'preset');
+          this.morph = new PresetMorph(this.params, p.params, c.morphSeconds);
+        } else {
+          for (const w of await this.applyPreset(p)) this.notice('warning', w);
+        }
+        return entry.path;
+      }
       default:
         throw new Error(`unknown command ${JSON.stringify((c as { cmd?: unknown }).cmd)}`);
     }
@@ -152,7 +227,6 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       const format = this.opts.recordFormat ?? 'h264';
       const ext = format === 'png' ? '' : format === 'h264' ? '.mp4' : '.mov';
       try {
-        const { mkdir } = await import('node:fs/promises');
         await mkdir(dir, { recursive: true });
         this.recording = await startRecording({
           path: join(dir, `netbend-${stamp}${ext}`),

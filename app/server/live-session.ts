@@ -19,6 +19,8 @@ import { PresetMorph } from '../control/morph.ts';
 import { applyScene, captureScene } from '../control/scene.ts';
 import { listPresets, loadPreset, savePreset } from '../control/preset-store.ts';
 import type { Preset } from '../control/preset.ts';
+import { MidiRouter } from '../control/midi-mapping.ts';
+import { openMidi, type MidiPorts } from '../control/midi-ports.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -30,6 +32,10 @@ export interface LiveOptions {
   oscTargets?: OscTarget[];
   /** Folder presets are saved to and listed from. */
   presetsDir?: string;
+  /** false: do not open MIDI ports (tests); mappings still work from bytes. */
+  midi?: boolean;
+  midiInputs?: string[];
+  midiOutput?: string;
   fps?: number;
   seed?: number;
   /** Folder recordings go to. */
@@ -39,6 +45,10 @@ export interface LiveOptions {
 
 export const BLACKOUT = '/netbend/output/blackout';
 export const RECORD = '/netbend/record/on';
+/** Recalls the Nth preset of the list (MIDI program change and OSC both land here). */
+export const RECALL = '/netbend/preset/recall';
+export const TAP_TEMPO = '/netbend/tempo/tap';
+export const BPM = '/netbend/tempo/bpm';
 
 export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' | 'error'; text: string }; state: void; frame: Frame }> {
   readonly params: ParameterRegistry;
@@ -46,12 +56,13 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   readonly loop: FrameLoop;
   private recording: Recording | undefined;
   private readonly opts: LiveOptions;
-  learning: string | null = null;
   readonly tempo = new Tempo();
   readonly modulators: ModulationBank;
   osc: OscServer | undefined;
   private morph: PresetMorph | undefined;
   presets: string[] = [];
+  readonly midi: MidiRouter;
+  midiPorts: MidiPorts | undefined;
 
   private constructor(params: ParameterRegistry, engine: Engine, opts: LiveOptions) {
     super();
@@ -59,6 +70,15 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     this.engine = engine;
     this.opts = opts;
     this.modulators = new ModulationBank(params, this.tempo);
+    this.midi = new MidiRouter(params, {
+      send: (bytes) => this.midiPorts?.send(bytes),
+      onProgram: (n) => this.params.set(RECALL, n, 'midi'),
+      onLearn: (m) => {
+        this.notice('info', `MIDI learn: ${m.kind} ${m.number} on channel ${Number(m.channel) + 1} -> ${m.param}`);
+        this.emit('state', undefined);
+      },
+      onClock: (kind) => (kind === 'tick' ? this.tempo.clockTick(performance.now() / 1000) : kind === 'start' ? this.tempo.start(performance.now() / 1000) : undefined),
+    });
     this.loop = new FrameLoop(engine, opts.fps ?? 30);
     this.loop.beforeFrame = (t) => {
       for (const e of this.modulators.apply(t.time, t.index)) this.notice('warning', e);
@@ -66,8 +86,17 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     };
     params.define({ address: BLACKOUT, type: 'float', default: 0, min: 0, max: 1, smoothing: 0.15, description: 'fade the output to black' });
     params.define({ address: RECORD, type: 'bool', default: false, description: 'record the output to video' });
+    params.define({ address: RECALL, type: 'int', default: 0, min: 0, max: 127, description: 'recall the preset at this position in the list' });
+    params.define({ address: BPM, type: 'float', default: 120, min: 20, max: 300, unit: 'bpm', description: 'tempo for beat-synced modulators' });
+    params.define({ address: TAP_TEMPO, type: 'trigger', default: false, description: 'tap tempo' });
     params.on('change', (c) => {
       if (c.address === RECORD) void this.setRecording(c.value === true);
+      else if (c.address === RECALL) void this.recall(Number(c.value));
+      else if (c.address === BPM) this.tempo.bpm = Number(c.value);
+      else if (c.address === TAP_TEMPO) {
+        this.tempo.tap(performance.now() / 1000);
+        this.params.set(BPM, this.tempo.bpm, 'engine');
+      }
     });
     this.loop.on('frame', (f) => {
       this.recording?.writeFrame(f.rgba!, f.index);
@@ -94,6 +123,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       throw err;
     }
     session.presets = (await listPresets(session.presetsDir)).map((p) => p.name);
+    if (preset?.mappings.midi.length) session.midi.fromJSON(preset.mappings.midi);
+    if (opts.midi !== false) {
+      session.midiPorts = openMidi((bytes) => session.midi.handle(bytes), { virtualName: 'netbend', inputs: opts.midiInputs, output: opts.midiOutput });
+      if (!session.midiPorts.available) warnings.push(session.midiPorts.reason!);
+    }
     session.loop.start();
     return { session, warnings };
   }
@@ -119,6 +153,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   async close(): Promise<void> {
     await this.loop.stop();
     this.osc?.close();
+    this.midiPorts?.close();
     await this.setRecording(false);
     await this.engine.close();
   }
@@ -144,7 +179,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   state(): ServerMessage {
-    return { type: 'state', partner: this.engine.bend.partner ?? null, edits: this.edits(), presets: this.presets, learning: this.learning };
+    return { type: 'state', partner: this.engine.bend.partner ?? null, edits: this.edits(), presets: this.presets, learning: this.midi.learning ?? null };
   }
 
   /** Every client command, from the UI, Electron or tests. Errors are thrown as readable messages. */
@@ -181,7 +216,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         this.params.set(RECORD, c.on, 'ui');
         return null;
       case 'midiLearn':
-        this.learning = c.address;
+        this.midi.learn(c.address ?? undefined);
         this.emit('state', undefined);
         return null;
       case 'savePreset': {
@@ -189,7 +224,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         if (!name) throw new Error('a preset needs a name');
         const file = join(this.presetsDir, `${name.replace(/[^\w.-]+/g, '-')}.json`);
         await mkdir(this.presetsDir, { recursive: true });
-        await savePreset(file, captureScene(this.engine, name, { modulators: this.modulators.list() }));
+        await savePreset(file, captureScene(this.engine, name, { modulators: this.modulators.list(), mappings: { midi: this.midi.toJSON() as unknown as Record<string, unknown>[], osc: [] } }));
         this.presets = (await listPresets(this.presetsDir)).map((p) => p.name);
         this.emit('state', undefined);
         return file;
@@ -211,6 +246,19 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       }
       default:
         throw new Error(`unknown command ${JSON.stringify((c as { cmd?: unknown }).cmd)}`);
+    }
+  }
+
+  /** Preset bank: program change / OSC recall N loads the Nth preset of the folder. */
+  private async recall(n: number): Promise<void> {
+    const list = await listPresets(this.presetsDir);
+    const entry = list[n];
+    if (!entry) return this.notice('warning', `no preset at position ${n} (${list.length} presets in ${this.presetsDir})`);
+    try {
+      for (const w of await this.applyPreset(await loadPreset(entry.path))) this.notice('warning', w);
+      this.notice('info', `preset ${entry.name}`);
+    } catch (err) {
+      this.notice('error', (err as Error).message);
     }
   }
 

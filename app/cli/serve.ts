@@ -14,10 +14,17 @@ export interface ServeOptions {
   ep?: EpChoice;
   fps: number;
   seed?: number;
+  controller?: string;
+  bind?: string[];
+  route?: string[];
+  oscTarget?: string[];
 }
 
 export async function serve(model: string, o: ServeOptions): Promise<void> {
-  const { session, warnings } = await LiveSession.open({ model, ep: o.ep, fps: o.fps, seed: o.seed, oscPort: o.oscPort, oscHost: o.host });
+  const { session, warnings } = await LiveSession.open({ model, ep: o.ep, fps: o.fps, seed: o.seed, oscPort: o.oscPort, oscHost: o.host,
+    oscTargets: (o.oscTarget ?? []).map(parseTarget),
+    controller: o.controller ? { file: o.controller, bind: o.bind ?? [], route: o.route ?? [] } : undefined,
+  });
   warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
   session.on('notice', (n) => console.error(`netbend: ${n.level === 'info' ? '' : n.level + ': '}${n.text}`));
   const server = await startServer({
@@ -51,4 +58,10 @@ function openBrowser(url: string): void {
   } catch {
     console.error(`netbend: open ${url} in a browser`);
   }
+}
+
+function parseTarget(spec: string): { host: string; port: number } {
+  const m = /^(.+):(\d+)$/.exec(spec);
+  if (!m) throw new Error(`--osc-target "${spec}": expected host:port`);
+  return { host: m[1]!, port: Number(m[2]) };
 }

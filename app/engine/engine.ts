@@ -25,6 +25,8 @@ export interface EngineOptions {
   /** Per input name, a source kind overriding the default chosen by shape. */
   sources?: Record<string, string>;
   registry?: ParameterRegistry;
+  /** Address root of this engine's parameters; a second net (a controller) gets its own. */
+  namespace?: string;
 }
 
 interface BoundSource {
@@ -58,6 +60,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
   private inflight: Promise<unknown> = Promise.resolve();
   private readonly numericOutputs: string[];
   private readonly epChoice: EpChoice;
+  readonly ns: string;
 
   private constructor(
     opts: EngineOptions,
@@ -81,6 +84,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     this.ep = ep;
     this.detectedRange = range;
     this.epChoice = opts.ep ?? 'auto';
+    this.ns = opts.namespace ?? '/netbend';
     this.numericOutputs = info.outputs.filter((o) => o.name !== image?.output).map((o) => o.name);
     this.bend = new BendPlan(tree, info.weights.map((w) => w.name), params);
   }
@@ -94,7 +98,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     const params = opts.registry ?? new ParameterRegistry();
     let sources: BoundSource[];
     try {
-      sources = info.inputs.map((input) => bindSource(params, input.name, input.shape, input.dtype, opts.sources?.[input.name], opts.seed));
+      sources = info.inputs.map((input) => bindSource(params, `${opts.namespace ?? '/netbend'}/source/${input.name}`, input.name, input.shape, input.dtype, opts.sources?.[input.name], opts.seed));
     } catch (err) {
       throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -108,14 +112,14 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       bend: undefined,
       warmup,
     });
-    params.define({ address: '/netbend/output/range', type: 'enum', options: RANGES, default: 'auto', description: 'value range of the model image output' });
+    params.define({ address: `${opts.namespace ?? '/netbend'}/output/range`, type: 'enum', options: RANGES, default: 'auto', description: 'value range of the model image output' });
     const engine = new Engine({ ...opts, model: file }, params, info, tree, image, sources, runner, loaded.ep, loaded.range);
     engine.defineOutputParams();
     return { engine, warnings: loaded.warnings };
   }
 
   get range(): ValueRange | undefined {
-    const r = this.params.get('/netbend/output/range');
+    const r = this.params.get(`${this.ns}/output/range`);
     return r === 'auto' ? this.detectedRange : (r as ValueRange);
   }
 
@@ -226,7 +230,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     for (const name of this.numericOutputs) {
       const v = Array.from(reply.tensors[name]!.data);
       values[name] = v;
-      v.forEach((x, i) => this.params.has(`/netbend/outputs/${name}/${i}`) && this.params.set(`/netbend/outputs/${name}/${i}`, x, 'engine'));
+      v.forEach((x, i) => this.params.has(`${this.ns}/outputs/${name}/${i}`) && this.params.set(`${this.ns}/outputs/${name}/${i}`, x, 'engine'));
     }
     return {
       index: t.index,
@@ -251,12 +255,12 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       if (o.name === this.image?.output) continue;
       const count = o.shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : 1), 1);
       if (count > 256) continue;
-      for (let i = 0; i < count; i++) this.params.define({ address: `/netbend/outputs/${o.name}/${i}`, type: 'float', default: 0, readOnly: true, clamp: false, description: `output ${o.name}[${i}]` });
+      for (let i = 0; i < count; i++) this.params.define({ address: `${this.ns}/outputs/${o.name}/${i}`, type: 'float', default: 0, readOnly: true, clamp: false, description: `output ${o.name}[${i}]` });
     }
   }
 }
 
-function bindSource(params: ParameterRegistry, input: string, shape: (number | string)[], dtype: string, override: string | undefined, seed: number | undefined): BoundSource {
+function bindSource(params: ParameterRegistry, root: string, input: string, shape: (number | string)[], dtype: string, override: string | undefined, seed: number | undefined): BoundSource {
   const source = chooseSource(input, shape, dtype, override) as unknown as InputSource<Record<string, unknown>>;
   const dims = source.shape.slice();
   const buffer = new Float32Array(dims.reduce((a, b) => a * b, 1));
@@ -264,7 +268,7 @@ function bindSource(params: ParameterRegistry, input: string, shape: (number | s
   if (seed !== undefined && 'seed' in source.params) source.params.seed = seed;
   for (const [key, value] of Object.entries(source.params)) {
     if (typeof value !== 'number' && typeof value !== 'boolean') continue;
-    const address = `/netbend/source/${input}/${key}`;
+    const address = `${root}/${key}`;
     const spec: ParamSpec = typeof value === 'boolean'
       ? { address, type: 'bool', default: value }
       : { address, type: key === 'seed' || key === 'octaves' ? 'int' : 'float', default: value, clamp: false, ...SOURCE_RANGES[key] };

@@ -21,6 +21,7 @@ import { listPresets, loadPreset, savePreset } from '../control/preset-store.ts'
 import type { Preset } from '../control/preset.ts';
 import { MidiRouter } from '../control/midi-mapping.ts';
 import { openMidi, type MidiPorts } from '../control/midi-ports.ts';
+import { ControllerNet } from '../control/controller-net.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -36,6 +37,8 @@ export interface LiveOptions {
   midi?: boolean;
   midiInputs?: string[];
   midiOutput?: string;
+  /** A regression net driven by parameters, its outputs routed to others. */
+  controller?: { file: string; bind: string[]; route: string[] };
   fps?: number;
   seed?: number;
   /** Folder recordings go to. */
@@ -62,6 +65,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   private morph: PresetMorph | undefined;
   presets: string[] = [];
   readonly midi: MidiRouter;
+  controller: ControllerNet | undefined;
   midiPorts: MidiPorts | undefined;
 
   private constructor(params: ParameterRegistry, engine: Engine, opts: LiveOptions) {
@@ -83,12 +87,15 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     this.loop.beforeFrame = (t) => {
       for (const e of this.modulators.apply(t.time, t.index)) this.notice('warning', e);
       if (this.morph?.step(t.time)) this.morph = undefined;
+      if (this.controller) void this.controller.step().catch((err) => this.notice('error', `controller net: ${(err as Error).message}`));
     };
     params.define({ address: BLACKOUT, type: 'float', default: 0, min: 0, max: 1, smoothing: 0.15, description: 'fade the output to black' });
     params.define({ address: RECORD, type: 'bool', default: false, description: 'record the output to video' });
     params.define({ address: RECALL, type: 'int', default: 0, min: 0, max: 127, description: 'recall the preset at this position in the list' });
     params.define({ address: BPM, type: 'float', default: 120, min: 20, max: 300, unit: 'bpm', description: 'tempo for beat-synced modulators' });
     params.define({ address: TAP_TEMPO, type: 'trigger', default: false, description: 'tap tempo' });
+    // General-purpose knobs: for MIDI/OSC to land on, and for expressions and controller nets to read.
+    for (let k = 1; k <= 8; k++) params.define({ address: `/netbend/knobs/k${k}`, type: 'float', default: 0, min: 0, max: 1, description: `knob ${k}` });
     params.on('change', (c) => {
       if (c.address === RECORD) void this.setRecording(c.value === true);
       else if (c.address === RECALL) void this.recall(Number(c.value));
@@ -114,6 +121,17 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     const session = new LiveSession(params, engine, opts);
     try {
       if (preset) warnings.push(...(await session.applyPreset(preset)));
+      if (opts.controller) {
+        session.controller = await ControllerNet.open(opts.controller.file, params, 'mlp');
+        for (const b of opts.controller.bind) {
+          const [input, from] = splitPair('--bind', b);
+          session.controller.bind(/^\d+$/.test(input) ? Number(input) : input, from);
+        }
+        for (const r of opts.controller.route) {
+          const [output, to] = splitPair('--route', r);
+          session.controller.route(/^\d+$/.test(output) ? Number(output) : output, to);
+        }
+      }
       if (opts.oscPort !== undefined) {
         session.osc = new OscServer(params, { port: opts.oscPort, host: opts.oscHost, targets: opts.oscTargets });
         await session.osc.start();
@@ -154,6 +172,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     await this.loop.stop();
     this.osc?.close();
     this.midiPorts?.close();
+    await this.controller?.close();
     await this.setRecording(false);
     await this.engine.close();
   }
@@ -304,4 +323,10 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       }
     }
   }
+}
+
+function splitPair(flag: string, spec: string): [string, string] {
+  const i = spec.indexOf('=');
+  if (i <= 0) throw new Error(`${flag} "${spec}": expected <name>=<parameter>`);
+  return [spec.slice(0, i), spec.slice(i + 1)];
 }

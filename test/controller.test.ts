@@ -29,7 +29,10 @@ test('4 knobs drive an MLP whose 16 outputs become edit amounts and go out over 
   listener.on('message', (b) => {
     const p = new OSC.Packet();
     p.unpack(new DataView(b.buffer, b.byteOffset, b.byteLength));
-    const walk = (v: any): void => (v.bundleElements ? v.bundleElements.forEach(walk) : received.add(v.address));
+    const walk = (v: any): void => {
+      if (v.bundleElements) v.bundleElements.forEach(walk);
+      else received.add(v.address);
+    };
     walk(p.value);
   });
   const osc = new OscServer(params, { port: 0, targets: [{ host: '127.0.0.1', port: listener.address().port }] });

@@ -1,38 +1,107 @@
 // The classic TouchDesigner latent: a 1xN row of 2D simplex noise, scrolled along x by time.
-// Neighbouring entries are correlated (spacing), so the picture moves smoothly as the row scrolls.
-import { createNoise2D, type NoiseFunction2D } from 'simplex-noise';
-import { mulberry32 } from '../seeded-random.ts';
+// Neighbouring entries are `spacing` noise cells apart, so they are correlated the way a noise TOP
+// row is, and the picture moves smoothly as the row scrolls:
+//   value[i] = offset + amplitude * noise2D(i * spacing + time * speed, ROW)
+// noise2D is simplex-noise's createNoise2D(mulberry32(seed)): each seed is a different strip. Its
+// permutation is refilled in place when the seed changes, never per frame, and the kernel is
+// inlined into fill() so a frame allocates nothing (see simplex-tables.ts).
+import { F2, G2, gradients2, seededPermutation, seedOf } from './simplex-tables.ts';
 import type { InputSource, SourceFrameTime } from './source.ts';
 
 export interface SimplexStripParams {
+  /** Scales the noise (about [-1, 1]); default 1. */
   amplitude: number;
+  /** Added after scaling; default 0. */
   offset: number;
-  /** Noise cells per second the row scrolls by. */
+  /** Noise cells per second the row scrolls by (negative scrolls the other way); default 0.5. */
   speed: number;
-  /** Noise cells between neighbouring latent entries. */
+  /** Noise cells between neighbouring latent entries; default 0.1. */
   spacing: number;
+  /** Integer; each seed is a different noise field. Default 0. */
   seed: number;
 }
 
+export const SIMPLEX_STRIP_DEFAULTS: Readonly<SimplexStripParams> = Object.freeze({ amplitude: 1, offset: 0, speed: 0.5, spacing: 0.1, seed: 0 });
+
+/** The y at which the row is read: off the lattice, where 2D simplex noise is 0 at every integer x. */
+export const STRIP_ROW = 0.5;
+
 export class SimplexStrip implements InputSource<SimplexStripParams> {
   readonly kind = 'strip';
-  params: SimplexStripParams = { amplitude: 1, offset: 0, speed: 0.5, spacing: 0.1, seed: 0 };
-  private noise: NoiseFunction2D;
-  private noiseSeed: number;
+  readonly shape: readonly number[];
+  /** Number of values filled (the product of the shape). */
+  readonly length: number;
+  params: SimplexStripParams;
+  private readonly perm = new Uint8Array(512);
+  private readonly gx = new Float64Array(512);
+  private readonly gy = new Float64Array(512);
+  private permSeed = Number.NaN;
 
-  constructor(readonly shape: readonly number[]) {
-    this.noiseSeed = this.params.seed;
-    this.noise = createNoise2D(mulberry32(this.noiseSeed));
+  constructor(shape: readonly number[], params: Partial<SimplexStripParams> = {}) {
+    this.shape = Object.freeze(shape.slice());
+    this.length = shape.reduce((a, b) => a * b, 1);
+    this.params = { ...SIMPLEX_STRIP_DEFAULTS, ...params };
+    this.buildPermutation(seedOf(this.params.seed));
   }
 
   fill(out: Float32Array, t: SourceFrameTime): void {
     const p = this.params;
-    if (p.seed !== this.noiseSeed) {
-      // A new seed is a new permutation table: built once when the seed changes, not per frame.
-      this.noiseSeed = p.seed;
-      this.noise = createNoise2D(mulberry32(p.seed));
-    }
+    const seed = seedOf(p.seed);
+    // A new seed is a new permutation table: built once when the seed changes, not per frame.
+    if (seed !== this.permSeed) this.buildPermutation(seed);
+    const n = this.length;
+    if (out.length < n) throw new Error(`simplex strip ${this.shape.join('x')}: output holds ${out.length} values, needs ${n}`);
     const x0 = t.time * p.speed;
-    for (let i = 0; i < out.length; i++) out[i] = p.offset + p.amplitude * this.noise(x0 + i * p.spacing, 0.5);
+    const spacing = p.spacing;
+    const amplitude = p.amplitude;
+    const offset = p.offset;
+    const perm = this.perm;
+    const gx = this.gx;
+    const gy = this.gy;
+    const y = STRIP_ROW;
+    for (let e = 0; e < n; e++) {
+      // noise2D(x, y), as in simplex-noise 4.
+      const x = e * spacing + x0;
+      const s = (x + y) * F2;
+      const i = Math.floor(x + s) | 0;
+      const j = Math.floor(y + s) | 0;
+      const t0 = (i + j) * G2;
+      const xa = x - (i - t0);
+      const ya = y - (j - t0);
+      const i1 = xa > ya ? 1 : 0;
+      const j1 = 1 - i1;
+      const xb = xa - i1 + G2;
+      const yb = ya - j1 + G2;
+      const xc = xa - 1 + 2 * G2;
+      const yc = ya - 1 + 2 * G2;
+      const ii = i & 255;
+      const jj = j & 255;
+      let sum = 0;
+      let ta = 0.5 - xa * xa - ya * ya;
+      if (ta >= 0) {
+        const g = ii + perm[jj]!;
+        ta *= ta;
+        sum += ta * ta * (gx[g]! * xa + gy[g]! * ya);
+      }
+      let tb = 0.5 - xb * xb - yb * yb;
+      if (tb >= 0) {
+        const g = ii + i1 + perm[jj + j1]!;
+        tb *= tb;
+        sum += tb * tb * (gx[g]! * xb + gy[g]! * yb);
+      }
+      let tc = 0.5 - xc * xc - yc * yc;
+      if (tc >= 0) {
+        const g = ii + 1 + perm[jj + 1]!;
+        tc *= tc;
+        sum += tc * tc * (gx[g]! * xc + gy[g]! * yc);
+      }
+      out[e] = offset + amplitude * (70 * sum);
+    }
+  }
+
+  private buildPermutation(seed: number): void {
+    seededPermutation(seed, this.perm);
+    gradients2(this.perm, this.gx, this.gy);
+    this.permSeed = seed;
   }
 }

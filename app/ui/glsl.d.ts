@@ -1,0 +1,9 @@
+// Shaders are imported as text (esbuild's text loader).
+declare module '*.vert' {
+  const source: string;
+  export default source;
+}
+declare module '*.frag' {
+  const source: string;
+  export default source;
+}

@@ -11,6 +11,7 @@ import { RECORD_FORMATS, type RecordFormat } from '../record/formats.ts';
 import { UsageError } from './bend-options.ts';
 
 export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/default.onnx', import.meta.url));
+const PRESETS_DIR = fileURLToPath(new URL('../../presets', import.meta.url));
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -90,6 +91,8 @@ program
   .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep)
   .option('--fps <f>', 'target frame rate', positive('--fps'), 30)
   .option('--seed <s>', 'seed of the latent source', int('--seed'))
+  .option('--presets <dir>', 'folder presets are saved to and recalled from', 'presets')
+  .option('--record-dir <dir>', 'folder live recordings go to', 'recordings')
   .option('--osc-target <host:port>', 'send changed values and outputs there over OSC (repeatable)', collect)
   .option('--controller <net.onnx>', 'a regression net driven by parameters (e.g. 4 knobs -> 16 edit amounts)')
   .option('--bind <input=param>', 'controller input from a parameter, e.g. "0=knobs/k1" (repeatable)', collect)
@@ -99,7 +102,7 @@ program
 program
   .command('start', { isDefault: true })
   .description('play the bundled default model in the UI (Electron when installed, else the browser)')
-  .action(() => serve(DEFAULT_MODEL, { port: 8930, host: '127.0.0.1', oscPort: 9000, open: true, ep: 'auto', fps: 30 }));
+  .action(() => serve(DEFAULT_MODEL, { port: 8930, host: '127.0.0.1', oscPort: 9000, open: true, ep: 'auto', fps: 30, presets: PRESETS_DIR, recordDir: 'recordings' }));
 
 try {
   await program.parseAsync(process.argv);

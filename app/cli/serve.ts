@@ -14,6 +14,8 @@ export interface ServeOptions {
   ep?: EpChoice;
   fps: number;
   seed?: number;
+  presets: string;
+  recordDir: string;
   controller?: string;
   bind?: string[];
   route?: string[];
@@ -23,6 +25,8 @@ export interface ServeOptions {
 export async function serve(model: string, o: ServeOptions): Promise<void> {
   const { session, warnings } = await LiveSession.open({ model, ep: o.ep, fps: o.fps, seed: o.seed, oscPort: o.oscPort, oscHost: o.host,
     oscTargets: (o.oscTarget ?? []).map(parseTarget),
+    presetsDir: o.presets,
+    recordDir: o.recordDir,
     controller: o.controller ? { file: o.controller, bind: o.bind ?? [], route: o.route ?? [] } : undefined,
   });
   warnings.forEach((w) => console.error(`netbend: warning: ${w}`));

@@ -1,46 +1,60 @@
 // MIDI mappings, driven by raw MIDI bytes (a port, a test, a virtual device all look the same):
 // CC 7-bit and 14-bit pairs, notes (toggle, momentary, trigger), pitch bend, program change; curves,
-// ranges, invert, soft takeover, relative encoders; MIDI learn; and feedback to motorised faders
-// and LED rings when a value changes by other means.
+// ranges, invert, soft takeover, relative encoders, smoothing; MIDI learn; and feedback to motorised
+// faders and LED rings when a value changes by other means. No I/O here: midi-ports.ts is the edge.
 import type { ParameterRegistry, ParamSpec } from './registry.ts';
 
-export type MidiKind = 'cc' | 'cc14' | 'note' | 'pitchbend';
+export type MidiKind = 'cc' | 'cc14' | 'note' | 'pitchbend' | 'program';
 export type Curve = 'lin' | 'exp' | 'log';
 export type Encoder = 'absolute' | 'relative-2c' | 'relative-bin' | 'relative-sign';
+export type NoteMode = 'toggle' | 'momentary' | 'trigger';
 
 export interface MidiMappingSpec {
   id: string;
+  /** The parameter's address, e.g. /netbend/knobs/k1. */
   param: string;
   kind: MidiKind;
   /** 0..15, or 'any'. */
   channel: number | 'any';
-  /** CC or note number (the MSB controller for cc14). */
+  /** CC or note number (the MSB controller, 0..31, for cc14); 0 for pitch bend and program. */
   number: number;
+  /** Target range in the parameter's units; defaults to the parameter's own range. */
   min?: number;
   max?: number;
   curve?: Curve;
   invert?: boolean;
-  /** Notes: what a press does. */
-  mode?: 'toggle' | 'momentary' | 'trigger';
+  /** Notes: what a press does (default: trigger for triggers, toggle for bools, else momentary). */
+  mode?: NoteMode;
+  /** CC only: how the controller encodes its value (relative encoders send steps, not positions). */
   encoder?: Encoder;
   /** 'pickup': ignore the control until it crosses the parameter's value (no jumps). */
   takeover?: 'jump' | 'pickup';
+  /** Seconds to glide to each new value (handed to the registry, which glides once per frame). */
+  smoothing?: number;
 }
+
+/** What add() and fromJSON() accept: `type` is an alias of `kind`; the id is made if absent. */
+export type MidiMappingInput = Omit<MidiMappingSpec, 'id' | 'kind'> & { id?: string; kind?: MidiKind; type?: MidiKind };
 
 export interface MidiRouterOptions {
-  /** Bytes to send back out (feedback); absent = no feedback. */
+  /** Bytes to send back out, one complete message per call (feedback); absent = no feedback. */
   send?: (bytes: number[]) => void;
+  /** Every program change (preset bank recall), mapped or not. */
   onProgram?: (program: number, channel: number) => void;
   onClock?: (kind: 'tick' | 'start' | 'stop') => void;
-  /** A mapping was made by MIDI learn. */
+  /** A mapping was made by MIDI learn (or upgraded to 14-bit by its LSB partner). */
   onLearn?: (mapping: MidiMappingSpec) => void;
+  /** Seconds, for the 14-bit learn window; tests pass a fake clock. */
   now?: () => number;
+  /** How soon after a learned CC n its LSB partner n+32 must come to make the mapping 14-bit. */
+  learnWindow?: number;
 }
 
+// Curves shape the control's 0..1 travel; the second function is the inverse (for feedback, pickup).
 const SHAPE: Record<Curve, [(x: number) => number, (y: number) => number]> = {
   lin: [(x) => x, (y) => y],
-  exp: [(x) => x * x, (y) => Math.sqrt(y)],
-  log: [(x) => Math.sqrt(x), (y) => y * y],
+  exp: [(x) => x * x, (y) => Math.sqrt(y)], // slow at the bottom: fine control of small values
+  log: [(x) => Math.sqrt(x), (y) => y * y], // fast at the bottom
 };
 
 /** Data bytes each channel message carries, by status high nibble. */
@@ -48,229 +62,391 @@ const DATA_BYTES: Record<number, number> = { 0x80: 2, 0x90: 2, 0xa0: 2, 0xb0: 2,
 
 export class MidiRouter {
   private readonly mappings = new Map<string, MidiMappingSpec>();
-  private readonly picked = new Map<string, boolean>();
+  /** Pickup mappings that have met their parameter since it last moved by other means. */
+  private readonly picked = new Set<string>();
+  /** Last normalised input per mapping: pickup looks for a crossing between two readings. */
   private readonly lastIn = new Map<string, number>();
-  private readonly msb = new Map<string, number>();
+  /** 14-bit state per mapping: the last MSB and LSB seen. */
+  private readonly pair = new Map<string, { msb: number; lsb: number }>();
+  /** The channel an 'any'-channel mapping last heard, so feedback goes back there. */
+  private readonly lastChannel = new Map<string, number>();
   private running = 0;
   private pending: number[] = [];
   private inSysex = false;
-  private nextId = 1;
+  /** Armed by learn(): the next CC, note or pitch bend maps to this address. */
   learning: string | undefined;
-  private learned: { spec: MidiMappingSpec; at: number } | undefined;
+  private learned: { spec: MidiMappingSpec; at: number; value: number } | undefined;
   private readonly now: () => number;
+  private readonly off: () => void;
 
   constructor(
     private readonly params: ParameterRegistry,
     private readonly opts: MidiRouterOptions = {},
   ) {
     this.now = opts.now ?? (() => performance.now() / 1000);
-    params.on('change', (c) => {
-      if (c.source === 'midi' || !opts.send) return;
-      for (const m of this.mappings.values()) if (m.param === c.address) this.feedback(m);
+    this.off = params.on('change', (c) => {
+      if (c.source === 'midi') return; // no echo: the controller already shows what it sent
+      for (const m of this.mappings.values()) {
+        if (m.param !== c.address) continue;
+        this.picked.delete(m.id); // moved elsewhere: a pickup control must meet it again
+        this.lastIn.delete(m.id);
+        if (opts.send) this.feedback(m);
+      }
     });
   }
 
-  add(spec: Omit<MidiMappingSpec, 'id'> & { id?: string }): MidiMappingSpec {
-    const s = validate(spec, this.params);
-    const full = { ...s, id: spec.id ?? `midi${this.nextId++}` };
-    this.mappings.set(full.id, full);
-    this.picked.delete(full.id);
-    return full;
+  /** Adds a mapping (or replaces the one with the same id). Throws a readable error if invalid. */
+  add(input: MidiMappingInput): MidiMappingSpec {
+    const spec = parseMapping(input, this.params);
+    spec.id ??= this.freeId();
+    this.mappings.set(spec.id, spec as MidiMappingSpec);
+    this.forget(spec.id);
+    return spec as MidiMappingSpec;
   }
 
-  remove(id: string): void {
-    this.mappings.delete(id);
+  remove(id: string): boolean {
+    this.forget(id);
+    return this.mappings.delete(id);
   }
 
   list(): MidiMappingSpec[] {
-    return [...this.mappings.values()];
+    return [...this.mappings.values()].map((m) => ({ ...m }));
   }
 
+  /** Plain objects for presets. */
   toJSON(): MidiMappingSpec[] {
     return this.list();
   }
 
   /** Replaces all mappings; every entry is validated first, so a bad list changes nothing. */
-  fromJSON(list: unknown[]): void {
+  fromJSON(list: unknown): void {
+    if (!Array.isArray(list)) throw new Error(`midi mappings: expected an array (got ${describe(list)})`);
+    const ids = new Set<string>();
     const specs = list.map((x, i) => {
       try {
-        return validate(x as MidiMappingSpec, this.params);
+        const s = parseMapping(x, this.params);
+        if (s.id !== undefined && ids.has(s.id)) throw new Error(`duplicate id "${s.id}"`);
+        if (s.id !== undefined) ids.add(s.id);
+        return s;
       } catch (err) {
         throw new Error(`midi mapping ${i}: ${(err as Error).message}`);
       }
     });
     this.mappings.clear();
-    specs.forEach((s) => this.add(s));
+    this.picked.clear();
+    this.lastIn.clear();
+    this.pair.clear();
+    // Ids from the file first, so made-up ids never take one of theirs.
+    for (const s of specs) if (s.id !== undefined) this.mappings.set(s.id, s as MidiMappingSpec);
+    for (const s of specs) if (s.id === undefined) this.add(s);
   }
 
-  /** Arms learn: the next CC, note or pitch bend is mapped to `address`. */
+  /** Arms learn: the next CC, note or pitch bend is mapped to `address`. undefined cancels. */
   learn(address: string | undefined): void {
-    if (address && !this.params.has(address)) throw new Error(`no parameter ${address}`);
+    if (address === undefined) return this.cancelLearn();
+    const spec = this.params.spec(address);
+    if (!spec) throw new Error(`no parameter ${address}`);
+    if (spec.readOnly || spec.type === 'string') throw new Error(`${address} cannot be MIDI-mapped (${spec.readOnly ? 'read-only' : 'a string'})`);
     this.learning = address;
   }
 
-  /** Feeds raw MIDI bytes: any chunking, running status, interleaved realtime bytes. */
+  cancelLearn(): void {
+    this.learning = undefined;
+  }
+
+  /** Stops listening to the registry (feedback). */
+  dispose(): void {
+    this.off();
+  }
+
+  /**
+   * Feeds raw MIDI bytes in any chunking: running status, realtime bytes inside messages, sysex
+   * skipped, data bytes without a status and truncated messages dropped. Never throws.
+   */
   handle(bytes: ArrayLike<number>): void {
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
       if (!Number.isInteger(b) || b < 0 || b > 255) continue;
       if (b >= 0xf8) {
-        // Realtime bytes may appear anywhere, even inside other messages.
-        if (b === 0xf8) this.opts.onClock?.('tick');
-        else if (b === 0xfa || b === 0xfb) this.opts.onClock?.('start');
-        else if (b === 0xfc) this.opts.onClock?.('stop');
-        continue;
-      }
-      if (b === 0xf0) {
-        this.inSysex = true;
-        this.running = 0;
-        continue;
-      }
-      if (b === 0xf7) {
-        this.inSysex = false;
-        continue;
-      }
-      if (this.inSysex) continue;
-      if (b >= 0xf0) {
-        // System common: not mapped; it cancels running status.
-        this.running = 0;
-        this.pending = [];
+        // Realtime bytes may appear anywhere, even inside other messages, and change nothing else.
+        if (b === 0xf8) this.call(() => this.opts.onClock?.('tick'));
+        else if (b === 0xfa || b === 0xfb) this.call(() => this.opts.onClock?.('start'));
+        else if (b === 0xfc) this.call(() => this.opts.onClock?.('stop'));
         continue;
       }
       if (b >= 0x80) {
-        this.running = b;
+        // Any status byte ends a sysex (a lost F7 must not swallow the rest of the show) and a
+        // half-received message; system common messages also cancel running status.
+        this.inSysex = b === 0xf0;
+        this.running = b < 0xf0 ? b : 0;
         this.pending = [];
         continue;
       }
-      if (!this.running) continue; // a data byte with no status: garbage
+      if (this.inSysex || !this.running) continue; // sysex payload, or a data byte with no status
       this.pending.push(b);
       if (this.pending.length === DATA_BYTES[this.running & 0xf0]) {
-        this.message(this.running & 0xf0, this.running & 0x0f, this.pending[0]!, this.pending[1] ?? 0);
+        const [d1 = 0, d2 = 0] = this.pending;
         this.pending = [];
+        this.call(() => this.message(this.running & 0xf0, this.running & 0x0f, d1, d2));
       }
+    }
+  }
+
+  /** A throwing callback must not break byte parsing; the rest of the stream still counts. */
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // The callback's owner reports its own errors; MIDI input goes on.
     }
   }
 
   private message(type: number, ch: number, d1: number, d2: number): void {
-    if (type === 0xc0) return this.opts.onProgram?.(d1, ch);
-    if (type === 0x90 && d2 === 0) type = 0x80;
-    if (this.learning && (type === 0xb0 || type === 0x90 || type === 0xe0)) return this.learnFrom(type, ch, d1);
-    // A learned 7-bit CC upgrades to 14-bit when its LSB partner follows at once.
-    if (this.learned && type === 0xb0 && d1 === this.learned.spec.number + 32 && this.learned.spec.kind === 'cc' && this.now() - this.learned.at < 0.05) {
-      this.learned.spec.kind = 'cc14';
+    if (type === 0x90 && d2 === 0) type = 0x80; // note on, velocity 0: a note off
+    if (type === 0xc0) this.opts.onProgram?.(d1, ch);
+    if (this.learning && (type === 0xb0 || type === 0x90 || type === 0xe0)) return this.learnFrom(type, ch, d1, d2);
+    const l = this.learned;
+    if (l && type === 0xb0 && l.spec.kind === 'cc' && l.spec.channel === ch && d1 === l.spec.number + 32 && this.now() - l.at <= (this.opts.learnWindow ?? 0.05)) {
+      // The LSB partner right after a learned CC: a 14-bit control.
+      l.spec.kind = 'cc14';
+      this.pair.set(l.spec.id, { msb: l.value, lsb: d2 });
+      this.learned = undefined;
+      this.opts.onLearn?.({ ...l.spec });
+      return;
     }
     for (const m of this.mappings.values()) {
       if (m.channel !== 'any' && m.channel !== ch) continue;
-      if (m.kind === 'cc' && type === 0xb0 && d1 === m.number) this.controlIn(m, d2, 127);
-      else if (m.kind === 'cc14' && type === 0xb0 && d1 === m.number) {
-        this.msb.set(m.id, d2);
-        this.controlIn(m, d2 << 7, 16383);
-      } else if (m.kind === 'cc14' && type === 0xb0 && d1 === m.number + 32) this.controlIn(m, ((this.msb.get(m.id) ?? 0) << 7) | d2, 16383);
-      else if (m.kind === 'pitchbend' && type === 0xe0) this.controlIn(m, (d2 << 7) | d1, 16383);
-      else if (m.kind === 'note' && (type === 0x90 || type === 0x80) && d1 === m.number) this.noteIn(m, type === 0x90);
+      if (m.kind === 'cc' && type === 0xb0 && d1 === m.number) this.ccIn(m, d2, ch);
+      else if (m.kind === 'cc14' && type === 0xb0 && (d1 === m.number || d1 === m.number + 32)) this.cc14In(m, d1 === m.number, d2, ch);
+      else if (m.kind === 'pitchbend' && type === 0xe0) this.controlIn(m, ((d2 << 7) | d1) / 16383, ch);
+      else if (m.kind === 'note' && (type === 0x90 || type === 0x80) && d1 === m.number) this.noteIn(m, type === 0x90, ch);
+      else if (m.kind === 'program' && type === 0xc0) this.programIn(m, d1, ch);
     }
   }
 
-  private learnFrom(type: number, ch: number, d1: number): void {
+  private learnFrom(type: number, ch: number, d1: number, d2: number): void {
+    if (type === 0x80) return; // a release is not a gesture to learn from
     const param = this.learning!;
     this.learning = undefined;
+    // Re-learning a parameter replaces its old mappings; a knob may still drive several parameters.
+    for (const m of [...this.mappings.values()]) if (m.param === param) this.remove(m.id);
     const kind: MidiKind = type === 0xb0 ? 'cc' : type === 0x90 ? 'note' : 'pitchbend';
-    const spec = this.add({ param, kind, channel: ch, number: kind === 'pitchbend' ? 0 : d1, takeover: 'pickup' });
-    this.learned = { spec, at: this.now() };
+    // Pickup, so the first touch of a freshly learned knob does not jump the value.
+    const spec = this.add({ param, kind, channel: ch, number: kind === 'pitchbend' ? 0 : d1, ...(kind === 'note' ? {} : { takeover: 'pickup' as const }) });
+    this.learned = kind === 'cc' && d1 < 32 ? { spec: this.mappings.get(spec.id)!, at: this.now(), value: d2 } : undefined;
     this.opts.onLearn?.(spec);
   }
 
-  private range(m: MidiMappingSpec): { spec: ParamSpec; min: number; max: number } {
-    const spec = this.params.spec(m.param)!;
-    return { spec, min: m.min ?? spec.min ?? 0, max: m.max ?? spec.max ?? 1 };
+  private ccIn(m: MidiMappingSpec, v: number, ch: number): void {
+    if (!m.encoder || m.encoder === 'absolute') return this.controlIn(m, v / 127, ch);
+    const r = this.range(m);
+    if (!r) return;
+    this.lastChannel.set(m.id, ch);
+    let delta = relative(m.encoder, v);
+    if (m.invert) delta = -delta;
+    // One detent moves 1/127 of the range; whole steps for ints and enums so small ranges still move.
+    let step = (r.max - r.min) / 127;
+    if (r.spec.type === 'int' || r.spec.type === 'enum') step = Math.sign(step) * Math.max(1, Math.round(Math.abs(step)));
+    const lo = Math.min(r.min, r.max);
+    const hi = Math.max(r.min, r.max);
+    this.set(m, r.spec, Math.min(hi, Math.max(lo, this.numeric(m.param, r.spec) + delta * step)));
   }
 
-  private controlIn(m: MidiMappingSpec, raw: number, full: number): void {
-    if (!this.params.has(m.param)) return;
-    const { spec, min, max } = this.range(m);
-    if (m.encoder && m.encoder !== 'absolute' && m.kind === 'cc') {
-      const delta = relative(m.encoder, raw);
-      const step = (max - min) / 127;
-      const cur = this.params.number(m.param);
-      this.set(m, spec, Math.min(max, Math.max(min, cur + delta * step)));
+  private cc14In(m: MidiMappingSpec, isMsb: boolean, v: number, ch: number): void {
+    const p = this.pair.get(m.id) ?? { msb: 0, lsb: 0 };
+    // Per the MIDI spec a new MSB resets the LSB; an MSB repeated unchanged keeps it (no dip).
+    if (isMsb) {
+      if (v !== p.msb) p.lsb = 0;
+      p.msb = v;
+    } else p.lsb = v;
+    this.pair.set(m.id, p);
+    this.controlIn(m, ((p.msb << 7) | p.lsb) / 16383, ch);
+  }
+
+  /** An absolute position x in 0..1 (CC, 14-bit CC, pitch bend). */
+  private controlIn(m: MidiMappingSpec, x: number, ch: number): void {
+    const r = this.range(m);
+    if (!r) return;
+    this.lastChannel.set(m.id, ch);
+    if (m.invert) x = 1 - x;
+    const last = this.lastIn.get(m.id);
+    this.lastIn.set(m.id, x);
+    if (r.spec.type === 'trigger') {
+      // A knob or fader fires a trigger when it passes the middle going up.
+      if (x >= 0.5 && (last === undefined || last < 0.5)) this.fire(m);
       return;
     }
-    let x = raw / full;
-    if (m.invert) x = 1 - x;
-    if (m.takeover === 'pickup' && !this.picked.get(m.id)) {
+    if (m.takeover === 'pickup' && !this.picked.has(m.id)) {
       // Soft takeover: wait until the control meets the value, from either side.
-      const target = this.normalized(m);
-      const last = this.lastIn.get(m.id);
-      this.lastIn.set(m.id, x);
-      const crossed = Math.abs(x - target) <= 1.5 / 127 || (last !== undefined && (last - target) * (x - target) <= 0);
+      const at = this.normalized(m);
+      const crossed = Math.abs(x - at) <= 1 / 127 || (last !== undefined && (last - at) * (x - at) <= 0);
       if (!crossed) return;
-      this.picked.set(m.id, true);
+      this.picked.add(m.id);
     }
-    this.set(m, spec, min + SHAPE[m.curve ?? 'lin'][0](x) * (max - min));
+    this.set(m, r.spec, r.min + SHAPE[m.curve ?? 'lin'][0](x) * (r.max - r.min));
   }
 
-  private noteIn(m: MidiMappingSpec, on: boolean): void {
-    if (!this.params.has(m.param)) return;
-    const { spec, min, max } = this.range(m);
-    const mode = m.mode ?? (spec.type === 'trigger' ? 'trigger' : spec.type === 'bool' ? 'toggle' : 'momentary');
-    if (mode === 'trigger') {
-      if (on) this.params.set(m.param, true, 'midi');
+  private noteIn(m: MidiMappingSpec, on: boolean, ch: number): void {
+    const r = this.range(m);
+    if (!r) return;
+    this.lastChannel.set(m.id, ch);
+    const mode = m.mode ?? (r.spec.type === 'trigger' ? 'trigger' : r.spec.type === 'bool' ? 'toggle' : 'momentary');
+    const [lo, hi] = m.invert ? [r.max, r.min] : [r.min, r.max];
+    if (mode === 'trigger' || r.spec.type === 'trigger') {
+      if (on) this.fire(m);
     } else if (mode === 'toggle') {
       if (!on) return;
-      const cur = this.params.get(m.param);
-      this.set(m, spec, spec.type === 'bool' ? (cur === true ? 0 : 1) : this.params.number(m.param) === max ? min : max);
-    } else this.set(m, spec, on ? max : min);
+      const cur = this.numeric(m.param, r.spec);
+      this.set(m, r.spec, Math.abs(cur - hi) < Math.abs(cur - lo) ? lo : hi);
+    } else this.set(m, r.spec, on ? hi : lo);
+  }
+
+  /** Program n: an int takes n, an enum its nth option; floats and bools scale n like a CC. */
+  private programIn(m: MidiMappingSpec, n: number, ch: number): void {
+    const r = this.range(m);
+    if (!r) return;
+    this.lastChannel.set(m.id, ch);
+    if (r.spec.type === 'int' || r.spec.type === 'enum') this.set(m, r.spec, n);
+    else if (r.spec.type === 'trigger') this.fire(m);
+    else this.controlIn(m, n / 127, ch);
+  }
+
+  private range(m: MidiMappingSpec): { spec: ParamSpec; min: number; max: number } | undefined {
+    const spec = this.params.spec(m.param);
+    if (!spec) return undefined; // its parameter was removed (an edit deleted): the mapping sleeps
+    const top = spec.type === 'enum' ? (spec.options?.length ?? 1) - 1 : spec.type === 'bool' || spec.type === 'trigger' ? 1 : (spec.max ?? 1);
+    const bottom = spec.type === 'enum' || spec.type === 'bool' || spec.type === 'trigger' ? 0 : (spec.min ?? 0);
+    return { spec, min: m.min ?? bottom, max: m.max ?? top };
+  }
+
+  /** The parameter as a number on the mapping's scale (an enum by its option index). */
+  private numeric(address: string, spec: ParamSpec): number {
+    const v = this.params.target(address);
+    if (spec.type === 'enum') return Math.max(0, spec.options?.indexOf(String(v)) ?? 0);
+    return typeof v === 'number' ? v : v === true ? 1 : 0;
   }
 
   private set(m: MidiMappingSpec, spec: ParamSpec, v: number): void {
-    const value = spec.type === 'bool' ? v >= 0.5 : spec.type === 'int' ? Math.round(v) : v;
+    const value = spec.type === 'bool' ? v >= 0.5 : spec.type === 'int' || spec.type === 'enum' ? Math.round(v) : v;
+    // Another control on the same parameter just moved it: a pickup control must meet it again.
+    for (const o of this.mappings.values()) if (o.param === m.param && o.id !== m.id) this.picked.delete(o.id);
     try {
-      this.params.set(m.param, value, 'midi');
+      this.params.set(m.param, value, 'midi', m.smoothing);
     } catch {
-      // A mapping to a parameter that no longer takes numbers: ignored, never thrown into MIDI input.
+      // A value the parameter refuses (an enum index past its options): ignored, never thrown into MIDI input.
+    }
+  }
+
+  private fire(m: MidiMappingSpec): void {
+    try {
+      this.params.set(m.param, true, 'midi');
+    } catch {
+      // As in set().
     }
   }
 
   /** Where the parameter sits on the control's 0..1 travel (inverse curve and invert). */
   private normalized(m: MidiMappingSpec): number {
-    const { min, max } = this.range(m);
-    const v = this.params.number(m.param);
-    let y = max === min ? 0 : Math.min(1, Math.max(0, (v - min) / (max - min)));
+    const r = this.range(m);
+    if (!r) return 0;
+    const v = this.numeric(m.param, r.spec);
+    let y = r.max === r.min ? 0 : Math.min(1, Math.max(0, (v - r.min) / (r.max - r.min)));
     y = SHAPE[m.curve ?? 'lin'][1](y);
     return m.invert ? 1 - y : y;
   }
 
   private feedback(m: MidiMappingSpec): void {
-    const ch = m.channel === 'any' ? 0 : m.channel;
+    const spec = this.params.spec(m.param);
+    // Triggers have no position to show; a program change out would switch the device's own program.
+    if (!spec || spec.type === 'trigger' || m.kind === 'program') return;
+    const ch = m.channel === 'any' ? (this.lastChannel.get(m.id) ?? 0) : m.channel;
     const x = this.normalized(m);
-    // After a change elsewhere, the control must be picked up again.
-    this.picked.delete(m.id);
-    if (m.kind === 'cc' && (!m.encoder || m.encoder === 'absolute')) this.opts.send!([0xb0 | ch, m.number, Math.round(x * 127)]);
+    const send = this.opts.send!;
+    if (m.kind === 'cc') send([0xb0 | ch, m.number, Math.round(x * 127)]); // relative encoders: ring position
     else if (m.kind === 'cc14') {
       const v = Math.round(x * 16383);
-      this.opts.send!([0xb0 | ch, m.number, v >> 7, m.number + 32, v & 0x7f]);
+      this.pair.set(m.id, { msb: v >> 7, lsb: v & 0x7f });
+      send([0xb0 | ch, m.number, v >> 7]);
+      send([0xb0 | ch, m.number + 32, v & 0x7f]);
     } else if (m.kind === 'pitchbend') {
       const v = Math.round(x * 16383);
-      this.opts.send!([0xe0 | ch, v & 0x7f, v >> 7]);
-    } else if (m.kind === 'note') this.opts.send!([0x90 | ch, m.number, x >= 0.5 ? 127 : 0]);
+      send([0xe0 | ch, v & 0x7f, v >> 7]);
+    } else send([0x90 | ch, m.number, x >= 0.5 ? 127 : 0]); // note: the pad's LED
+  }
+
+  private forget(id: string): void {
+    this.picked.delete(id);
+    this.lastIn.delete(id);
+    this.pair.delete(id);
+    this.lastChannel.delete(id);
+  }
+
+  private freeId(): string {
+    let n = this.mappings.size + 1;
+    while (this.mappings.has(`midi${n}`)) n++;
+    return `midi${n}`;
   }
 }
 
+/** A relative encoder's byte as a signed step count. */
 function relative(encoder: Encoder, v: number): number {
-  if (encoder === 'relative-2c') return v < 64 ? v : v - 128;
-  if (encoder === 'relative-bin') return v - 64;
-  return v & 0x40 ? -(v & 0x3f) : v & 0x3f;
+  if (encoder === 'relative-2c') return v < 64 ? v : v - 128; // 1 = +1, 127 = -1
+  if (encoder === 'relative-bin') return v - 64; // 65 = +1, 63 = -1
+  return v & 0x40 ? -(v & 0x3f) : v & 0x3f; // relative-sign: 1 = +1, 65 = -1
 }
 
-function validate<T extends Omit<MidiMappingSpec, 'id'>>(s: T, params: ParameterRegistry): T {
-  if (typeof s !== 'object' || s === null) throw new Error('a mapping is an object');
-  if (!params.has(s.param)) throw new Error(`no parameter ${s.param}`);
-  if (!['cc', 'cc14', 'note', 'pitchbend'].includes(s.kind)) throw new Error(`kind must be cc, cc14, note or pitchbend (got ${JSON.stringify(s.kind)})`);
-  if (s.channel !== 'any' && !(Number.isInteger(s.channel) && s.channel >= 0 && s.channel <= 15)) throw new Error(`channel must be 0..15 or "any" (got ${JSON.stringify(s.channel)})`);
-  const maxNumber = s.kind === 'cc14' ? 31 : 127;
-  if (!(Number.isInteger(s.number) && s.number >= 0 && s.number <= maxNumber)) throw new Error(`number must be 0..${maxNumber} (got ${JSON.stringify(s.number)})`);
-  for (const k of ['min', 'max'] as const) if (s[k] !== undefined && !Number.isFinite(s[k])) throw new Error(`${k} must be a number`);
-  if (s.curve && !['lin', 'exp', 'log'].includes(s.curve)) throw new Error(`curve must be lin, exp or log`);
-  if (s.encoder && !['absolute', 'relative-2c', 'relative-bin', 'relative-sign'].includes(s.encoder)) throw new Error('unknown encoder mode');
-  return { ...s };
+const KINDS: readonly MidiKind[] = ['cc', 'cc14', 'note', 'pitchbend', 'program'];
+const KEYS = new Set(['id', 'param', 'kind', 'type', 'channel', 'number', 'min', 'max', 'curve', 'invert', 'mode', 'encoder', 'takeover', 'smoothing']);
+const describe = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+
+/** Validates one mapping (from code or a preset file) into a clean spec; errors name the field. */
+export function parseMapping(x: unknown, params: ParameterRegistry): Omit<MidiMappingSpec, 'id'> & { id?: string } {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new Error(`a mapping is an object (got ${describe(x)})`);
+  const o = x as Record<string, unknown>;
+  const oneOf = <T extends string>(key: string, allowed: readonly T[]): T | undefined => {
+    const v = o[key];
+    if (v === undefined) return undefined;
+    if (!allowed.includes(v as T)) throw new Error(`${key} must be one of ${allowed.join(', ')} (got ${describe(v)})`);
+    return v as T;
+  };
+  const num = (key: string): number | undefined => {
+    const v = o[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${key} must be a finite number (got ${describe(v)})`);
+    return v;
+  };
+  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new Error(`unknown field "${k}"`);
+  if (o.id !== undefined && (typeof o.id !== 'string' || o.id === '')) throw new Error(`id must be a non-empty string (got ${describe(o.id)})`);
+  if (typeof o.param !== 'string') throw new Error(`param must be a parameter address (got ${describe(o.param)})`);
+  const spec = params.spec(o.param);
+  if (!spec) throw new Error(`no parameter ${o.param}`);
+  if (spec.readOnly || spec.type === 'string') throw new Error(`${o.param} cannot be MIDI-mapped (${spec.readOnly ? 'read-only' : 'a string'})`);
+  if (o.kind !== undefined && o.type !== undefined && o.kind !== o.type) throw new Error(`kind and type disagree (${describe(o.kind)} vs ${describe(o.type)})`);
+  const kind = oneOf('kind', KINDS) ?? oneOf('type', KINDS);
+  if (!kind) throw new Error(`kind must be one of ${KINDS.join(', ')} (got nothing)`);
+  const channel = o.channel;
+  if (channel !== 'any' && !(Number.isInteger(channel) && (channel as number) >= 0 && (channel as number) <= 15)) throw new Error(`channel must be 0..15 or "any" (got ${describe(channel)})`);
+  let number = o.number ?? 0;
+  if (kind === 'pitchbend' || kind === 'program') number = 0;
+  const maxNumber = kind === 'cc14' ? 31 : 127;
+  if (!(Number.isInteger(number) && (number as number) >= 0 && (number as number) <= maxNumber)) throw new Error(`number must be 0..${maxNumber} for ${kind} (got ${describe(o.number)})`);
+  const encoder = oneOf('encoder', ['absolute', 'relative-2c', 'relative-bin', 'relative-sign'] as const);
+  if (encoder && encoder !== 'absolute' && kind !== 'cc') throw new Error(`encoder ${encoder} is for 7-bit CC only (this is ${kind})`);
+  if (o.invert !== undefined && typeof o.invert !== 'boolean') throw new Error(`invert must be true or false (got ${describe(o.invert)})`);
+  const smoothing = num('smoothing');
+  if (smoothing !== undefined && smoothing < 0) throw new Error(`smoothing must be >= 0 seconds (got ${smoothing})`);
+  const out: Omit<MidiMappingSpec, 'id'> & { id?: string } = { param: o.param, kind, channel: channel as number | 'any', number: number as number };
+  if (o.id !== undefined) out.id = o.id as string;
+  const optional = {
+    min: num('min'),
+    max: num('max'),
+    curve: oneOf('curve', ['lin', 'exp', 'log'] as const),
+    invert: o.invert as boolean | undefined,
+    mode: oneOf('mode', ['toggle', 'momentary', 'trigger'] as const),
+    encoder,
+    takeover: oneOf('takeover', ['jump', 'pickup'] as const),
+    smoothing,
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  return out;
 }

@@ -38,6 +38,8 @@ interface Entry {
   spec: ParamSpec;
   target: ParamValue;
   current: ParamValue;
+  /** Glide time asked for by the last set() (a MIDI mapping's smoothing); undefined = the spec's. */
+  glide?: number;
 }
 
 export class ParameterRegistry extends Emitter<{
@@ -95,8 +97,11 @@ export class ParameterRegistry extends Emitter<{
     return typeof v === 'number' ? v : v === true ? 1 : 0;
   }
 
-  /** Validates and stores a new target. Throws ParamError naming the parameter on bad input. */
-  set(address: string, value: unknown, source: ChangeSource = 'api'): void {
+  /**
+   * Validates and stores a new target. Throws ParamError naming the parameter on bad input.
+   * `smoothing` (seconds) glides to this value instead of the spec's smoothing, until the next set.
+   */
+  set(address: string, value: unknown, source: ChangeSource = 'api', smoothing?: number): void {
     const e = this.entries.get(address);
     if (!e) throw new ParamError(`no parameter ${address}`);
     if (e.spec.readOnly && source !== 'engine') throw new ParamError(`${address} is read-only`);
@@ -107,14 +112,15 @@ export class ParameterRegistry extends Emitter<{
     }
     if (v === e.target) return;
     e.target = v;
-    if (!e.spec.smoothing || typeof v !== 'number') e.current = v;
+    e.glide = smoothing !== undefined && Number.isFinite(smoothing) && smoothing >= 0 ? smoothing : undefined;
+    if (!(e.glide ?? e.spec.smoothing) || typeof v !== 'number') e.current = v;
     this.emit('change', { address, value: v, source });
   }
 
   /** Advances smoothing by dt seconds; called by the engine once per frame before reading. */
   tick(dt: number): void {
     for (const e of this.entries.values()) {
-      const s = e.spec.smoothing;
+      const s = e.glide ?? e.spec.smoothing;
       if (!s || typeof e.target !== 'number' || typeof e.current !== 'number' || e.current === e.target) continue;
       const k = 1 - Math.exp(-dt / s);
       const next = e.current + (e.target - e.current) * k;

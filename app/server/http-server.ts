@@ -128,6 +128,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clients.add(c);
     ws.send(JSON.stringify(session.hello()));
     sendTaps(c);
+    // A page opened while paused (a second output window, say) shows the held picture at once.
+    const held = session.loop.lastFrame;
+    if (held) c.stream.push(held);
     ws.on('close', () => {
       c.stream.close();
       clients.delete(c);

@@ -63,7 +63,7 @@ export function pcaImage(t: Float32Array, c: number, h: number, w: number): TapI
     for (let a = 0; a < c; a++) {
       const xa = x[a]!;
       if (xa === 0) continue;
-      for (let b = a; b < c; b++) cov[a * c + b] += xa * x[b]!;
+      for (let b = a; b < c; b++) cov[a * c + b] = cov[a * c + b]! + xa * x[b]!;
     }
   }
   for (let a = 0; a < c; a++)

@@ -7,7 +7,7 @@
 //   - pixel coordinates and resize tables are precomputed, buffers are allocated once.
 // fBm: octave o samples the 3D field at 2^o times the base frequency with weight 2^-o; the sum is
 // divided by the total weight, so the raw value stays within [-1, 1] before amplitude and offset.
-import { mulberry32 } from '../seeded-random.ts';
+import { F3, G3, gradients3, seededPermutation, seedOf } from './simplex-tables.ts';
 import type { InputSource, SourceFrameTime } from './source.ts';
 
 export type NoiseRange = '-1..1' | '0..1';
@@ -50,10 +50,6 @@ export const NOISE_TEXTURE_DEFAULTS: Readonly<NoiseTextureParams> = Object.freez
 const CHANNEL_Z = 17.31;
 const OCTAVE_Z = 5.7;
 
-const F3 = 1 / 3;
-const G3 = 1 / 6;
-const GRAD3 = [1, 1, 0, -1, 1, 0, 1, -1, 0, -1, -1, 0, 1, 0, 1, -1, 0, 1, 1, 0, -1, -1, 0, -1, 0, 1, 1, 0, -1, 1, 0, 1, -1, 0, -1, -1];
-
 export class NoiseTexture implements InputSource<NoiseTextureParams> {
   readonly kind = 'noise';
   readonly shape: readonly number[];
@@ -69,6 +65,8 @@ export class NoiseTexture implements InputSource<NoiseTextureParams> {
   private readonly gy = new Float64Array(512);
   private readonly gz = new Float64Array(512);
   private permSeed = Number.NaN;
+  /** Scratch for the doubles noiseRow and resolve take: fu, v, z, amp, mul, add. */
+  private readonly rowArgs = new Float64Array(6);
 
   // How each axis is sampled: every pixel, or a coarser grid resized with Catmull-Rom (see AxisPlan).
   private readonly ax: AxisPlan;
@@ -127,7 +125,6 @@ export class NoiseTexture implements InputSource<NoiseTextureParams> {
     const add = p.offset + (half ? 0.5 * p.amplitude : 0);
 
     const grid = this.grid;
-    const gu = ax.coords;
     const gv = ay.coords;
     const ew = ax.count;
     const eh = ay.count;
@@ -140,18 +137,35 @@ export class NoiseTexture implements InputSource<NoiseTextureParams> {
         let zf = 1;
         let amp = norm;
         for (let o = 0; o < octaves; o++) {
-          this.noiseRow(grid, row, gu, ew, f, gv[y]! * f, zc * zf + o * OCTAVE_Z, amp);
+          const args = this.rowArgs;
+          args[0] = f;
+          args[1] = gv[y]! * f;
+          args[2] = zc * zf + o * OCTAVE_Z;
+          args[3] = amp;
+          this.noiseRow(row, ew);
           f *= 2;
           zf *= 2;
           amp *= 0.5;
         }
       }
-      this.resolve(out, c, mul, add);
+      this.rowArgs[4] = mul;
+      this.rowArgs[5] = add;
+      this.resolve(out, c);
     }
   }
 
-  /** grid[row + x] += amp * noise3D(gu[x] * fu, v, z) for x < n: the simplex-noise kernel, inlined. */
-  private noiseRow(grid: Float32Array, row: number, gu: Float64Array, n: number, fu: number, v: number, z: number, amp: number): void {
+  /**
+   * grid[row + x] += amp * noise3D(gu[x] * fu, v, z) for x < n, with [fu, v, z, amp] in rowArgs: the
+   * simplex-noise kernel, inlined. Doubles travel in a typed array because a call that V8 does not
+   * inline boxes each double argument (an allocation per call).
+   */
+  private noiseRow(row: number, n: number): void {
+    const grid = this.grid;
+    const gu = this.ax.coords;
+    const fu = this.rowArgs[0]!;
+    const v = this.rowArgs[1]!;
+    const z = this.rowArgs[2]!;
+    const amp = this.rowArgs[3]!;
     const perm = this.perm;
     const gx = this.gx;
     const gy = this.gy;
@@ -224,8 +238,10 @@ export class NoiseTexture implements InputSource<NoiseTextureParams> {
     }
   }
 
-  /** Writes channel c of the grid, resized to the image, mapped by mul/add, into out in the input's layout. */
-  private resolve(out: Float32Array, c: number, mul: number, add: number): void {
+  /** Writes channel c of the grid, resized to the image and mapped by add + mul * n (rowArgs 4, 5), into out in the input's layout. */
+  private resolve(out: Float32Array, c: number): void {
+    const mul = this.rowArgs[4]!;
+    const add = this.rowArgs[5]!;
     const C = this.channels;
     const H = this.height;
     const W = this.width;
@@ -279,24 +295,9 @@ export class NoiseTexture implements InputSource<NoiseTextureParams> {
     }
   }
 
-  /** simplex-noise's permutation table (Fisher-Yates over 0..255 with mulberry32(seed)) and its gradients. */
   private buildPermutation(seed: number): void {
-    const random = mulberry32(seed);
-    const p = this.perm;
-    for (let i = 0; i < 256; i++) p[i] = i;
-    for (let i = 0; i < 255; i++) {
-      const r = i + ~~(random() * (256 - i));
-      const aux = p[i]!;
-      p[i] = p[r]!;
-      p[r] = aux;
-    }
-    for (let i = 256; i < 512; i++) p[i] = p[i - 256]!;
-    for (let i = 0; i < 512; i++) {
-      const g = (p[i]! % 12) * 3;
-      this.gx[i] = GRAD3[g]!;
-      this.gy[i] = GRAD3[g + 1]!;
-      this.gz[i] = GRAD3[g + 2]!;
-    }
+    seededPermutation(seed, this.perm);
+    gradients3(this.perm, this.gx, this.gy, this.gz);
     this.permSeed = seed;
   }
 }
@@ -372,8 +373,4 @@ class AxisPlan {
 
 function clampOctaves(octaves: number): number {
   return Number.isFinite(octaves) ? Math.max(1, Math.min(8, Math.round(octaves))) : 1;
-}
-
-function seedOf(seed: number): number {
-  return Number.isFinite(seed) ? Math.trunc(seed) | 0 : 0;
 }

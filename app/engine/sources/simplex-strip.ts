@@ -23,7 +23,7 @@ export interface SimplexStripParams {
 
 export const SIMPLEX_STRIP_DEFAULTS: Readonly<SimplexStripParams> = Object.freeze({ amplitude: 1, offset: 0, speed: 0.5, spacing: 0.1, seed: 0 });
 
-/** The y at which the row is read: off the lattice, where 2D simplex noise is 0 at every integer x. */
+/** The y of the row read from the 2D noise field. */
 export const STRIP_ROW = 0.5;
 
 export class SimplexStrip implements InputSource<SimplexStripParams> {

@@ -3,8 +3,9 @@ import { benchEngine } from './engine.ts';
 import { benchBending } from './bending.ts';
 import { benchRecord } from './record.ts';
 import { benchControl } from './control.ts';
+import { benchStream } from './stream.ts';
 
-const benches: Record<string, () => Promise<void>> = { engine: benchEngine, bending: benchBending, record: benchRecord, control: benchControl };
+const benches: Record<string, () => Promise<void>> = { engine: benchEngine, bending: benchBending, record: benchRecord, control: benchControl, stream: benchStream };
 const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(benches)) {
   const run = benches[name];

@@ -45,8 +45,9 @@ export function connect(): void {
 
 function onPacket(buf: ArrayBuffer): void {
   const h = readHeader(new DataView(buf));
-  const body = buf.slice(PACKET_HEADER_BYTES);
-  const pic: Picture = { index: h.index, width: h.width, height: h.height, channels: h.channels, data: h.kind === PacketKind.Output ? new Uint8Array(body) : new Float32Array(body) };
+  // Views into the received buffer: no copy of a 4 MB frame.
+  const data = h.kind === PacketKind.Output ? new Uint8Array(buf, PACKET_HEADER_BYTES) : new Float32Array(buf, PACKET_HEADER_BYTES);
+  const pic: Picture = { index: h.index, width: h.width, height: h.height, channels: h.channels, data };
   if (h.kind === PacketKind.Output) {
     latest.output = pic;
     // Acknowledge so the server sends the next one; a busy page simply acks later.

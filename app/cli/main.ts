@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { EP_CHOICES, type EpChoice } from '../engine/inference/protocol.ts';
 import { inspect } from './inspect.ts';
 import { play } from './play.ts';
-import { serve } from './serve.ts';
+import { serve, startElectron } from './serve.ts';
 import { render } from './render.ts';
 import { RECORD_FORMATS, type RecordFormat } from '../record/formats.ts';
 import { UsageError } from './bend-options.ts';
@@ -102,7 +102,10 @@ program
 program
   .command('start', { isDefault: true })
   .description('play the bundled default model in the UI (Electron when installed, else the browser)')
-  .action(() => serve(DEFAULT_MODEL, { port: 8930, host: '127.0.0.1', oscPort: 9000, open: true, ep: 'auto', fps: 30, presets: PRESETS_DIR, recordDir: 'recordings' }));
+  .action(async () => {
+    if (await startElectron([DEFAULT_MODEL, '--presets', PRESETS_DIR])) return;
+    await serve(DEFAULT_MODEL, { port: 8930, host: '127.0.0.1', oscPort: 9000, open: true, ep: 'auto', fps: 30, presets: PRESETS_DIR, recordDir: 'recordings' });
+  });
 
 try {
   await program.parseAsync(process.argv);

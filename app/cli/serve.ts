@@ -1,6 +1,8 @@
 // `netbend serve`: the live engine as a server. HTTP (UI, OSCQuery) on loopback unless a LAN host
 // is asked for; the picture and control stream on /ws.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { LiveSession } from '../server/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 import { oscQueryHandler, oscQueryUpgrade } from '../control/oscquery.ts';
@@ -68,4 +70,23 @@ function parseTarget(spec: string): { host: string; port: number } {
   const m = /^(.+):(\d+)$/.exec(spec);
   if (!m) throw new Error(`--osc-target "${spec}": expected host:port`);
   return { host: m[1]!, port: Number(m[2]) };
+}
+
+/**
+ * The desktop shell when Electron is installed (it is optional: its binary download fails on
+ * machines without internet). Resolves false when it is not there, so the caller serves to a browser.
+ */
+export async function startElectron(args: string[]): Promise<boolean> {
+  let binary: string;
+  try {
+    const { createRequire } = await import('node:module');
+    binary = createRequire(import.meta.url)('electron') as unknown as string;
+    if (typeof binary !== 'string' || !existsSync(binary)) return false;
+  } catch {
+    return false;
+  }
+  const main = fileURLToPath(new URL('../electron/main.cjs', import.meta.url));
+  const child = spawn(binary, [main, ...args], { stdio: 'inherit', env: { ...process.env, NETBEND_NODE: process.execPath } });
+  await new Promise((r) => child.on('exit', r));
+  return true;
 }

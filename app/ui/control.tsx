@@ -94,6 +94,24 @@ function selectLayer(layer: string) {
   send({ cmd: 'setTaps', layers: layer ? [layer] : [] }).catch(() => {});
 }
 
+/** Present only inside the Electron shell (its preload); the browser has window.open instead. */
+const shell = (globalThis as { netbendShell?: { displays(): Promise<Array<{ index: number; label: string; width: number; height: number }>>; openOutput(i: number): Promise<void> } }).netbendShell;
+
+function OutputWindow() {
+  const [displays, setDisplays] = useState<Array<{ index: number; label: string; width: number; height: number }>>([]);
+  const [pick, setPick] = useState(0);
+  useEffect(() => void shell?.displays().then(setDisplays), []);
+  if (!shell) return <button onClick={() => window.open(`/output${location.search}`, 'netbend-output', 'popup')}>output window</button>;
+  return (
+    <>
+      <select value={String(pick)} onChange={(e) => setPick(Number((e.target as HTMLSelectElement).value))}>
+        {displays.map((d) => <option value={String(d.index)}>{`${d.label} ${d.width}×${d.height}`}</option>)}
+      </select>
+      <button onClick={() => shell.openOutput(pick)}>output full screen</button>
+    </>
+  );
+}
+
 function Transport() {
   const s = stats.value;
   const playing = params.value[PLAY]?.value !== false;
@@ -107,6 +125,7 @@ function Transport() {
       <button id="play" onClick={() => setParam(PLAY, !playing)}>{playing ? '❚❚ pause' : '▶ play'}</button>
       <button id="record" class={rec ? 'rec on' : 'rec'} onClick={() => setParam(RECORD, !rec)}>● rec</button>
       <button id="blackout" class={black ? 'on' : ''} onClick={() => setParam(BLACKOUT, black ? 0 : 1)}>blackout</button>
+      <OutputWindow />
       <span class="stats" id="stats">
         <b>{(s?.fps ?? 0).toFixed(1)}</b> fps · <b>{(s?.inferMs ?? 0).toFixed(1)}</b> ms · <b>{s?.dropped ?? 0}</b> dropped · {s?.ep ?? '…'} · #{s?.frame ?? 0}
         {s?.recording && <span class="rec-info"> · rec {s.recording.frames}</span>}

@@ -43,6 +43,9 @@ export class GaussianWalk implements InputSource<GaussianWalkParams> {
   /** Per pair (k, k+1 mod K): the angle between the vectors and 1 / sin(angle) (0 when parallel). */
   private omega = new Float64Array(0);
   private invSin = new Float64Array(0);
+  /** Scratch for fill: the two seeds blended now and their weights. */
+  private readonly pair = new Int32Array(2);
+  private readonly blend = new Float64Array(2);
 
   constructor(shape: readonly number[], params: Partial<GaussianWalkParams> = {}) {
     this.shape = Object.freeze(shape.slice());
@@ -61,41 +64,59 @@ export class GaussianWalk implements InputSource<GaussianWalkParams> {
 
   fill(out: Float32Array, t: SourceFrameTime): void {
     this.rebuildIfChanged();
+    if (out.length < this.length) throw new Error(`gaussian walk ${this.shape.join('x')}: output holds ${out.length} values, needs ${this.length}`);
+    this.locate(t);
+    this.render(out);
+  }
+
+  /**
+   * The blend, apart from fill: it reads only this walk's typed arrays, so its optimised code does
+   * not depend on the shapes of the params and time objects.
+   */
+  private render(out: Float32Array): void {
     const n = this.length;
-    if (out.length < n) throw new Error(`gaussian walk ${this.shape.join('x')}: output holds ${out.length} values, needs ${n}`);
+    const v = this.vectors;
+    const a0 = this.pair[0]! * n;
+    const b0 = this.pair[1]! * n;
+    const wa = this.blend[0]!;
+    const wb = this.blend[1]!;
+    if (wb === 0) {
+      for (let i = 0; i < n; i++) out[i] = v[a0 + i]!;
+    } else {
+      for (let i = 0; i < n; i++) out[i] = wa * v[a0 + i]! + wb * v[b0 + i]!;
+    }
+  }
+
+  /**
+   * Where the walk is at t: the pair of seeds (this.pair) and their slerp weights (this.blend).
+   * Results go to typed arrays rather than return values, which V8 could box (allocate) per frame.
+   */
+  private locate(t: SourceFrameTime): void {
     const K = this.builtSeeds.length;
     const p = this.params;
     const sps = p.secondsPerSeed;
-    let pos = sps > 0 && Number.isFinite(sps) && Number.isFinite(t.time) ? t.time / sps : 0;
-    if (!p.loop) pos = Math.min(Math.max(pos, 0), K - 1);
+    const time = t.time;
+    const valid = sps > 0 && Number.isFinite(sps) && Number.isFinite(time);
+    const raw = valid ? time / sps : 0;
+    const pos = p.loop ? raw : Math.min(Math.max(raw, 0), K - 1);
     const whole = Math.floor(pos);
     const frac = pos - whole;
-    const k = ((whole % K) + K) % K;
+    const k = (((whole % K) + K) % K) | 0;
     const k1 = k + 1 === K ? 0 : k + 1;
     const s = frac * frac * (3 - 2 * frac);
-    const v = this.vectors;
-    const a0 = k * n;
-    const b0 = k1 * n;
-    if (s === 0 || k === k1) {
-      for (let i = 0; i < n; i++) out[i] = v[a0 + i]!;
-      return;
-    }
+    this.pair[0] = k;
+    this.pair[1] = k1;
     const inv = this.invSin[k]!;
-    let wa: number;
-    let wb: number;
-    if (inv === 0) {
-      // Parallel (same seed twice) or opposite vectors: slerp is undefined there, lerp is exact enough.
-      wa = 1 - s;
-      wb = s;
-    } else {
-      const om = this.omega[k]!;
-      wa = Math.sin((1 - s) * om) * inv;
-      wb = Math.sin(s * om) * inv;
-    }
-    for (let i = 0; i < n; i++) out[i] = wa * v[a0 + i]! + wb * v[b0 + i]!;
+    const om = this.omega[k]!;
+    // Parallel (same seed twice) or opposite vectors (inv = 0): slerp is undefined there, lerp is exact enough.
+    this.blend[0] = s === 0 || k === k1 ? 1 : inv === 0 ? 1 - s : Math.sin((1 - s) * om) * inv;
+    this.blend[1] = s === 0 || k === k1 ? 0 : inv === 0 ? s : Math.sin(s * om) * inv;
   }
 
-  /** Recomputes the vectors only when the effective seed list differs from the one they were made from. */
+  /**
+   * Recomputes the vectors only when the effective seed list differs from the one they were made
+   * from. Kept free of closures: a function that creates one allocates its context on every call.
+   */
   private rebuildIfChanged(): void {
     const list = this.params.seeds;
     const base = intOf(this.params.seed);
@@ -103,9 +124,12 @@ export class GaussianWalk implements InputSource<GaussianWalkParams> {
     const built = this.builtSeeds;
     let same = built.length === K;
     for (let k = 0; same && k < K; k++) same = built[k] === effectiveSeed(list, k, base);
-    if (same) return;
+    if (!same) this.rebuild(list, base);
+  }
 
+  private rebuild(list: readonly number[], base: number): void {
     const n = this.length;
+    const K = Math.max(1, list.length);
     const seeds = Array.from({ length: K }, (_, k) => effectiveSeed(list, k, base));
     const vectors = new Float32Array(K * n);
     seeds.forEach((seed, k) => vectors.set(gaussianArray(n, seed), k * n));

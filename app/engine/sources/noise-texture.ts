@@ -3,7 +3,8 @@
 //   - the simplex kernel is inlined into a row loop over typed arrays (no closure call per sample);
 //     it is the same noise as simplex-noise's createNoise3D for the same seeded random function;
 //   - when the noise is smooth relative to the image (low scale / few octaves) it is evaluated on
-//     a coarser grid, `samplesPerCell` samples per finest noise cell, and resized bilinearly;
+//     a coarser grid, `samplesPerCell` samples per finest noise cell, and resized with separable
+//     Catmull-Rom (cubic) interpolation, far closer to the real noise than bilinear at that density;
 //   - pixel coordinates and resize tables are precomputed, buffers are allocated once.
 // fBm: octave o samples the 3D field at 2^o times the base frequency with weight 2^-o; the sum is
 // divided by the total weight, so the raw value stays within [-1, 1] before amplitude and offset.
@@ -30,7 +31,8 @@ export interface NoiseTextureParams {
   range: NoiseRange;
   /**
    * Samples per noise cell of the finest octave. The noise is evaluated on a grid that fine (never
-   * finer than the image) and resized bilinearly; 0 evaluates every pixel. Default 8.
+   * finer than the image) and resized with cubic interpolation; 0 evaluates every pixel. Default 8
+   * (about 1% rms difference from every-pixel noise at one octave, less with more octaves).
    */
   samplesPerCell: number;
 }
@@ -65,6 +67,8 @@ export class NoiseTexture implements InputSource<NoiseTextureParams> {
   private readonly gy = new Float64Array(512);
   private readonly gz = new Float64Array(512);
   private permSeed = Number.NaN;
+  /** This frame's scale, z of the time, mul, add (see render). */
+  private readonly frameArgs = new Float64Array(4);
   /** Scratch for the doubles noiseRow and resolve take: fu, v, z, amp, mul, add. */
   private readonly rowArgs = new Float64Array(6);
 
@@ -108,27 +112,38 @@ export class NoiseTexture implements InputSource<NoiseTextureParams> {
     const p = this.params;
     const seed = seedOf(p.seed);
     if (seed !== this.permSeed) this.buildPermutation(seed);
-    const ax = this.ax;
-    const ay = this.ay;
-    ax.plan(p);
-    ay.plan(p);
-
+    this.ax.plan(p);
+    this.ay.plan(p);
     const octaves = clampOctaves(p.octaves);
-    const scale = Number.isFinite(p.scale) ? p.scale : 0;
     const time = Number.isFinite(t.time) ? t.time : 0;
-    const zt = time * (Number.isFinite(p.speed) ? p.speed : 0);
-    // Octave weights 1, 1/2, 1/4 ... divided by their sum keep the raw fBm n within [-1, 1].
-    const norm = 1 / (2 - 2 ** (1 - octaves));
     // n -> offset + amplitude * n  (or * (n + 1) / 2 for '0..1').
     const half = p.range === '0..1';
-    const mul = (half ? 0.5 : 1) * p.amplitude;
-    const add = p.offset + (half ? 0.5 * p.amplitude : 0);
+    const args = this.frameArgs;
+    args[0] = Number.isFinite(p.scale) ? p.scale : 0;
+    args[1] = time * (Number.isFinite(p.speed) ? p.speed : 0);
+    args[2] = (half ? 0.5 : 1) * p.amplitude;
+    args[3] = p.offset + (half ? 0.5 * p.amplitude : 0);
+    this.render(out, octaves);
+  }
 
+  /**
+   * The frame, apart from fill: it reads only this source's typed arrays (frameArgs: scale, z of the
+   * time, mul, add), so its optimised code does not depend on the shapes of the params and time
+   * objects (a slider turning 1 into 1.5 changes those).
+   */
+  private render(out: Float32Array, octaves: number): void {
+    const scale = this.frameArgs[0]!;
+    const zt = this.frameArgs[1]!;
+    // Octave weights 1, 1/2, 1/4 ... divided by their sum keep the raw fBm n within [-1, 1].
+    const norm = 1 / (2 - 2 ** (1 - octaves));
     const grid = this.grid;
-    const gv = ay.coords;
-    const ew = ax.count;
-    const eh = ay.count;
-    for (let c = 0; c < C; c++) {
+    const gv = this.ay.coords;
+    const ew = this.ax.count;
+    const eh = this.ay.count;
+    const args = this.rowArgs;
+    args[4] = this.frameArgs[2]!;
+    args[5] = this.frameArgs[3]!;
+    for (let c = 0; c < this.channels; c++) {
       const zc = zt + c * CHANNEL_Z;
       for (let y = 0; y < eh; y++) {
         const row = y * ew;
@@ -137,7 +152,6 @@ export class NoiseTexture implements InputSource<NoiseTextureParams> {
         let zf = 1;
         let amp = norm;
         for (let o = 0; o < octaves; o++) {
-          const args = this.rowArgs;
           args[0] = f;
           args[1] = gv[y]! * f;
           args[2] = zc * zf + o * OCTAVE_Z;
@@ -148,8 +162,6 @@ export class NoiseTexture implements InputSource<NoiseTextureParams> {
           amp *= 0.5;
         }
       }
-      this.rowArgs[4] = mul;
-      this.rowArgs[5] = add;
       this.resolve(out, c);
     }
   }

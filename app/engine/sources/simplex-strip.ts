@@ -36,6 +36,8 @@ export class SimplexStrip implements InputSource<SimplexStripParams> {
   private readonly gx = new Float64Array(512);
   private readonly gy = new Float64Array(512);
   private permSeed = Number.NaN;
+  /** This frame's x0 = time * speed, spacing, amplitude, offset. */
+  private readonly args = new Float64Array(4);
 
   constructor(shape: readonly number[], params: Partial<SimplexStripParams> = {}) {
     this.shape = Object.freeze(shape.slice());
@@ -49,12 +51,26 @@ export class SimplexStrip implements InputSource<SimplexStripParams> {
     const seed = seedOf(p.seed);
     // A new seed is a new permutation table: built once when the seed changes, not per frame.
     if (seed !== this.permSeed) this.buildPermutation(seed);
+    if (out.length < this.length) throw new Error(`simplex strip ${this.shape.join('x')}: output holds ${out.length} values, needs ${this.length}`);
+    const args = this.args;
+    args[0] = t.time * p.speed;
+    args[1] = p.spacing;
+    args[2] = p.amplitude;
+    args[3] = p.offset;
+    this.render(out);
+  }
+
+  /**
+   * The loop, apart from fill: it reads only this source's typed arrays, so its optimised code does
+   * not depend on the shapes of the params and time objects (a slider turning 1 into 1.5 changes
+   * those), and it takes no double arguments, which V8 would box when the call is not inlined.
+   */
+  private render(out: Float32Array): void {
     const n = this.length;
-    if (out.length < n) throw new Error(`simplex strip ${this.shape.join('x')}: output holds ${out.length} values, needs ${n}`);
-    const x0 = t.time * p.speed;
-    const spacing = p.spacing;
-    const amplitude = p.amplitude;
-    const offset = p.offset;
+    const x0 = this.args[0]!;
+    const spacing = this.args[1]!;
+    const amplitude = this.args[2]!;
+    const offset = this.args[3]!;
     const perm = this.perm;
     const gx = this.gx;
     const gy = this.gy;

@@ -38,7 +38,7 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     port: o.port,
     host: o.host,
     handlers: [oscQueryHandler(session.params, { oscPort: () => session.osc?.port ?? 0, host: o.host })],
-    upgrades: [oscQueryUpgrade(session.params)],
+    upgrades: [oscQueryUpgrade(session.params, { osc: session.osc })],
   });
   console.error(`netbend: OSC on udp://${o.host}:${session.osc?.port}, OSCQuery on ${server.url}`);
   // Tools (Electron shell, tests) read this exact line to find the server.

@@ -34,14 +34,15 @@ export interface MidiMappingSpec {
 }
 
 /** What add() and fromJSON() accept: `type` is an alias of `kind`; the id is made if absent. */
-export type MidiMappingInput = Omit<MidiMappingSpec, 'id' | 'kind'> & { id?: string; kind?: MidiKind; type?: MidiKind };
+export type MidiMappingInput = Omit<MidiMappingSpec, 'id' | 'kind' | 'number'> & { id?: string; kind?: MidiKind; type?: MidiKind; number?: number };
 
 export interface MidiRouterOptions {
   /** Bytes to send back out, one complete message per call (feedback); absent = no feedback. */
   send?: (bytes: number[]) => void;
   /** Every program change (preset bank recall), mapped or not. */
   onProgram?: (program: number, channel: number) => void;
-  onClock?: (kind: 'tick' | 'start' | 'stop') => void;
+  /** MIDI clock (24 ticks per beat) and transport; 'continue' resumes without resetting the beat. */
+  onClock?: (kind: 'tick' | 'start' | 'continue' | 'stop') => void;
   /** A mapping was made by MIDI learn (or upgraded to 14-bit by its LSB partner). */
   onLearn?: (mapping: MidiMappingSpec) => void;
   /** Seconds, for the 14-bit learn window; tests pass a fake clock. */
@@ -101,7 +102,7 @@ export class MidiRouter {
     spec.id ??= this.freeId();
     this.mappings.set(spec.id, spec as MidiMappingSpec);
     this.forget(spec.id);
-    return spec as MidiMappingSpec;
+    return { ...spec } as MidiMappingSpec;
   }
 
   remove(id: string): boolean {
@@ -170,7 +171,8 @@ export class MidiRouter {
       if (b >= 0xf8) {
         // Realtime bytes may appear anywhere, even inside other messages, and change nothing else.
         if (b === 0xf8) this.call(() => this.opts.onClock?.('tick'));
-        else if (b === 0xfa || b === 0xfb) this.call(() => this.opts.onClock?.('start'));
+        else if (b === 0xfa) this.call(() => this.opts.onClock?.('start'));
+        else if (b === 0xfb) this.call(() => this.opts.onClock?.('continue'));
         else if (b === 0xfc) this.call(() => this.opts.onClock?.('stop'));
         continue;
       }
@@ -426,8 +428,9 @@ export function parseMapping(x: unknown, params: ParameterRegistry): Omit<MidiMa
   if (!kind) throw new Error(`kind must be one of ${KINDS.join(', ')} (got nothing)`);
   const channel = o.channel;
   if (channel !== 'any' && !(Number.isInteger(channel) && (channel as number) >= 0 && (channel as number) <= 15)) throw new Error(`channel must be 0..15 or "any" (got ${describe(channel)})`);
-  let number = o.number ?? 0;
-  if (kind === 'pitchbend' || kind === 'program') number = 0;
+  let number = o.number;
+  if (kind === 'pitchbend' || kind === 'program') number = 0; // one per channel: no number
+  else if (number === undefined) throw new Error(`number is required for ${kind}`);
   const maxNumber = kind === 'cc14' ? 31 : 127;
   if (!(Number.isInteger(number) && (number as number) >= 0 && (number as number) <= maxNumber)) throw new Error(`number must be 0..${maxNumber} for ${kind} (got ${describe(o.number)})`);
   const encoder = oneOf('encoder', ['absolute', 'relative-2c', 'relative-bin', 'relative-sign'] as const);

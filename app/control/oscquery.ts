@@ -1,15 +1,17 @@
 // OSCQuery (Vidvox's proposal): the parameter namespace as JSON over HTTP, single attributes by
 // query (`?VALUE`, `?HOST_INFO`), and a WebSocket where clients LISTEN to paths and receive value
-// changes as binary OSC. TouchDesigner, Chataigne and VDMX discover netbend's parameters this way.
+// changes as binary OSC, plus PATH_ADDED / PATH_REMOVED / PATH_CHANGED notices as JSON text.
+// TouchDesigner, Chataigne, VDMX and ossia score discover netbend's parameters this way.
+// The HTTP server is someone else's: this is a handler and an upgrade hook to plug into it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import oscModule from 'osc-js';
-import type { ParameterRegistry, ParamSpec, ParamValue } from './registry.ts';
+import type { ParameterRegistry, ParamSpec } from './registry.ts';
+import { packValue, type OscServer } from './osc-server.ts';
 
-const OSC = ((oscModule as unknown as { default?: unknown }).default ?? oscModule) as unknown as typeof import('osc-js').default;
-
-const ATTRIBUTES = ['VALUE', 'TYPE', 'RANGE', 'ACCESS', 'DESCRIPTION', 'UNIT', 'FULL_PATH', 'CONTENTS', 'HOST_INFO'] as const;
+const ATTRIBUTES = ['VALUE', 'TYPE', 'RANGE', 'CLIPMODE', 'ACCESS', 'DESCRIPTION', 'UNIT', 'FULL_PATH', 'CONTENTS'] as const;
+/** A client that reads slower than values change gets skipped, not an ever-growing buffer. */
+const MAX_BUFFERED = 1 << 20;
 
 function typeTag(s: ParamSpec): string {
   switch (s.type) {
@@ -18,34 +20,40 @@ function typeTag(s: ParamSpec): string {
     case 'int':
       return 'i';
     case 'bool':
-      return 'T';
+      return 'T'; // T/F: a boolean, whose value is true or false
     case 'trigger':
-      return 'I';
+      return 'I'; // an impulse: no value
     default:
-      return 's';
+      return 's'; // strings, and enums (with VALS)
   }
 }
 
+/** One parameter as an OSCQuery node. */
 function node(params: ParameterRegistry, s: ParamSpec): Record<string, unknown> {
   const n: Record<string, unknown> = {
     FULL_PATH: s.address,
     TYPE: typeTag(s),
-    ACCESS: s.readOnly ? 1 : 3,
+    // 1 read-only, 2 write-only (a trigger has nothing to read), 3 read-write.
+    ACCESS: s.readOnly ? 1 : s.type === 'trigger' ? 2 : 3,
     DESCRIPTION: s.description ?? s.address.split('/').pop(),
   };
   if (s.type !== 'trigger') n.VALUE = [params.target(s.address)];
-  if (s.type === 'enum') n.RANGE = [{ VALS: s.options ?? [] }];
-  else if (s.min !== undefined || s.max !== undefined) n.RANGE = [{ MIN: s.min, MAX: s.max }];
+  if (s.type === 'enum') n.RANGE = [{ VALS: [...(s.options ?? [])] }];
+  else if ((s.type === 'float' || s.type === 'int') && (s.min !== undefined || s.max !== undefined)) {
+    n.RANGE = [{ ...(s.min !== undefined ? { MIN: s.min } : {}), ...(s.max !== undefined ? { MAX: s.max } : {}) }];
+    // Soft ranges (clamp: false) guide controllers but accept values beyond them.
+    n.CLIPMODE = [s.clamp === false ? 'none' : s.min !== undefined && s.max !== undefined ? 'both' : s.min !== undefined ? 'low' : 'high'];
+  }
   if (s.unit) n.UNIT = [s.unit];
   return n;
 }
 
 /** The container at `path` with everything under it, or one parameter's node; undefined if none. */
 export function namespace(params: ParameterRegistry, path: string): Record<string, unknown> | undefined {
-  const clean = path === '/' ? '' : path.replace(/\/$/, '');
+  const clean = path === '/' ? '' : path.replace(/\/+$/, '');
   const exact = params.spec(clean);
   if (exact) return node(params, exact);
-  const root: Record<string, unknown> = { FULL_PATH: clean || '/', ACCESS: 0, CONTENTS: {} };
+  const root: Record<string, unknown> = { FULL_PATH: clean || '/', ACCESS: 0, DESCRIPTION: clean ? clean.split('/').pop() : 'netbend', CONTENTS: {} };
   let found = false;
   for (const s of params.list()) {
     if (!s.address.startsWith(clean + '/')) continue;
@@ -55,84 +63,136 @@ export function namespace(params: ParameterRegistry, path: string): Record<strin
     let full = clean;
     segs.forEach((seg, i) => {
       full += '/' + seg;
-      const contents = (cur.CONTENTS ??= {}) as Record<string, Record<string, unknown>>;
+      const contents = cur.CONTENTS as Record<string, Record<string, unknown>>;
       if (i === segs.length - 1) contents[seg] = node(params, s);
-      else cur = contents[seg] ??= { FULL_PATH: full, ACCESS: 0, CONTENTS: {} };
+      else cur = contents[seg] ??= { FULL_PATH: full, ACCESS: 0, DESCRIPTION: seg, CONTENTS: {} };
     });
   }
   return found ? root : undefined;
 }
 
 export interface OscQueryOptions {
+  /** Advertised name (HOST_INFO NAME); default 'netbend'. */
   name?: string;
+  /** The UDP port OSC listens on (read at request time: it is known only after binding). */
   oscPort: () => number;
+  /** The address OSC listens on, advertised as OSC_IP. */
   host?: string;
 }
 
-/** An http handler: answers OSCQuery requests, returns false for anything else. */
+/**
+ * An http handler: answers OSCQuery requests (the root, anything under /netbend, and any
+ * `?HOST_INFO`) and returns false for everything else, so the server's other routes still work.
+ */
 export function oscQueryHandler(params: ParameterRegistry, o: OscQueryOptions) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'GET') return false;
     const url = new URL(req.url ?? '/', 'http://x');
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(JSON.stringify(body));
+    const send = (status: number, body?: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
       return true;
     };
-    const query = url.search.slice(1).split('&')[0]!.toUpperCase();
+    // The attribute is the query's first key (`?VALUE`, `?HOST_INFO`), in any case; the server's
+    // access token (`?token=...` on a LAN bind) is not an attribute.
+    const query = ([...url.searchParams.keys()].find((k) => k !== 'token') ?? '').toUpperCase();
     if (query === 'HOST_INFO') {
       return send(200, {
         NAME: o.name ?? 'netbend',
         OSC_IP: o.host ?? '127.0.0.1',
         OSC_PORT: o.oscPort(),
         OSC_TRANSPORT: 'UDP',
-        EXTENSIONS: { ACCESS: true, VALUE: true, RANGE: true, DESCRIPTION: true, UNIT: true, TAGS: false, CLIPMODE: false, LISTEN: true, PATH_CHANGED: false, PATH_ADDED: true, PATH_REMOVED: true },
+        EXTENSIONS: {
+          ACCESS: true, VALUE: true, RANGE: true, DESCRIPTION: true, UNIT: true, CLIPMODE: true, TAGS: false, CRITICAL: false,
+          LISTEN: true, PATH_CHANGED: true, PATH_ADDED: true, PATH_REMOVED: true, PATH_RENAMED: false,
+        },
       });
     }
-    if (url.pathname !== '/' && !url.pathname.startsWith('/netbend')) return false;
-    const ns = namespace(params, decodeURIComponent(url.pathname));
-    if (!ns) return send(404, { error: `no OSC path ${url.pathname}` });
-    if (query) {
-      if (!(ATTRIBUTES as readonly string[]).includes(query)) return send(400, { error: `unknown attribute ${query}` });
-      if (!(query in ns)) return send(204, {});
-      return send(200, { [query]: ns[query] });
+    if (url.pathname !== '/' && url.pathname !== '/netbend' && !url.pathname.startsWith('/netbend/')) return false;
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return send(400, { error: `malformed path ${url.pathname}` });
     }
-    return send(200, ns);
+    const ns = namespace(params, path);
+    if (!ns) return send(404, { error: `no OSC path ${path}` });
+    if (!query) return send(200, ns);
+    if (!(ATTRIBUTES as readonly string[]).includes(query)) return send(400, { error: `unknown attribute ${query}` });
+    // The proposal: an attribute this node does not have (a trigger's VALUE) is 204 No Content.
+    if (!(query in ns)) return send(204);
+    return send(200, { [query]: ns[query] });
   };
 }
 
-/** WebSocket side: LISTEN / IGNORE commands, value changes as binary OSC, PATH_ADDED / PATH_REMOVED. */
-export function oscQueryUpgrade(params: ParameterRegistry) {
+export interface OscQueryUpgradeOptions {
+  /** Binary OSC sent by WebSocket clients goes here, as if it came over UDP. */
+  osc?: OscServer;
+}
+
+export type OscQueryUpgrade = ((req: IncomingMessage, socket: Duplex, head: Buffer) => boolean) & {
+  /** Closes every client and stops listening to the registry. */
+  close(): void;
+};
+
+/** WebSocket side: LISTEN / IGNORE commands, value changes as binary OSC, path notices as JSON. */
+export function oscQueryUpgrade(params: ParameterRegistry, opts: OscQueryUpgradeOptions = {}): OscQueryUpgrade {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const listening = new Map<WebSocket, Set<string>>();
-  params.on('change', (c) => {
-    for (const [ws, paths] of listening) {
-      if (!paths.has(c.address) || ws.readyState !== ws.OPEN) continue;
-      const v: ParamValue = c.value;
-      ws.send(new OSC.Message(c.address, typeof v === 'boolean' ? (v ? 1 : 0) : v).pack());
-    }
-  });
-  const notice = (COMMAND: string, DATA: string) => {
-    for (const ws of listening.keys()) if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ COMMAND, DATA }));
-  };
-  params.on('define', (s) => notice('PATH_ADDED', s.address));
-  params.on('remove', (a) => notice('PATH_REMOVED', a));
-  wss.on('connection', (ws) => {
-    listening.set(ws, new Set());
-    ws.on('close', () => listening.delete(ws));
-    ws.on('message', (data, binary) => {
-      if (binary) return;
-      try {
-        const msg = JSON.parse(String(data)) as { COMMAND?: string; DATA?: string };
-        const paths = listening.get(ws)!;
-        if (msg.COMMAND === 'LISTEN' && typeof msg.DATA === 'string') paths.add(msg.DATA);
-        else if (msg.COMMAND === 'IGNORE' && typeof msg.DATA === 'string') paths.delete(msg.DATA);
-      } catch {
-        // Not JSON: ignored, as the proposal leaves other text undefined.
+  const clients = new Map<WebSocket, Set<string>>();
+  const known = new Set(params.list().map((s) => s.address));
+  const ready = (ws: WebSocket) => ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED;
+  const offs = [
+    params.on('change', (c) => {
+      let packet: Uint8Array | undefined; // packed once, only if someone listens
+      for (const [ws, paths] of clients) {
+        if (!paths.has(c.address) || !ready(ws)) continue;
+        packet ??= packValue(c.address, params.spec(c.address), c.value);
+        ws.send(packet);
       }
+    }),
+    // A new address is PATH_ADDED; redefining an existing one (new range, options) is PATH_CHANGED.
+    params.on('define', (s) => {
+      notice(known.has(s.address) ? 'PATH_CHANGED' : 'PATH_ADDED', s.address);
+      known.add(s.address);
+    }),
+    params.on('remove', (a) => {
+      known.delete(a);
+      notice('PATH_REMOVED', a);
+    }),
+  ];
+  function notice(COMMAND: string, DATA: string): void {
+    const text = JSON.stringify({ COMMAND, DATA });
+    for (const ws of clients.keys()) if (ready(ws)) ws.send(text);
+  }
+  wss.on('connection', (ws) => {
+    clients.set(ws, new Set());
+    ws.on('close', () => clients.delete(ws));
+    ws.on('error', () => clients.delete(ws));
+    ws.on('message', (data, binary) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (binary) return void opts.osc?.receive(bytes);
+      let msg: { COMMAND?: unknown; DATA?: unknown };
+      try {
+        msg = JSON.parse(bytes.toString('utf8')) as typeof msg;
+      } catch {
+        return; // not JSON: the proposal defines no other text
+      }
+      const paths = clients.get(ws);
+      if (!paths || typeof msg?.DATA !== 'string') return;
+      if (msg.COMMAND === 'LISTEN') paths.add(msg.DATA);
+      else if (msg.COMMAND === 'IGNORE') paths.delete(msg.DATA);
     });
   });
-  return (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     return true;
   };
+  return Object.assign(upgrade, {
+    close() {
+      offs.forEach((off) => off());
+      for (const ws of clients.keys()) ws.terminate();
+      clients.clear();
+      wss.close();
+    },
+  });
 }

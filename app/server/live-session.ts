@@ -214,7 +214,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         return id;
       }
       case 'removeEdit':
-        e.bend.removeEdit(c.id);
+        e.bend.removeEdit(c.edit);
         this.emit('state', undefined);
         return null;
       case 'restore':

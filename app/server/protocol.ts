@@ -105,7 +105,7 @@ export type ServerMessage =
 export type Command =
   | { cmd: 'set'; address: string; value: ParamValue }
   | { cmd: 'addEdit'; target: string; op: 'scale' | 'offset' | 'set' | 'noise' | 'ablate'; amount: number }
-  | { cmd: 'removeEdit'; id: string }
+  | { cmd: 'removeEdit'; edit: string }
   | { cmd: 'restore' }
   | { cmd: 'loadPartner'; path: string | null }
   | { cmd: 'setTaps'; layers: string[] }

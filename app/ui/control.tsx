@@ -1,270 +1,222 @@
-// The control page: output and layer views, model (partner, layer tree with blend and edits),
-// sources, presets, transport, stats and every parameter with its OSC address and MIDI learn.
+// The control page: transport and stats on top; the output and the layer view side by side with the
+// preset pads under them; model, sources and every parameter in the side panel.
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { signal } from '@preact/signals';
-import { connect, connected, edits, latest, layers, model, notices, params, partner, presets, send, setParam, size, stats, taps } from './connection.ts';
-import { outputView, tapView } from './views.ts';
-import { channelImage, gridImage, pcaImage } from './tap-math.ts';
-import { Param } from './widgets.tsx';
-import type { LayerInfo } from '../server/protocol.ts';
+import { useEffect } from 'preact/hooks';
+import { connect, connected, model, notices, param, presets, ready, setParam, stats, taps, valueOf } from './connection.ts';
+import { BLACKOUT, LayerPane, OutputPane, PLAY, RECORD } from './views.tsx';
+import { ModelPanel } from './model-panel.tsx';
+import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
+import { loadPreset, PresetStrip } from './presets.tsx';
+import { fill, help, tab, tapLayer, type Tab } from './ui-state.ts';
+import { Bar } from './widgets.tsx';
 
-const fill = signal(false);
-const help = signal(false);
-const tapLayer = signal<string>('');
-const tapMode = signal<'grid' | 'channel' | 'pca'>('grid');
-const tapMap = signal<0 | 1 | 2>(1);
-const tapChannel = signal(0);
-const BLACKOUT = '/netbend/output/blackout';
-const PLAY = '/netbend/transport/play';
-const RECORD = '/netbend/record/on';
+const FPS = '/netbend/transport/fps';
 
-function flat(ls: LayerInfo[], depth = 0): Array<LayerInfo & { depth: number }> {
-  return ls.flatMap((l) => [{ ...l, depth }, ...flat(l.children, depth + 1)]);
-}
+/** Milliseconds in at most 5 characters: 9.8, 86.4, 820, 1234. */
+const ms = (v: number) => (v < 100 ? v.toFixed(1) : v.toFixed(0));
 
-function Views() {
-  const out = useRef<HTMLCanvasElement>(null);
-  const tap = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const o = outputView(out.current!, () => ({ fill: fill.value, blackout: Number(params.value[BLACKOUT]?.value ?? 0) }));
-    const t = tapView(tap.current!);
-    let seen = -1;
-    let raf = 0;
-    let lastOut: unknown;
-    let lastTap: unknown;
-    const loop = () => {
-      raf = requestAnimationFrame(loop);
-      if (latest.version === seen) return;
-      seen = latest.version;
-      if (latest.output && latest.output !== lastOut) o.show((lastOut = latest.output) as never);
-      const p = latest.tap;
-      if (p && p !== lastTap && tapLayer.value) {
-        lastTap = p;
-        const f = p.data as Float32Array;
-        const img = tapMode.value === 'pca' ? pcaImage(f, p.channels, p.height, p.width) : tapMode.value === 'channel' ? channelImage(f, p.channels, p.height, p.width, tapChannel.value) : gridImage(f, p.channels, p.height, p.width);
-        t.show(img, tapMap.value);
-      }
-    };
-    loop();
-    const again = () => ((seen = -1), (lastOut = undefined), (lastTap = undefined));
-    const offs = [fill.subscribe(again), tapMode.subscribe(again), tapMap.subscribe(again), tapChannel.subscribe(again)];
-    return () => (cancelAnimationFrame(raf), offs.forEach((f) => f()), o.destroy(), t.destroy());
-  }, []);
-  const tapInfo = taps.value.find((t) => t.layer === tapLayer.value);
-  const shape = tapInfo?.shape.slice(-3) ?? [];
+function Stat({ id, value, unit, warn }: { id: string; value: string; unit: string; warn?: boolean }) {
   return (
-    <section class="views">
-      <div class="output-wrap">
-        <canvas ref={out} id="output" />
-        <div class="overlay">
-          {size.value[0]}×{size.value[1]} · <button onClick={() => (fill.value = !fill.value)}>{fill.value ? 'fill' : 'fit'}</button>
-        </div>
-      </div>
-      <div class="tap-wrap">
-        <div class="tap-bar">
-          <select id="layer-select" value={tapLayer.value} onChange={(e) => selectLayer((e.target as HTMLSelectElement).value)}>
-            <option value="">layer view: off</option>
-            {flat(layers.value).filter((l) => l.tappable).map((l) => (
-              <option value={l.path}>{'\u2007'.repeat(l.depth) + l.path.replace(/^G\./, '')}</option>
-            ))}
-          </select>
-          <select value={tapMode.value} onChange={(e) => (tapMode.value = (e.target as HTMLSelectElement).value as never)}>
-            <option value="grid">channel grid</option>
-            <option value="channel">one channel</option>
-            <option value="pca">PCA → RGB</option>
-          </select>
-          <select value={String(tapMap.value)} onChange={(e) => (tapMap.value = Number((e.target as HTMLSelectElement).value) as never)}>
-            <option value="1">viridis</option>
-            <option value="2">magma</option>
-            <option value="0">grey</option>
-          </select>
-          {tapMode.value === 'channel' && <input type="number" min={0} max={(shape[0] ?? 1) - 1} value={tapChannel.value} onInput={(e) => (tapChannel.value = Number((e.target as HTMLInputElement).value))} />}
-        </div>
-        <canvas ref={tap} id="tap" />
-        <div id="tap-label" class="overlay">{tapLayer.value ? `${tapLayer.value} ${shape.length ? shape.join('×') : '…'}` : 'pick a layer to look inside the net'}</div>
-      </div>
-    </section>
+    <span class={`stat ${warn ? 'warn' : ''}`} id={id}>
+      <b class="num">{value}</b>
+      <i>{unit}</i>
+    </span>
   );
 }
 
-function selectLayer(layer: string) {
-  tapLayer.value = layer;
-  latest.tap = undefined;
-  send({ cmd: 'setTaps', layers: layer ? [layer] : [] }).catch(() => {});
-}
-
-/** Present only inside the Electron shell (its preload); the browser has window.open instead. */
-const shell = (globalThis as { netbendShell?: { displays(): Promise<Array<{ index: number; label: string; width: number; height: number }>>; openOutput(i: number): Promise<void> } }).netbendShell;
-
-function OutputWindow() {
-  const [displays, setDisplays] = useState<Array<{ index: number; label: string; width: number; height: number }>>([]);
-  const [pick, setPick] = useState(0);
-  useEffect(() => void shell?.displays().then(setDisplays), []);
-  if (!shell) return <button onClick={() => window.open(`/output${location.search}`, 'netbend-output', 'popup')}>output window</button>;
-  return (
-    <>
-      <select value={String(pick)} onChange={(e) => setPick(Number((e.target as HTMLSelectElement).value))}>
-        {displays.map((d) => <option value={String(d.index)}>{`${d.label} ${d.width}×${d.height}`}</option>)}
-      </select>
-      <button onClick={() => shell.openOutput(pick)}>output full screen</button>
-    </>
-  );
-}
-
-function Transport() {
+function Header() {
   const s = stats.value;
-  const playing = params.value[PLAY]?.value !== false;
-  const rec = params.value[RECORD]?.value === true;
-  const black = Number(params.value[BLACKOUT]?.value ?? 0) > 0.5;
+  const playing = param(PLAY).value?.value !== false;
+  const rec = param(RECORD).value?.value === true;
+  const black = Number(param(BLACKOUT).value?.value ?? 0) > 0.5;
+  const target = s?.targetFps ?? Number(param(FPS).value?.value ?? 30);
+  const slow = !!s && s.playing && s.fps < target * 0.8;
+  const recSeconds = s?.recording ? s.recording.frames / Math.max(1, s.targetFps) : 0;
+  const clock = `${String(Math.floor(recSeconds / 60)).padStart(2, '0')}:${String(Math.floor(recSeconds % 60)).padStart(2, '0')}`;
   return (
-    <header>
-      <span class="brand">netbend</span>
-      <span class={`dot ${connected.value ? 'on' : ''}`} title={connected.value ? 'connected' : 'disconnected'} />
-      <span class="model" title={model.value}>{model.value.split('/').pop()}</span>
-      <button id="play" onClick={() => setParam(PLAY, !playing)}>{playing ? '❚❚ pause' : '▶ play'}</button>
-      <button id="record" class={rec ? 'rec on' : 'rec'} onClick={() => setParam(RECORD, !rec)}>● rec</button>
-      <button id="blackout" class={black ? 'on' : ''} onClick={() => setParam(BLACKOUT, black ? 0 : 1)}>blackout</button>
-      <OutputWindow />
-      <span class="stats" id="stats">
-        <b>{(s?.fps ?? 0).toFixed(1)}</b> fps · <b>{(s?.inferMs ?? 0).toFixed(1)}</b> ms · <b>{s?.dropped ?? 0}</b> dropped · {s?.ep ?? '…'} · #{s?.frame ?? 0}
-        {s?.recording && <span class="rec-info"> · rec {s.recording.frames}</span>}
+    <header class="top">
+      <span class="brand">
+        net<b>bend</b>
       </span>
-      <button class="help" onClick={() => (help.value = !help.value)}>?</button>
+      <span class={`conn ${connected.value ? 'on' : ''}`} title={connected.value ? 'connected to the engine' : 'not connected: retrying'} />
+      <span class="top-model" title={model.value}>
+        {model.value.split(/[\\/]/).pop()}
+      </span>
+      <span class="sep" />
+      <button type="button" id="play" class={`transport ${playing ? 'on' : ''}`} aria-pressed={playing} title="play / pause (space)" onClick={() => setParam(PLAY, !playing)}>
+        <span class="glyph">{playing ? '❚❚' : '▶'}</span>
+        {playing ? 'playing' : 'paused'}
+      </button>
+      <div class="fps-target" title="target frame rate">
+        <Bar address={FPS} label="target" />
+      </div>
+      <button type="button" id="record" class={`transport rec ${rec ? 'on' : ''}`} aria-pressed={rec} title="record the output to video (R)" onClick={() => setParam(RECORD, !rec)}>
+        <span class="glyph">●</span>
+        <span class="num">{rec ? clock : 'rec'}</span>
+      </button>
+      <button type="button" id="blackout" class={`transport black ${black ? 'on' : ''}`} aria-pressed={black} title="fade the output to black (B)" onClick={() => setParam(BLACKOUT, black ? 0 : 1)}>
+        blackout
+      </button>
+      <span class="spacer" />
+      <span class="stats" id="stats">
+        <Stat id="stat-fps" value={(s?.fps ?? 0).toFixed(1)} unit="fps" warn={slow} />
+        <Stat id="stat-infer" value={ms(s?.inferMs ?? 0)} unit="ms" />
+        <Stat id="stat-dropped" value={String(s?.dropped ?? 0)} unit="dropped" />
+        <Stat id="stat-ep" value={s?.ep ?? '–'} unit="EP" />
+        <Stat id="stat-frame" value={String(s?.frame ?? 0)} unit="frame" />
+      </span>
+      <button type="button" class="help-btn" title="keyboard shortcuts (?)" onClick={() => (help.value = !help.value)}>
+        ?
+      </button>
     </header>
   );
 }
 
-function ModelPanel() {
-  const [path, setPath] = useState('');
-  const [op, setOp] = useState('scale');
-  const [amount, setAmount] = useState('0.5');
-  const [target, setTarget] = useState('');
-  const all = flat(layers.value).filter((l) => l.weights > 0);
-  return (
-    <section class="panel">
-      <h2>model</h2>
-      <div class="row">
-        <input id="partner-path" placeholder="blend partner .onnx path" value={path} onInput={(e) => setPath((e.target as HTMLInputElement).value)} />
-        <button id="load-partner" onClick={() => send({ cmd: 'loadPartner', path: path || null }).catch(() => {})}>{path ? 'load' : 'unload'}</button>
-      </div>
-      {partner.value && <div class="hint">partner: {partner.value.split('/').pop()}</div>}
-      {partner.value && <Param address="/netbend/blend/all" label="blend all" />}
-      <div class="tree">
-        {all.map((l) => (
-          <div class="layer" style={{ paddingLeft: `${l.depth * 10}px` }}>
-            <span class="lname" onClick={() => setTarget(l.path)} title="pick as edit target">{l.path.split('.').pop()}</span>
-            {partner.value && <Param address={`/netbend/blend/${l.path}`} label="blend" showAddress={false} />}
-          </div>
-        ))}
-      </div>
-      <div class="row">
-        <input placeholder="layer, weight or glob" value={target} onInput={(e) => setTarget((e.target as HTMLInputElement).value)} />
-        <select value={op} onChange={(e) => setOp((e.target as HTMLSelectElement).value)}>
-          {['scale', 'offset', 'set', 'noise', 'ablate'].map((o) => <option value={o}>{o}</option>)}
-        </select>
-        <input class="num" value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} />
-        <button onClick={() => send({ cmd: 'addEdit', target, op: op as never, amount: Number(amount) }).catch(() => {})}>add edit</button>
-      </div>
-      {edits.value.map((e) => (
-        <div class="edit">
-          <Param address={e.address} label={`${e.op} ${e.target}`} />
-          <button onClick={() => send({ cmd: 'removeEdit', id: e.id }).catch(() => {})}>✕</button>
-        </div>
-      ))}
-      {edits.value.length > 0 && <button onClick={() => send({ cmd: 'restore' }).catch(() => {})}>restore originals</button>}
-    </section>
-  );
-}
+const TABS: Array<[Tab, string]> = [
+  ['model', 'model'],
+  ['sources', 'sources'],
+  ['params', 'all params'],
+];
 
-function PresetPanel() {
-  const [name, setName] = useState('');
-  const [morph, setMorph] = useState('0');
+function Side() {
   return (
-    <section class="panel">
-      <h2>presets</h2>
-      <div class="row">
-        <input id="preset-name" placeholder="name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-        <button id="save-preset" onClick={() => send({ cmd: 'savePreset', name }).catch(() => {})}>save</button>
-        <span class="hint">morph s</span>
-        <input class="num" id="morph-seconds" value={morph} onInput={(e) => setMorph((e.target as HTMLInputElement).value)} />
-      </div>
-      <div class="presets">
-        {presets.value.map((p, i) => (
-          <button class="preset" data-name={p} onClick={() => send({ cmd: 'loadPreset', name: p, morphSeconds: Number(morph) || 0 }).catch(() => {})}>
-            <span class="key">{i < 9 ? i + 1 : ''}</span> {p}
+    <aside class="side">
+      <nav class="tabs" role="tablist">
+        {TABS.map(([t, label]) => (
+          <button type="button" role="tab" id={`tab-${t}`} aria-selected={tab.value === t} class={tab.value === t ? 'on' : ''} onClick={() => (tab.value = t)}>
+            {label}
           </button>
         ))}
+      </nav>
+      <div class="side-scroll" role="tabpanel">
+        {!ready.value ? <div class="hint pad">connecting to the engine…</div> : tab.value === 'model' ? <ModelPanel /> : tab.value === 'sources' ? <SourcesPanel /> : <ParamsPanel />}
       </div>
-    </section>
-  );
-}
-
-function Group({ title, prefix }: { title: string; prefix: string }) {
-  const list = Object.keys(params.value).filter((a) => a.startsWith(prefix));
-  if (!list.length) return null;
-  return (
-    <section class="panel">
-      <h2>{title}</h2>
-      {list.map((a) => <Param address={a} />)}
-    </section>
+    </aside>
   );
 }
 
 function Notices() {
   return (
-    <div class="notices">
-      {notices.value.filter((n) => Date.now() - n.at < 8000).map((n) => <div class={`notice ${n.level}`}>{n.text}</div>)}
+    <div class="notices" aria-live="polite">
+      {notices.value.map((n) => (
+        <div class={`notice ${n.level}`} key={n.id}>
+          {n.text}
+        </div>
+      ))}
     </div>
   );
 }
 
+const KEYS: Array<[string, string]> = [
+  ['space', 'play / pause'],
+  ['B', 'blackout (fade to black and back)'],
+  ['F', 'output: fit / fill'],
+  ['R', 'record on / off'],
+  ['L', 'pick a layer for the layer view'],
+  ['1 – 9', 'load preset 1–9 (with morph, if set)'],
+  ['?', 'this help · Esc closes'],
+];
+const MOUSE: Array<[string, string]> = [
+  ['drag', 'move a value (never jumps)'],
+  ['shift-drag', 'fine'],
+  ['double-click', 'type a value'],
+  ['⌫', 'slider back to its default'],
+  ['address', 'click to copy the OSC address'],
+  ['MIDI', 'learn: click, then move a control'],
+];
+
 function Help() {
   if (!help.value) return null;
-  const keys = [['space', 'play / pause'], ['B', 'blackout'], ['F', 'fit / fill'], ['R', 'record'], ['L', 'layer view'], ['1–9', 'recall preset'], ['?', 'this help']];
   return (
-    <div class="help-overlay" onClick={() => (help.value = false)}>
-      <table>{keys.map(([k, v]) => <tr><td class="key">{k}</td><td>{v}</td></tr>)}</table>
+    <div class="help-overlay" id="help" role="dialog" aria-label="keyboard shortcuts" onClick={() => (help.value = false)}>
+      <div class="help-card" onClick={(e) => e.stopPropagation()}>
+        <h2>keys</h2>
+        <table>
+          {KEYS.map(([k, v]) => (
+            <tr>
+              <td>
+                <kbd>{k}</kbd>
+              </td>
+              <td>{v}</td>
+            </tr>
+          ))}
+        </table>
+        <h2>controls</h2>
+        <table>
+          {MOUSE.map(([k, v]) => (
+            <tr>
+              <td>
+                <kbd>{k}</kbd>
+              </td>
+              <td>{v}</td>
+            </tr>
+          ))}
+        </table>
+      </div>
     </div>
   );
 }
 
 function App() {
+  useEffect(() => {
+    // The engine's taps are the truth: a reloaded page shows the layer the engine is tapping.
+    return taps.subscribe((t) => {
+      if (t.length && !t.some((x) => x.layer === tapLayer.peek())) tapLayer.value = t[0]!.layer;
+      if (!t.length && tapLayer.peek()) tapLayer.value = '';
+    });
+  }, []);
   return (
-    <>
-      <Transport />
-      <main>
-        <Views />
-        <aside>
-          <ModelPanel />
-          <Group title="sources" prefix="/netbend/source/" />
-          <PresetPanel />
-          <Group title="transport & output" prefix="/netbend/transport/" />
-          <Group title="knobs" prefix="/netbend/knobs/" />
-          <Group title="tempo" prefix="/netbend/tempo/" />
-          <Group title="output" prefix="/netbend/output/" />
-        </aside>
+    <div class="app">
+      <Header />
+      <main class="main">
+        <div class="views">
+          <div class="panes">
+            <OutputPane />
+            <LayerPane />
+          </div>
+          <PresetStrip />
+          <Notices />
+        </div>
+        <Side />
       </main>
-      <Notices />
       <Help />
-    </>
+    </div>
   );
 }
 
+function typing(t: EventTarget | null): boolean {
+  const el = t as HTMLElement | null;
+  return !!el?.closest?.('input, select, textarea, [contenteditable]');
+}
+
 window.addEventListener('keydown', (e) => {
-  if ((e.target as HTMLElement).matches('input, select, textarea')) return;
-  const k = e.key.toLowerCase();
-  if (k === ' ') (e.preventDefault(), setParam(PLAY, params.value[PLAY]?.value === false));
-  else if (k === 'b') setParam(BLACKOUT, Number(params.value[BLACKOUT]?.value ?? 0) > 0.5 ? 0 : 1);
+  if (e.key === 'Escape' && help.value) return void (help.value = false);
+  if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+  const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  // A focused button would also "click" on space: the shortcut wins, the click is dropped.
+  if (k === ' ') {
+    e.preventDefault();
+    setParam(PLAY, valueOf(PLAY) === false);
+  } else if (k === 'b') setParam(BLACKOUT, Number(valueOf(BLACKOUT) ?? 0) > 0.5 ? 0 : 1);
   else if (k === 'f') fill.value = !fill.value;
-  else if (k === 'r') setParam(RECORD, params.value[RECORD]?.value !== true);
-  else if (k === 'l') document.getElementById('layer-select')?.focus();
-  else if (k === '?') help.value = !help.value;
+  else if (k === 'r') setParam(RECORD, valueOf(RECORD) !== true);
+  else if (k === 'l') {
+    e.preventDefault();
+    const sel = document.getElementById('layer-select') as HTMLSelectElement | null;
+    sel?.focus();
+    try {
+      sel?.showPicker?.();
+    } catch {
+      // Not allowed here (no user activation): focused is enough, arrows pick.
+    }
+  } else if (k === '?') help.value = !help.value;
   else if (/^[1-9]$/.test(k)) {
     const p = presets.value[Number(k) - 1];
-    if (p) send({ cmd: 'loadPreset', name: p }).catch(() => {});
-  }
+    if (p) loadPreset(p);
+  } else return;
 });
+// Space on a focused button must not also click it.
+window.addEventListener('keyup', (e) => e.key === ' ' && !typing(e.target) && e.preventDefault());
 
 connect();
 render(<App />, document.getElementById('app')!);

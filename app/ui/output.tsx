@@ -1,30 +1,33 @@
 // The clean output: the picture alone, black around, aspect-correct, no chrome. The cursor hides
-// after 2 s still; double-click for full screen.
-import { connect, latest, params } from './connection.ts';
-import { outputView } from './views.ts';
+// after 2 s without moving; double-click toggles full screen. ?fill=1 crops to fill instead.
+import { connect, debugDrawn, latest, onFrame, valueOf } from './connection.ts';
+import { OutputView } from './output-view.ts';
 
-document.body.classList.add('output-page');
+const BLACKOUT = '/netbend/output/blackout';
+const fill = new URLSearchParams(location.search).get('fill') === '1';
+
+document.title = 'netbend output';
+document.body.classList.add('output-page', 'idle');
 const canvas = document.createElement('canvas');
 canvas.id = 'output';
 document.getElementById('app')!.append(canvas);
-const view = outputView(canvas, () => ({ fill: false, blackout: Number(params.value['/netbend/output/blackout']?.value ?? 0) }));
-let seen = -1;
-let shown: unknown;
-const loop = () => {
-  requestAnimationFrame(loop);
-  if (latest.version === seen) return;
-  seen = latest.version;
-  if (latest.output && latest.output !== shown) view.show((shown = latest.output) as never);
-};
-loop();
-// Blackout fades redraw the last picture; new pictures come through the loop above.
-params.subscribe(() => view.redraw());
-window.addEventListener('resize', () => view.redraw());
+
+const view = new OutputView(canvas, { fill: () => fill, blackout: () => Number(valueOf(BLACKOUT) ?? 0) });
+onFrame((now) => {
+  view.frame(now, latest.output);
+  debugDrawn.output = view.shownIndex;
+});
+
 let idle: number | undefined;
-window.addEventListener('mousemove', () => {
+const wake = () => {
   document.body.classList.remove('idle');
   clearTimeout(idle);
   idle = window.setTimeout(() => document.body.classList.add('idle'), 2000);
+};
+window.addEventListener('pointermove', wake);
+window.addEventListener('pointerdown', wake);
+window.addEventListener('dblclick', () => {
+  const p = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen({ navigationUI: 'hide' });
+  p.catch(() => {});
 });
-canvas.addEventListener('dblclick', () => (document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen()).catch(() => {}));
 connect();

@@ -1,74 +1,343 @@
-// Controls bound to registry parameters: every move is a `set` to the server, and every value shown
-// is the server's (so OSC and MIDI moves show up here too).
-import { params, learning, send, setParam } from './connection.ts';
-import type { ParamInfo } from '../server/protocol.ts';
+// Controls bound to registry parameters. Every move is a `set` to the server and every value shown
+// is the server's (OSC, MIDI, modulators and presets show up live), except under the hand while
+// dragging. Sliders are relative-drag bars: grabbing one never makes the value jump.
+//   drag: coarse · shift-drag: fine · double-click: type a value · Backspace: default · arrows: step
+import type { ComponentChildren, JSX } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { hold, learning, param, run, setParam } from './connection.ts';
+import type { ParamInfo, ParamValue } from '../server/protocol.ts';
 
-const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3));
+export type BarKind = 'plain' | 'blend' | 'edit' | 'source';
 
-function Address({ p }: { p: ParamInfo }) {
-  return (
-    <button class="address" title="OSC address: click to copy" onClick={() => navigator.clipboard?.writeText(p.address).catch(() => {})}>
-      {p.address}
-    </button>
-  );
+/** Digits after the point: enough to see a move of 1/1000 of the range, no more. */
+function decimals(p: ParamInfo): number {
+  if (p.type === 'int') return 0;
+  const span = spanOf(p);
+  return span <= 2.5 ? 3 : span <= 25 ? 2 : span <= 250 ? 1 : 0;
 }
 
-function Learn({ p }: { p: ParamInfo }) {
-  const armed = learning.value === p.address;
-  return (
-    <button class={`learn ${armed ? 'armed' : ''}`} title="MIDI learn: click, then move a control" onClick={() => send({ cmd: 'midiLearn', address: armed ? null : p.address }).catch(() => {})}>
-      {armed ? 'move…' : 'learn'}
-    </button>
-  );
+function spanOf(p: ParamInfo): number {
+  if (p.min !== undefined && p.max !== undefined && p.max > p.min) return p.max - p.min;
+  return Math.max(1, Math.abs(Number(p.value)) * 2);
 }
 
-export function Param({ address, label, showAddress = true }: { address: string; label?: string; showAddress?: boolean }) {
-  const p = params.value[address];
-  if (!p) return null;
-  const name = label ?? address.split('/').slice(-2).join(' ');
-  if (p.type === 'bool') {
-    return (
-      <div class="param">
-        <label>
-          <input type="checkbox" checked={p.value === true} onChange={(e) => setParam(address, (e.target as HTMLInputElement).checked)} /> {name}
-        </label>
-        <Learn p={p} />
-        {showAddress && <Address p={p} />}
-      </div>
-    );
-  }
-  if (p.type === 'enum') {
-    return (
-      <div class="param">
-        <span class="name">{name}</span>
-        <select value={String(p.value)} onChange={(e) => setParam(address, (e.target as HTMLSelectElement).value)}>
-          {p.options?.map((o) => <option value={o}>{o}</option>)}
-        </select>
-        {showAddress && <Address p={p} />}
-      </div>
-    );
-  }
-  if (p.type === 'trigger') {
-    return (
-      <div class="param">
-        <button onClick={() => setParam(address, true)}>{name}</button>
-        <Learn p={p} />
-        {showAddress && <Address p={p} />}
-      </div>
-    );
-  }
-  if (p.type !== 'float' && p.type !== 'int') return null;
+export function formatValue(p: ParamInfo, v = Number(p.value)): string {
+  if (!Number.isFinite(v)) return String(p.value);
+  const s = v.toFixed(decimals(p));
+  // "-0.000" reads as a glitch.
+  return /^-0(\.0+)?$/.test(s) ? s.slice(1) : s;
+}
+
+function bounds(p: ParamInfo): [number, number] {
   const v = Number(p.value);
-  const min = Math.min(p.min ?? 0, v);
-  const max = Math.max(p.max ?? 1, v);
-  const step = p.type === 'int' ? 1 : (max - min) / 1000;
+  const lo = p.min ?? Math.min(0, v - spanOf(p) / 2);
+  const hi = p.max ?? Math.max(lo + spanOf(p), v);
+  return [lo, hi];
+}
+
+/** Copies an OSC address; says so for a moment. */
+function Address({ address }: { address: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(address);
+    } catch {
+      const ta = Object.assign(document.createElement('textarea'), { value: address });
+      document.body.append(ta);
+      ta.select();
+      document.execCommand('copy');
+      ta.remove();
+    }
+    setCopied(true);
+    setTimeout(() => setCopied(false), 1200);
+  };
   return (
-    <div class="param" data-address={address}>
-      <span class="name" title={p.description}>{name}</span>
-      <input type="range" min={min} max={max} step={step} value={v} disabled={p.readOnly} onInput={(e) => setParam(address, Number((e.target as HTMLInputElement).value))} />
-      <span class="value">{p.type === 'int' ? String(v) : fmt(v)}</span>
-      {!p.readOnly && <Learn p={p} />}
-      {showAddress && <Address p={p} />}
+    <button type="button" class={`addr ${copied ? 'copied' : ''}`} title="OSC address: click to copy" onClick={copy}>
+      <span class="addr-text">{address}</span>
+      <span class="addr-note">{copied ? 'copied' : 'copy'}</span>
+    </button>
+  );
+}
+
+/** MIDI learn for one parameter: arm, then move a control on the MIDI device. */
+export function Learn({ address }: { address: string }) {
+  const armed = learning.value === address;
+  return (
+    <button
+      type="button"
+      class={`learn ${armed ? 'armed' : ''}`}
+      title={armed ? 'waiting for a MIDI control… (click to cancel)' : 'MIDI learn: click, then move a control'}
+      aria-pressed={armed}
+      onClick={() => run({ cmd: 'midiLearn', address: armed ? null : address })}
+    >
+      {armed ? 'MIDI…' : 'MIDI'}
+    </button>
+  );
+}
+
+/** A horizontal value bar: the fill is the value, the name on the left, the number on the right. */
+export function Bar({ address, label, kind = 'plain', ticks, inherited }: { address: string; label?: string; kind?: BarKind; ticks?: number[]; inherited?: number }) {
+  const p0 = param(address).value;
+  // A value this parameter follows from elsewhere (a layer's blend from its parent or `all`):
+  // shown ghosted, and a drag starts from it, so grabbing the bar does not jump the picture.
+  const p = p0 && inherited !== undefined ? { ...p0, value: inherited } : p0;
+  const ref = useRef<HTMLDivElement>(null);
+  const drag = useRef<{ id: number; x: number; v: number; moved: boolean; lo: number; hi: number } | null>(null);
+  const [editing, setEditing] = useState(false);
+  if (!p) return null;
+  const v = Number(p.value);
+  const [lo, hi] = bounds(p);
+  const span = hi - lo || 1;
+  const frac = (x: number) => Math.min(1, Math.max(0, (x - lo) / span));
+  // Bipolar ranges fill from zero, so "a little negative" looks like it.
+  const origin = lo < 0 && hi > 0 ? frac(0) : 0;
+  const at = frac(v);
+  const left = Math.min(origin, at);
+  const width = Math.abs(at - origin);
+  const ro = !!p.readOnly;
+  const put = (x: number, continuous: boolean) => {
+    const next = p.type === 'int' ? Math.round(x) : x;
+    if (next !== Number(param(address).peek()?.value)) setParam(address, next, continuous);
+  };
+  const onDown = (e: PointerEvent) => {
+    if (ro || e.button !== 0 || editing) return;
+    ref.current?.setPointerCapture(e.pointerId);
+    ref.current?.focus();
+    drag.current = { id: e.pointerId, x: e.clientX, v, moved: false, lo: Math.min(lo, v), hi: Math.max(hi, v) };
+    hold(address, true);
+    e.preventDefault();
+  };
+  const onMove = (e: PointerEvent) => {
+    const d = drag.current;
+    if (!d || d.id !== e.pointerId) return;
+    const w = ref.current?.clientWidth ?? 200;
+    const dx = e.clientX - d.x;
+    if (!d.moved && Math.abs(dx) < 2) return;
+    d.moved = true;
+    const raw = d.v + (dx / w) * span * (e.shiftKey ? 0.1 : 1);
+    put(Math.min(d.hi, Math.max(d.lo, raw)), true);
+  };
+  const onUp = (e: PointerEvent) => {
+    const d = drag.current;
+    if (!d || d.id !== e.pointerId) return;
+    drag.current = null;
+    hold(address, false);
+  };
+  const onKey = (e: KeyboardEvent) => {
+    if (ro || editing) return;
+    const step = p.type === 'int' ? (e.shiftKey ? 10 : 1) : span / (e.shiftKey ? 10 : 100);
+    const keys: Record<string, () => number> = {
+      ArrowRight: () => v + step,
+      ArrowUp: () => v + step,
+      ArrowLeft: () => v - step,
+      ArrowDown: () => v - step,
+      Home: () => lo,
+      End: () => hi,
+      Backspace: () => Number(p.default),
+      Delete: () => Number(p.default),
+    };
+    if (e.key === 'Enter') {
+      setEditing(true);
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
+    const f = keys[e.key];
+    if (!f) return;
+    e.preventDefault();
+    e.stopPropagation();
+    put(Math.min(Math.max(lo, hi), Math.max(Math.min(lo, hi), f())), false);
+  };
+  const name = label ?? address.split('/').slice(-2).join(' ');
+  return (
+    <div
+      ref={ref}
+      class={`bar bar-${kind} ${ro ? 'ro' : ''} ${editing ? 'editing' : ''} ${inherited !== undefined ? 'inherited' : ''}`}
+      role="slider"
+      tabIndex={ro ? -1 : 0}
+      aria-label={name}
+      aria-valuemin={lo}
+      aria-valuemax={hi}
+      aria-valuenow={v}
+      aria-valuetext={formatValue(p)}
+      aria-readonly={ro}
+      data-address={address}
+      title={`${p.description ?? address}${inherited !== undefined ? '\n(following its parent layer or blend all; moving it gives it its own amount)' : ''}${ro ? ' (read-only)' : '\ndrag · shift-drag fine · double-click to type · ⌫ default'}`}
+      onPointerDown={onDown}
+      onPointerMove={onMove}
+      onPointerUp={onUp}
+      onPointerCancel={onUp}
+      onDblClick={() => !ro && setEditing(true)}
+      onKeyDown={onKey}
+    >
+      <div class="bar-fill" style={{ left: `${left * 100}%`, width: `${width * 100}%` }} />
+      <div class="bar-head" style={{ left: `${at * 100}%` }} />
+      {origin > 0 && <div class="bar-tick zero" style={{ left: `${origin * 100}%` }} />}
+      {ticks?.filter((t) => t > lo && t < hi && t !== 0).map((t) => <div class="bar-tick" style={{ left: `${frac(t) * 100}%` }} />)}
+      <span class="bar-name">{name}</span>
+      {editing ? (
+        <ValueEntry
+          initial={formatValue(p)}
+          onDone={(text) => {
+            setEditing(false);
+            ref.current?.focus();
+            const n = Number(text);
+            if (text !== null && text.trim() !== '' && Number.isFinite(n)) put(n, false);
+          }}
+        />
+      ) : (
+        <span class="bar-value">
+          {formatValue(p)}
+          {p.unit && <span class="unit">{p.unit}</span>}
+        </span>
+      )}
     </div>
   );
 }
+
+function ValueEntry({ initial, onDone }: { initial: string; onDone: (text: string | null) => void }) {
+  const ref = useRef<HTMLInputElement>(null);
+  const done = useRef(false);
+  useEffect(() => {
+    ref.current?.focus();
+    ref.current?.select();
+  }, []);
+  const finish = (text: string | null) => {
+    if (done.current) return;
+    done.current = true;
+    onDone(text);
+  };
+  return (
+    <input
+      ref={ref}
+      class="bar-entry"
+      inputMode="decimal"
+      value={initial}
+      onPointerDown={(e) => e.stopPropagation()}
+      onKeyDown={(e) => {
+        e.stopPropagation();
+        if (e.key === 'Enter') finish((e.target as HTMLInputElement).value);
+        else if (e.key === 'Escape') finish(null);
+      }}
+      onBlur={(e) => finish((e.target as HTMLInputElement).value)}
+    />
+  );
+}
+
+function Toggle({ address, label }: { address: string; label: string }) {
+  const p = param(address).value!;
+  const on = p.value === true;
+  return (
+    <button type="button" role="switch" aria-checked={on} class={`toggle ${on ? 'on' : ''}`} data-address={address} disabled={p.readOnly} title={p.description ?? address} onClick={() => setParam(address, !on)}>
+      <span class="toggle-track">
+        <span class="toggle-knob" />
+      </span>
+      <span class="toggle-name">{label}</span>
+    </button>
+  );
+}
+
+function Choice({ address, label }: { address: string; label: string }) {
+  const p = param(address).value!;
+  const opts = p.options ?? [];
+  const short = opts.length <= 4 && opts.join('').length <= 22;
+  return (
+    <div class="choice" data-address={address} title={p.description ?? address}>
+      <span class="choice-name">{label}</span>
+      {short ? (
+        <Segmented value={String(p.value)} options={opts.map((o) => [o, o])} onChange={(o) => setParam(address, o)} disabled={p.readOnly} />
+      ) : (
+        <select value={String(p.value)} disabled={p.readOnly} onChange={(e) => setParam(address, (e.target as HTMLSelectElement).value)}>
+          {opts.map((o) => (
+            <option value={o}>{o}</option>
+          ))}
+        </select>
+      )}
+    </div>
+  );
+}
+
+function Trigger({ address, label }: { address: string; label: string }) {
+  const p = param(address).value!;
+  const [flash, setFlash] = useState(false);
+  return (
+    <button
+      type="button"
+      class={`trigger ${flash ? 'flash' : ''}`}
+      data-address={address}
+      title={p.description ?? address}
+      onClick={() => {
+        setParam(address, true);
+        setFlash(true);
+        setTimeout(() => setFlash(false), 150);
+      }}
+    >
+      <span class="trigger-dot" /> {label}
+    </button>
+  );
+}
+
+function Text({ address, label }: { address: string; label: string }) {
+  const p = param(address).value!;
+  return (
+    <label class="text-param" data-address={address} title={p.description ?? address}>
+      <span class="choice-name">{label}</span>
+      <input
+        value={String(p.value)}
+        disabled={p.readOnly}
+        onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
+        onChange={(e) => setParam(address, (e.target as HTMLInputElement).value)}
+      />
+    </label>
+  );
+}
+
+/** One parameter as the right control for its type, with MIDI learn and (optionally) its address. */
+export function ParamRow({ address, label, showAddress = true, kind, ticks, extra }: { address: string; label?: string; showAddress?: boolean; kind?: BarKind; ticks?: number[]; extra?: ComponentChildren }) {
+  const p = param(address).value;
+  if (!p) return null;
+  const name = label ?? address.split('/').slice(-2).join(' ');
+  let control: JSX.Element;
+  switch (p.type) {
+    case 'bool':
+      control = <Toggle address={address} label={name} />;
+      break;
+    case 'enum':
+      control = <Choice address={address} label={name} />;
+      break;
+    case 'trigger':
+      control = <Trigger address={address} label={name} />;
+      break;
+    case 'string':
+      control = <Text address={address} label={name} />;
+      break;
+    default:
+      control = <Bar address={address} label={name} kind={kind} ticks={ticks} />;
+  }
+  return (
+    <div class={`prow ${showAddress ? 'with-addr' : ''}`}>
+      <div class="prow-main">
+        {control}
+        {!p.readOnly && p.type !== 'string' ? <Learn address={address} /> : <span class="learn-gap" />}
+        {extra}
+      </div>
+      {showAddress && <Address address={address} />}
+    </div>
+  );
+}
+
+/** A row of mutually exclusive buttons (fixed widths: nothing moves when the choice does). */
+export function Segmented<T extends string | number>({ value, options, onChange, disabled, id, label }: { value: T; options: Array<[T, string] | [T, string, string]>; onChange: (v: T) => void; disabled?: boolean; id?: string; label?: string }) {
+  return (
+    <div class={`seg ${disabled ? 'disabled' : ''}`} role="radiogroup" id={id} aria-label={label}>
+      {options.map(([v, text, title]) => (
+        <button type="button" role="radio" aria-checked={v === value} class={v === value ? 'on' : ''} data-value={String(v)} title={title} disabled={disabled} onClick={() => onChange(v)}>
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** Values shown as text, for readouts outside the registry. */
+export const show = (v: ParamValue | undefined, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : String(v ?? '–'));

@@ -92,7 +92,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     socket.destroy();
   });
 
-  const clients = new Set<{ ws: WebSocket; stream: FrameStream }>();
+  const clients = new Set<Client>();
   const broadcast = (m: ServerMessage) => {
     const text = JSON.stringify(m);
     for (const c of clients) if (c.ws.readyState === c.ws.OPEN) c.ws.send(text);
@@ -116,15 +116,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   const statsTimer = setInterval(() => broadcast({ type: 'stats', stats: session.stats() }), 500);
 
-  const sendTaps = (c: { ws: WebSocket; stream: FrameStream }) => {
-    const layers = session.engine.tapped();
+  type Client = { ws: WebSocket; stream: FrameStream; wants: string[] };
+  /** Each page gets the taps it asked for (an /output page none); the engine taps their union. */
+  const sendTaps = (c: Client) => {
+    const layers = session.engine.tapped().filter((l) => c.wants.includes(l));
     c.stream.taps = new Map(layers.map((l, i) => [l, i + 1]));
     const shapeOf = (l: string) => session.engine.tree.resolve(l).outputShape?.map((d) => (typeof d === 'number' ? d : 0)) ?? [];
     c.ws.send(JSON.stringify({ type: 'taps', taps: layers.map((l, i) => ({ id: i + 1, layer: l, shape: shapeOf(l) })) } satisfies ServerMessage));
   };
+  const retap = async (): Promise<string[]> => {
+    const union = [...new Set([...clients].flatMap((c) => c.wants))];
+    await session.command({ cmd: 'setTaps', layers: union });
+    for (const c of clients) sendTaps(c);
+    return union;
+  };
 
   function client(ws: WebSocket): void {
-    const c = { ws, stream: new FrameStream(ws) };
+    const c: Client = { ws, stream: new FrameStream(ws), wants: [] };
     clients.add(c);
     ws.send(JSON.stringify(session.hello()));
     sendTaps(c);
@@ -134,6 +142,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ws.on('close', () => {
       c.stream.close();
       clients.delete(c);
+      if (c.wants.length) void retap().catch(() => {});
     });
     ws.on('message', async (data, binary) => {
       if (binary) return;
@@ -147,9 +156,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (typeof msg !== 'object' || msg === null) return;
       if ('ack' in msg) return c.stream.ack();
       try {
-        const result = await session.command(msg);
+        let result: unknown;
+        if (msg.cmd === 'setTaps') {
+          // Resolve names first, so a bad layer is refused before anything changes.
+          const layers = (Array.isArray(msg.layers) ? msg.layers : []).map((l) => session.engine.tree.resolve(String(l)).path);
+          const before = c.wants;
+          c.wants = layers;
+          try {
+            await retap();
+          } catch (err) {
+            c.wants = before;
+            throw err;
+          }
+          result = layers;
+        } else result = await session.command(msg);
         ws.send(JSON.stringify({ type: 'reply', id: msg.id, ok: true, result } satisfies ServerMessage));
-        if (msg.cmd === 'setTaps') for (const other of clients) sendTaps(other);
       } catch (err) {
         ws.send(JSON.stringify({ type: 'reply', id: msg.id, ok: false, error: (err as Error).message } satisfies ServerMessage));
       }

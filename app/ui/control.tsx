@@ -125,33 +125,30 @@ const MOUSE: Array<[string, string]> = [
   ['MIDI', 'learn: click, then move a control'],
 ];
 
+function KeyTable({ rows }: { rows: ReadonlyArray<readonly [string, string]> }) {
+  return (
+    <table>
+      {rows.map(([k, v]) => (
+        <tr>
+          <td>
+            <kbd>{k}</kbd>
+          </td>
+          <td>{v}</td>
+        </tr>
+      ))}
+    </table>
+  );
+}
+
 function Help() {
   if (!help.value) return null;
   return (
     <div class="help-overlay" id="help" role="dialog" aria-label="keyboard shortcuts" onClick={() => (help.value = false)}>
       <div class="help-card" onClick={(e) => e.stopPropagation()}>
         <h2>keys</h2>
-        <table>
-          {KEYS.map(([k, v]) => (
-            <tr>
-              <td>
-                <kbd>{k}</kbd>
-              </td>
-              <td>{v}</td>
-            </tr>
-          ))}
-        </table>
+        <KeyTable rows={KEYS} />
         <h2>controls</h2>
-        <table>
-          {MOUSE.map(([k, v]) => (
-            <tr>
-              <td>
-                <kbd>{k}</kbd>
-              </td>
-              <td>{v}</td>
-            </tr>
-          ))}
-        </table>
+        <KeyTable rows={MOUSE} />
       </div>
     </div>
   );

@@ -14,6 +14,7 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from './schema/onnx_pb.ts';
+import { mulberry32 } from '../seeded-random.ts';
 
 /** A dimension is a size or a symbolic name (`'batch'`). */
 export type Shape = readonly (number | string)[];
@@ -189,16 +190,12 @@ export function scopeList(scope: string, nodeName: string): string {
  * mulberry32 for uniforms, Box-Muller for normals; plain JS doubles, rounded to float32 once.
  */
 export class SeededRandom {
-  private a: number;
+  private readonly next: () => number;
   constructor(seed: number) {
-    this.a = seed >>> 0;
+    this.next = mulberry32(seed);
   }
   uniform(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.next();
   }
   gaussian(): number {
     const u = 1 - this.uniform(); // in (0, 1], so log(u) is finite

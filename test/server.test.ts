@@ -94,3 +94,32 @@ test('a page that stops reading does not slow the engine or build a backlog', as
     await s.stop();
   }
 });
+
+test('a preset of another model switches the model live; pages get a new hello, show-wide values survive', async (t) => {
+  const { tempDir, ROOT } = await import('./helpers.ts');
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'other.json'), JSON.stringify({ netbend: 'preset', version: 1, name: 'other', model: { path: join(ROOT, 'models', 'default.onnx') }, params: { '/netbend/source/z/seed': 5 } }));
+  const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--presets', dir]);
+  try {
+    const c = await connect(s.url);
+    await until(() => c.frames.length > 2);
+    await c.call({ cmd: 'set', address: '/netbend/knobs/k1', value: 0.75 });
+    const reply = await c.call({ cmd: 'loadPreset', name: 'other' });
+    assert.equal((reply as { ok: boolean }).ok, true, JSON.stringify(reply));
+    await until(() => c.messages.filter((m) => m.type === 'hello').length === 2);
+    const hello = c.messages.filter((m) => m.type === 'hello').at(-1) as Extract<ServerMessage, { type: 'hello' }>;
+    assert.equal(hello.width, 256);
+    assert.ok(hello.model.endsWith('default.onnx'));
+    assert.ok(hello.layers.some((l) => l.path === 'G'));
+    assert.ok(!hello.params.some((p) => p.address.startsWith('/netbend/blend/G.synthesis.b16')), 'the old model\'s own parameters are gone');
+    assert.equal(hello.params.find((p) => p.address === '/netbend/knobs/k1')?.value, 0.75, 'show-wide values survive');
+    await until(() => c.messages.some((m) => m.type === 'param' && m.address === '/netbend/source/z/seed' && m.value === 5));
+    const n = c.frames.length;
+    await until(() => c.frames.length > n + 2 && c.frames.at(-1)!.width === 256);
+    c.ws.close();
+  } finally {
+    await s.stop();
+  }
+});

@@ -246,6 +246,8 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
 
   async close(): Promise<void> {
     await this.swapping?.catch(() => {});
+    // A frame still running finishes before its session goes.
+    await this.inflight.catch(() => {});
     await this.runner.close();
   }
 

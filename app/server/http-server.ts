@@ -103,6 +103,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     session.params.on('remove', () => scheduleParams()),
     session.on('notice', (n) => broadcast({ type: 'notice', ...n })),
     session.on('state', () => broadcast(session.state())),
+    // A new model: every page starts over with its layers, size and parameters.
+    session.on('model', () => {
+      for (const c of clients) {
+        c.wants = [];
+        c.ws.send(JSON.stringify(session.hello()));
+        sendTaps(c);
+      }
+    }),
     session.on('frame', (f) => {
       for (const c of clients) c.stream.push(f);
     }),

@@ -52,8 +52,10 @@ export const RECORD = '/netbend/record/on';
 export const RECALL = '/netbend/preset/recall';
 export const TAP_TEMPO = '/netbend/tempo/tap';
 export const BPM = '/netbend/tempo/bpm';
+/** Parameters that belong to one model and go with it. */
+const MODEL_OWNED = ['/netbend/source/', '/netbend/edit/', '/netbend/blend/', '/netbend/outputs/'];
 
-export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' | 'error'; text: string }; state: void; frame: Frame }> {
+export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' | 'error'; text: string }; state: void; frame: Frame; model: void }> {
   readonly params: ParameterRegistry;
   engine: Engine;
   readonly loop: FrameLoop;
@@ -154,14 +156,42 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     return resolve(this.opts.presetsDir ?? 'presets');
   }
 
-  /** Applies a preset's scene and modulators; OSC and MIDI mappings are untouched by design. */
+  /**
+   * Applies a preset's scene and modulators, switching model first when the preset plays another.
+   * OSC and MIDI mappings are untouched by design: they point at addresses, which outlive models.
+   */
   async applyPreset(p: Preset): Promise<string[]> {
-    if (resolve(p.model.path) !== this.engine.file) throw new Error(`preset "${p.name}" plays ${p.model.path}, not the loaded ${this.engine.file}`);
+    if (resolve(p.model.path) !== this.engine.file) await this.switchModel(p.model.path);
     const warnings = await applyScene(this.engine, p);
     this.modulators.clear();
     for (const m of p.modulators) this.modulators.add(m);
     this.emit('state', undefined);
     return warnings;
+  }
+
+  /**
+   * Loads another model beside the playing one and swaps it in between frames. Parameters the new
+   * model also has keep their values (and their mappings); the old model's own ones are removed.
+   * If loading fails, the old model plays on.
+   */
+  async switchModel(file: string): Promise<void> {
+    const defined = new Set<string>();
+    const off = this.params.on('define', (spec) => defined.add(spec.address));
+    let opened: Awaited<ReturnType<typeof Engine.open>>;
+    try {
+      opened = await Engine.open({ model: file, ep: this.opts.ep, registry: this.params });
+    } finally {
+      off();
+    }
+    const old = this.engine;
+    this.engine = opened.engine;
+    this.loop.setEngine(opened.engine);
+    opened.engine.on('warning', (w) => this.notice('warning', w));
+    opened.warnings.forEach((w) => this.notice('warning', w));
+    for (const prefix of MODEL_OWNED) for (const spec of this.params.list()) if (spec.address.startsWith(prefix) && !defined.has(spec.address)) this.params.remove(spec.address);
+    await old.close();
+    this.emit('model', undefined);
+    this.notice('info', `playing ${opened.engine.file} on ${opened.engine.ep}`);
   }
 
   notice(level: 'info' | 'warning' | 'error', text: string): void {

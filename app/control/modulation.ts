@@ -60,7 +60,13 @@ export class ModulationBank {
   apply(time: number, frame: number): string[] {
     const errors: string[] = [];
     for (const m of this.mods.values()) {
-      if (!m.enabled || !this.params.has(m.target)) continue;
+      if (!m.enabled) continue;
+      if (!this.params.has(m.target)) {
+        // Its parameter went with a previous model: say so once instead of skipping silently.
+        m.enabled = false;
+        errors.push(`modulator ${m.id} switched off: ${m.target} no longer exists`);
+        continue;
+      }
       const v = m.run(time, frame);
       if (!Number.isFinite(v)) continue;
       try {

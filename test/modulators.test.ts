@@ -89,10 +89,10 @@ test('the modulation bank writes into a real registry each frame', () => {
   assert.deepEqual(bank.list().map((m) => [m.kind, m.target]), [['expr', '/netbend/source/z/speed']]);
   assert.ok(changes.length >= 2);
   assert.throws(() => bank.add({ target: 'nowhere', kind: 'lfo', source: 'sine' }), /no parameter "nowhere"/);
+  assert.throws(() => bank.add({ target: 'z/speed', kind: 'expr', source: 'k1 +' }), /unexpected/);
   params.remove('/netbend/source/z/speed');
   assert.deepEqual(bank.apply(1, 11), ['modulator m2 switched off: /netbend/source/z/speed no longer exists']);
   assert.deepEqual(bank.apply(2, 12), [], 'said once');
-  assert.throws(() => bank.add({ target: 'z/speed', kind: 'expr', source: 'k1 +' }), /unexpected/);
 });
 
 test('a morph glides numbers with smoothstep and lands exactly', () => {

@@ -8,7 +8,7 @@ import { FIXTURES, sideBySide, writeResult } from './util.ts';
 import { hostFedBlendFps } from './host-fed-blend.ts';
 
 const MODEL = 'stylegan2-256-slim.onnx';
-const FRAMES = 12;
+const FRAMES = 40;
 
 export async function benchBending(): Promise<void> {
   const file = join(FIXTURES, MODEL);
@@ -41,7 +41,7 @@ export async function benchBending(): Promise<void> {
     for (let i = 0; i < FRAMES; i++) await frame();
     return (FRAMES * 1000) / (performance.now() - t0);
   };
-  const r = await sideBySide(3, bareFps, bentFps);
+  const r = await sideBySide(5, bareFps, bentFps);
   await engine.close();
   console.log(`${MODEL}: bare ${r.a.toFixed(1)} fps, bending (in-graph) ${r.b.toFixed(1)} fps, ratio ${r.ratio.toFixed(3)}`);
   const host = await hostFedBlendFps(file, partner, FRAMES, bare, z);

@@ -3,7 +3,7 @@
 // 16 edit amounts) and, as read-only parameters, out over OSC. It runs beside the generator, off
 // the frame path: its results land on the next frame, latest wins.
 import { Engine } from '../engine/engine.ts';
-import type { ParameterRegistry } from './registry.ts';
+import { ParamRefused, type ParameterRegistry } from './registry.ts';
 import { findAddress } from './find-address.ts';
 
 export interface Route {
@@ -75,7 +75,12 @@ export class ControllerNet {
         const k = (this.params.number(r.from) - r.inMin) / (r.inMax - r.inMin);
         const lo = spec.min ?? 0;
         const hi = spec.max ?? 1;
-        this.params.set(r.to, lo + k * (hi - lo), 'modulator');
+        try {
+          this.params.set(r.to, lo + k * (hi - lo), 'modulator');
+        } catch (err) {
+          // A NaN or runaway output is refused and counted by the registry; the other routes go on.
+          if (!(err instanceof ParamRefused)) throw err;
+        }
       }
       return true;
     } finally {

@@ -1,7 +1,7 @@
 // Modulators write into parameters once per frame, before the engine reads them: LFOs (pure
 // functions of time) and expressions (which may read other parameters). A modulated parameter takes
 // the modulator's value; an LFO's `center` is where it swings around.
-import type { ParameterRegistry } from './registry.ts';
+import { ParamRefused, type ParameterRegistry } from './registry.ts';
 import { findAddress } from './find-address.ts';
 import { lfoValue, parseLfo } from './lfo.ts';
 import { compileExpression, type Compiled } from './expression.ts';
@@ -68,10 +68,12 @@ export class ModulationBank {
         continue;
       }
       const v = m.run(time, frame);
-      if (!Number.isFinite(v)) continue;
       try {
         this.params.set(m.target, v, 'modulator');
       } catch (err) {
+        // A NaN or out-of-bounds value this frame (log(0), a wild depth) is refused and counted by
+        // the registry; the parameter holds its last good value and the modulator plays on.
+        if (err instanceof ParamRefused) continue;
         m.enabled = false;
         errors.push(`modulator ${m.id} on ${m.target} switched off: ${(err as Error).message}`);
       }

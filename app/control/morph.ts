@@ -26,8 +26,12 @@ export class PresetMorph {
     for (const [address, v] of Object.entries(this.to)) {
       if (!this.params.has(address)) continue;
       const a = this.from.get(address);
-      if (typeof v === 'number' && a !== undefined) this.params.set(address, k >= 1 ? v : a + (v - a) * e, 'preset');
-      else if (k >= 1) this.params.set(address, v, 'preset');
+      try {
+        if (typeof v === 'number' && a !== undefined) this.params.set(address, k >= 1 ? v : a + (v - a) * e, 'preset');
+        else if (k >= 1) this.params.set(address, v, 'preset');
+      } catch {
+        // Refused (and counted) by the registry; a morph runs inside the frame loop and must not throw there.
+      }
     }
     this.done = k >= 1;
     return this.done;

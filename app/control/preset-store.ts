@@ -5,11 +5,17 @@ import { open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parsePreset, PresetError, type Preset } from './preset.ts';
 
+/** Larger than any real preset (a big one with mappings is tens of KB); bigger files are refused unread. */
+export const MAX_PRESET_BYTES = 4 * 1024 * 1024;
+
 export async function loadPreset(file: string): Promise<Preset> {
   let text: string;
   try {
+    const { size } = await stat(file);
+    if (size > MAX_PRESET_BYTES) throw new PresetError(`${file}: ${(size / 1048576).toFixed(1)} MB is too large for a preset (at most ${MAX_PRESET_BYTES / 1048576} MB)`);
     text = await readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof PresetError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new PresetError(`${file}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code})`}`);
   }

@@ -64,9 +64,27 @@ function migrate(raw: Record<string, unknown>): Record<string, unknown> {
   return p;
 }
 
+/** Deeper than any real preset; a 100,000-deep file would overflow the stack when saved again. */
+export const MAX_PRESET_DEPTH = 32;
+
+/** How deeply a parsed JSON value nests, walked without recursion (the input may be hostile). */
+function depthOf(json: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[json, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, d);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+
 /** Validates a parsed preset; `file` names it in errors. Paths stay as written (see preset-store). */
 export function parsePreset(json: unknown, file: string): Preset {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PresetError(`${file}: a preset is a JSON object`);
+  if (depthOf(json, MAX_PRESET_DEPTH) > MAX_PRESET_DEPTH) throw new PresetError(`${file}: nested deeper than ${MAX_PRESET_DEPTH} levels; not a netbend preset`);
   const raw = json as Record<string, unknown>;
   if (typeof raw.version === 'number' && raw.version > PRESET_VERSION) throw new PresetError(`${file}: preset version ${raw.version} is newer than this netbend understands (${PRESET_VERSION}); update netbend`);
   const result = PresetSchema.safeParse(migrate(raw));

@@ -14,8 +14,13 @@ export interface ParamSpec {
   default: ParamValue;
   min?: number;
   max?: number;
-  /** Hard bounds are clamped; soft ranges (blend amounts) only guide UI and MIDI scaling. */
+  /** Hard ranges are clamped; soft ranges (blend amounts) only guide UI and MIDI scaling. */
   clamp?: boolean;
+  /**
+   * Hard bounds of a soft range: values beyond them are refused. Every number parameter has
+   * finite ones (DEFAULT_LIMITS when not given), so no edge can park a value at 1e308.
+   */
+  limit?: readonly [number, number];
   step?: number;
   unit?: string;
   description?: string;
@@ -24,7 +29,25 @@ export interface ParamSpec {
   smoothing?: number;
   /** Read-only values (stats, regression-net outputs) are set by the engine only. */
   readOnly?: boolean;
+  /**
+   * An action, not a state (record, preset recall, play): never captured into a preset nor applied
+   * from one, so loading a scene cannot start a recording or jump to another scene.
+   */
+  transient?: boolean;
 }
+
+/** Hard bounds of number parameters that do not state their own. */
+export const DEFAULT_LIMITS = { float: [-1e6, 1e6], int: [-(2 ** 31), 2 ** 31 - 1] } as const;
+
+/** Where a number parameter's value may lie: its hard range when it clamps, else its limit. */
+export function hardBounds(spec: ParamSpec): [number, number] {
+  const [lo, hi] = spec.limit ?? (spec.type === 'int' ? DEFAULT_LIMITS.int : DEFAULT_LIMITS.float);
+  if (spec.clamp === false) return [lo, hi];
+  return [spec.min ?? lo, spec.max ?? hi];
+}
+
+/** A transient parameter, or one that a preset must not hold (triggers have no state). */
+export const isTransient = (spec: ParamSpec) => spec.transient === true || spec.type === 'trigger';
 
 export interface ParamChange {
   address: string;
@@ -33,6 +56,16 @@ export interface ParamChange {
 }
 
 export class ParamError extends Error {}
+
+/** A value a parameter refused: not finite, out of its hard bounds, or of the wrong kind. */
+export class ParamRefused extends ParamError {}
+
+export interface ParamRefusal {
+  address: string;
+  value: unknown;
+  source: ChangeSource;
+  reason: string;
+}
 
 interface Entry {
   spec: ParamSpec;
@@ -46,8 +79,12 @@ export class ParameterRegistry extends Emitter<{
   change: ParamChange;
   define: ParamSpec;
   remove: string;
+  /** A value refused on any path (OSC, MIDI, page, preset, modulator, model output). */
+  refuse: ParamRefusal;
 }> {
   private readonly entries = new Map<string, Entry>();
+  /** Values refused since start, on every path. */
+  refused = 0;
 
   define(spec: ParamSpec): ParamSpec {
     if (!spec.address.startsWith('/netbend/')) throw new ParamError(`parameter address must start with /netbend/: ${spec.address}`);
@@ -105,7 +142,14 @@ export class ParameterRegistry extends Emitter<{
     const e = this.entries.get(address);
     if (!e) throw new ParamError(`no parameter ${address}`);
     if (e.spec.readOnly && source !== 'engine') throw new ParamError(`${address} is read-only`);
-    const v = coerce(e.spec, value);
+    let v: ParamValue;
+    try {
+      v = coerce(e.spec, value);
+    } catch (err) {
+      this.refused++;
+      this.emit('refuse', { address, value, source, reason: (err as Error).message });
+      throw err;
+    }
     if (e.spec.type === 'trigger') {
       this.emit('change', { address, value: true, source });
       return;
@@ -115,6 +159,13 @@ export class ParameterRegistry extends Emitter<{
     e.glide = smoothing !== undefined && Number.isFinite(smoothing) && smoothing >= 0 ? smoothing : undefined;
     if (!(e.glide ?? e.spec.smoothing) || typeof v !== 'number') e.current = v;
     this.emit('change', { address, value: v, source });
+  }
+
+  /** The value `set` would store, or a ParamRefused naming why not; changes and counts nothing. */
+  check(address: string, value: unknown): ParamValue {
+    const e = this.entries.get(address);
+    if (!e) throw new ParamError(`no parameter ${address}`);
+    return coerce(e.spec, value);
   }
 
   /** Advances smoothing by dt seconds; called by the engine once per frame before reading. */
@@ -138,7 +189,7 @@ export class ParameterRegistry extends Emitter<{
 
 export function coerce(spec: ParamSpec, value: unknown): ParamValue {
   const fail = (why: string): never => {
-    throw new ParamError(`${spec.address}: ${why} (got ${JSON.stringify(value)})`);
+    throw new ParamRefused(`${spec.address}: ${why} (got ${shown(value)})`);
   };
   switch (spec.type) {
     case 'float':
@@ -146,10 +197,14 @@ export function coerce(spec: ParamSpec, value: unknown): ParamValue {
       const n = typeof value === 'boolean' ? Number(value) : typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
       if (typeof n !== 'number' || !Number.isFinite(n)) return fail('expected a finite number');
       let v = spec.type === 'int' ? Math.round(n) : n;
+      // A hard range holds its value at the edge (a fader overshooting 1.0); beyond the limits
+      // (a soft range's, or the defaults) a value is refused instead of silently moved.
       if (spec.clamp !== false) {
         if (spec.min !== undefined && v < spec.min) v = spec.min;
         if (spec.max !== undefined && v > spec.max) v = spec.max;
       }
+      const [lo, hi] = hardBounds(spec);
+      if (v < lo || v > hi) return fail(`out of bounds ${lo}..${hi}`);
       return v;
     }
     case 'bool':
@@ -166,4 +221,11 @@ export function coerce(spec: ParamSpec, value: unknown): ParamValue {
       if (typeof value === 'string') return value;
       return fail('expected a string');
   }
+}
+
+/** A refused value as it goes into a message: short, and never a throw of its own (BigInt, cycles). */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
 }

@@ -3,7 +3,7 @@
 // is swapped in; render() only fills small buffers and waits for the worker.
 import { resolve } from 'node:path';
 import { Emitter } from '../control/emitter.ts';
-import { ParameterRegistry, type ParamSpec } from '../control/registry.ts';
+import { ParameterRegistry, ParamRefused, type ParamSpec } from '../control/registry.ts';
 import { readModelFile } from './onnx/model-file.ts';
 import { describeModel, type ModelInfo } from './onnx/model-info.ts';
 import { buildLayerTree, type LayerTree } from './onnx/layer-tree.ts';
@@ -39,6 +39,8 @@ interface BoundSource {
 }
 
 const RANGES = ['auto', '-1..1', '0..1', '0..255'] as const;
+/** A model output routed on must be a sane number; a NaN or 1e30 from a diverged net is refused. */
+const OUTPUT_LIMIT = [-1e9, 1e9] as const;
 
 export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; edits: number } }> {
   readonly params: ParameterRegistry;
@@ -230,7 +232,16 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     for (const name of this.numericOutputs) {
       const v = Array.from(reply.tensors[name]!.data);
       values[name] = v;
-      v.forEach((x, i) => this.params.has(`${this.ns}/outputs/${name}/${i}`) && this.params.set(`${this.ns}/outputs/${name}/${i}`, x, 'engine'));
+      v.forEach((x, i) => {
+        const address = `${this.ns}/outputs/${name}/${i}`;
+        if (!this.params.has(address)) return;
+        try {
+          this.params.set(address, x, 'engine');
+        } catch (err) {
+          // NaN or a huge value from the net: refused and counted by the registry, the last good one holds.
+          if (!(err instanceof ParamRefused)) throw err;
+        }
+      });
     }
     return {
       index: t.index,
@@ -257,7 +268,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       if (o.name === this.image?.output) continue;
       const count = o.shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : 1), 1);
       if (count > 256) continue;
-      for (let i = 0; i < count; i++) this.params.define({ address: `${this.ns}/outputs/${o.name}/${i}`, type: 'float', default: 0, readOnly: true, clamp: false, description: `output ${o.name}[${i}]` });
+      for (let i = 0; i < count; i++) this.params.define({ address: `${this.ns}/outputs/${o.name}/${i}`, type: 'float', default: 0, readOnly: true, clamp: false, limit: OUTPUT_LIMIT, description: `output ${o.name}[${i}]` });
     }
   }
 }
@@ -280,16 +291,19 @@ function bindSource(params: ParameterRegistry, root: string, input: string, shap
   return bound;
 }
 
-/** Suggested ranges for UI sliders and MIDI scaling (values outside stay legal). */
+/**
+ * Suggested ranges for UI sliders and MIDI scaling (values outside stay legal), and the hard
+ * limits beyond which a value is refused: wide enough for any performance, finite for every one.
+ */
 const SOURCE_RANGES: Record<string, Partial<ParamSpec>> = {
-  amplitude: { min: 0, max: 3 },
-  offset: { min: -2, max: 2 },
-  speed: { min: -5, max: 5, unit: '1/s' },
-  seed: { min: 0, max: 9999 },
-  scale: { min: 0.1, max: 20 },
+  amplitude: { min: 0, max: 3, limit: [-100, 100] },
+  offset: { min: -2, max: 2, limit: [-100, 100] },
+  speed: { min: -5, max: 5, unit: '1/s', limit: [-1000, 1000] },
+  seed: { min: 0, max: 9999, limit: [0, 2 ** 31 - 1] },
+  scale: { min: 0.1, max: 20, limit: [-1000, 1000] },
   octaves: { min: 1, max: 8, clamp: true },
-  spacing: { min: 0.001, max: 1 },
-  secondsPerSeed: { min: 0.1, max: 60, unit: 's' },
+  spacing: { min: 0.001, max: 1, limit: [-100, 100] },
+  secondsPerSeed: { min: 0.1, max: 60, unit: 's', limit: [0.001, 86400] },
 };
 
 function fillSource(s: BoundSource, params: ParameterRegistry, t: FrameTime): TensorMsg {

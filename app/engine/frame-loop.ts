@@ -33,7 +33,7 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
   ) {
     super();
     const params = engine.params;
-    params.define({ address: PLAY, type: 'bool', default: true, description: 'play / pause' });
+    params.define({ address: PLAY, type: 'bool', default: true, transient: true, description: 'play / pause' });
     params.define({ address: FPS, type: 'float', default: fps, min: 1, max: 240, unit: 'fps', description: 'target frame rate' });
     this.clock = new LiveClock(fps);
     params.on('change', (c) => {

@@ -16,7 +16,8 @@ import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
 import { OscServer, type OscTarget } from '../control/osc-server.ts';
 import { PresetMorph } from '../control/morph.ts';
-import { applyScene, captureScene } from '../control/scene.ts';
+import { applyScene, captureScene, sceneParams } from '../control/scene.ts';
+import { RefusalLog } from '../control/refusal-log.ts';
 import { listPresets, loadPreset, savePreset } from '../control/preset-store.ts';
 import type { Preset } from '../control/preset.ts';
 import { MidiRouter } from '../control/midi-mapping.ts';
@@ -69,6 +70,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   readonly midi: MidiRouter;
   controller: ControllerNet | undefined;
   midiPorts: MidiPorts | undefined;
+  private readonly refusals: RefusalLog;
 
   private constructor(params: ParameterRegistry, engine: Engine, opts: LiveOptions) {
     super();
@@ -92,8 +94,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       if (this.controller) void this.controller.step().catch((err) => this.notice('error', `controller net: ${(err as Error).message}`));
     };
     params.define({ address: BLACKOUT, type: 'float', default: 0, min: 0, max: 1, smoothing: 0.15, description: 'fade the output to black' });
-    params.define({ address: RECORD, type: 'bool', default: false, description: 'record the output to video' });
-    params.define({ address: RECALL, type: 'int', default: 0, min: 0, max: 127, description: 'recall the preset at this position in the list' });
+    params.define({ address: RECORD, type: 'bool', default: false, transient: true, description: 'record the output to video' });
+    params.define({ address: RECALL, type: 'int', default: 0, min: 0, max: 127, transient: true, description: 'recall the preset at this position in the list' });
     params.define({ address: BPM, type: 'float', default: 120, min: 20, max: 300, unit: 'bpm', description: 'tempo for beat-synced modulators' });
     params.define({ address: TAP_TEMPO, type: 'trigger', default: false, description: 'tap tempo' });
     // General-purpose knobs: for MIDI/OSC to land on, and for expressions and controller nets to read.
@@ -114,6 +116,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     });
     this.loop.on('error', (e) => this.notice('error', e.message));
     engine.on('warning', (w) => this.notice('warning', w));
+    this.refusals = new RefusalLog(params, (text) => this.notice('warning', text));
   }
 
   static async open(opts: LiveOptions): Promise<{ session: LiveSession; warnings: string[] }> {
@@ -205,12 +208,13 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     await this.controller?.close();
     await this.setRecording(false);
     await this.engine.close();
+    this.refusals.close();
   }
 
   stats(): EngineStats {
     const s = this.loop.stats();
     const r = this.recording?.stats();
-    return { ...s, ep: this.engine.ep, recording: this.recording && r ? { path: this.recording.path, frames: r.frames, filled: r.filled } : null };
+    return { ...s, ep: this.engine.ep, refused: this.params.refused, recording: this.recording && r ? { path: this.recording.path, frames: r.frames, filled: r.filled } : null };
   }
 
   paramInfo(): ParamInfo[] {
@@ -287,7 +291,9 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
           const values = this.params.values();
           await this.applyPreset({ ...p, params: {} });
           for (const [a, v] of Object.entries(values)) if (this.params.has(a) && !a.startsWith('/netbend/blend/') && !a.startsWith('/netbend/edit/')) this.params.set(a, v, 'preset');
-          this.morph = new PresetMorph(this.params, p.params, c.morphSeconds);
+          const checked = sceneParams(this.params, p);
+          checked.warnings.forEach((w) => this.notice('warning', w));
+          this.morph = new PresetMorph(this.params, checked.values, c.morphSeconds);
         } else {
           for (const w of await this.applyPreset(p)) this.notice('warning', w);
         }

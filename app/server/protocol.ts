@@ -80,6 +80,8 @@ export interface EngineStats {
   ep: string;
   frame: number;
   playing: boolean;
+  /** Values refused since start (NaN, Inf, out of bounds), on every path. */
+  refused: number;
   recording: { path: string; frames: number; filled: number } | null;
 }
 

@@ -19,15 +19,28 @@ interface Edit extends EditTarget {
   address: string;
 }
 
+/** Slider ranges of edit amounts; soft ones are refused only beyond their limit. */
 const EDIT_RANGES: Record<EditOp, Partial<ParamSpec>> = {
-  scale: { min: -1, max: 3, clamp: false },
-  offset: { min: -1, max: 1, clamp: false },
-  set: { min: -1, max: 1, clamp: false },
-  noise: { min: 0, max: 2, clamp: false },
+  scale: { min: -1, max: 3, clamp: false, limit: [-100, 100] },
+  offset: { min: -1, max: 1, clamp: false, limit: [-100, 100] },
+  set: { min: -1, max: 1, clamp: false, limit: [-100, 100] },
+  noise: { min: 0, max: 2, clamp: false, limit: [-100, 100] },
   ablate: { min: 0, max: 1, clamp: true },
 };
+/** Blend amounts extrapolate (-0.5, 1.5), within reason. */
+const BLEND_LIMIT = [-10, 10] as const;
 
 export const BLEND_ALL = '/netbend/blend/all';
+
+/** The parameter an edit's amount lives in; presets check their amounts against it before applying. */
+export function editAmountSpec(op: EditOp, address: string, amount = 0): ParamSpec {
+  return { address, type: 'float', default: amount, ...EDIT_RANGES[op] };
+}
+
+/** The parameter of a blend amount (every layer's and `all`). */
+export function blendAmountSpec(address: string): ParamSpec {
+  return { address, type: 'float', default: 0, min: -0.5, max: 1.5, clamp: false, limit: BLEND_LIMIT };
+}
 
 export class BendPlan {
   partner: string | undefined;
@@ -66,7 +79,7 @@ export class BendPlan {
     const weights = this.resolveTarget(target);
     const id = `e${this.nextId++}`;
     const address = `/netbend/edit/${id}/amount`;
-    this.params.define({ address, type: 'float', default: amount, description: `${op} ${target}`, ...EDIT_RANGES[op] });
+    this.params.define({ ...editAmountSpec(op, address, amount), description: `${op} ${target}` });
     this.edits.set(id, { id, target, op, seed: extra.seed ?? 0, channels: extra.channels, weights, address });
     return id;
   }
@@ -90,7 +103,7 @@ export class BendPlan {
   }
 
   defineBlendParams(): void {
-    const spec = (address: string, description: string): ParamSpec => ({ address, type: 'float', default: 0, min: -0.5, max: 1.5, clamp: false, description });
+    const spec = (address: string, description: string): ParamSpec => ({ ...blendAmountSpec(address), description });
     this.params.define(spec(BLEND_ALL, 'blend toward the partner, every layer (0 = this model, 1 = partner)'));
     for (const l of this.tree.all()) if (l.weights.length) this.params.define(spec(`/netbend/blend/${l.path}`, `blend amount of ${l.path}`));
   }

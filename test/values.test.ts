@@ -94,7 +94,7 @@ test('OSC over UDP: absurd values are refused and counted, the show keeps its va
   t.after(() => osc.close());
   const sock = dgram.createSocket('udp4');
   t.after(() => sock.close());
-  const send = (address: string, type: string, value: unknown) => {
+  const send = (address: string, type: string, value: number) => {
     const m = new OSC.Message(address);
     [m.types, m.args] = [type, [value]];
     sock.send(m.pack(), port, '127.0.0.1');

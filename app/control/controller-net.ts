@@ -28,7 +28,7 @@ export class ControllerNet {
   ) {}
 
   static async open(file: string, params: ParameterRegistry, name = 'ctl', ep: 'cpu' | 'auto' = 'cpu'): Promise<ControllerNet> {
-    const { engine } = await Engine.open({ model: file, ep, registry: params, namespace: `/netbend/ctl/${name}` });
+    const { engine } = await Engine.open({ model: file, ep, registry: params, namespace: `/netbend/ctl/${name}`, smoothing: false });
     if (engine.image) {
       await engine.close();
       throw new Error(`${file}: a controller net gives numbers, not an image`);

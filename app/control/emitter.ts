@@ -15,6 +15,11 @@ export class Emitter<Events extends Record<string, unknown>> {
     if (i >= 0) list.splice(i, 1);
   }
 
+  /** How many listeners an event has: lets tests prove that switches and closes release theirs. */
+  listenerCount<K extends keyof Events>(name: K): number {
+    return this.listeners[name]?.length ?? 0;
+  }
+
   emit<K extends keyof Events>(name: K, ev: Events[K]): void {
     const list = this.listeners[name];
     if (!list) return;

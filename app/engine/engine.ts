@@ -27,6 +27,11 @@ export interface EngineOptions {
   registry?: ParameterRegistry;
   /** Address root of this engine's parameters; a second net (a controller) gets its own. */
   namespace?: string;
+  /**
+   * Whether render() advances the registry's smoothing (default true). A second net sharing the
+   * registry (a controller) says false, so glides tick once per frame, not once per net.
+   */
+  smoothing?: boolean;
 }
 
 interface BoundSource {
@@ -63,6 +68,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
   private readonly numericOutputs: string[];
   private readonly epChoice: EpChoice;
   readonly ns: string;
+  private readonly smoothing: boolean;
 
   private constructor(
     opts: EngineOptions,
@@ -87,6 +93,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     this.detectedRange = range;
     this.epChoice = opts.ep ?? 'auto';
     this.ns = opts.namespace ?? '/netbend';
+    this.smoothing = opts.smoothing ?? true;
     this.numericOutputs = info.outputs.filter((o) => o.name !== image?.output).map((o) => o.name);
     this.bend = new BendPlan(tree, info.weights.map((w) => w.name), params);
   }
@@ -217,7 +224,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
 
   async render(t: FrameTime): Promise<Frame> {
     const t0 = performance.now();
-    this.params.tick(t.dt);
+    if (this.smoothing) this.params.tick(t.dt);
     const feeds: Record<string, TensorMsg> = {};
     for (const s of this.sources) feeds[s.input] = fillSource(s, this.params, t);
     const tapLayers = [...this.taps].filter((l) => this.sessionTaps.has(this.tree.resolve(l).output!));
@@ -259,6 +266,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     await this.swapping?.catch(() => {});
     // A frame still running finishes before its session goes.
     await this.inflight.catch(() => {});
+    this.bend.dispose();
     await this.runner.close();
   }
 

@@ -85,7 +85,15 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         this.notice('info', `MIDI learn: ${m.kind} ${m.number} on channel ${Number(m.channel) + 1} -> ${m.param}`);
         this.emit('state', undefined);
       },
-      onClock: (kind) => (kind === 'tick' ? this.tempo.clockTick(performance.now() / 1000) : kind === 'start' ? this.tempo.start(performance.now() / 1000) : undefined),
+      onClock: (kind) => {
+        const now = performance.now() / 1000;
+        if (kind === 'start') this.tempo.start(now);
+        if (kind !== 'tick') return;
+        const before = this.tempo.bpm;
+        this.tempo.clockTick(now);
+        // The clock's tempo is the show's tempo: pages, OSC and presets read it from the parameter.
+        if (this.tempo.bpm !== before) this.params.set(BPM, this.tempo.bpm, 'midi');
+      },
     });
     this.loop = new FrameLoop(engine, opts.fps ?? 30);
     this.loop.beforeFrame = (t) => {

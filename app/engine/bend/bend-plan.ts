@@ -48,16 +48,22 @@ export class BendPlan {
   private nextId = 1;
   /** Layers whose own blend amount was set; others follow their parent, then `all`. */
   private readonly activeBlends = new Set<string>();
+  private readonly off: () => void;
 
   constructor(
     private readonly tree: LayerTree,
     private readonly weights: string[],
     private readonly params: ParameterRegistry,
   ) {
-    params.on('change', (c) => {
+    this.off = params.on('change', (c) => {
       const layer = this.blendLayerOf(c.address);
       if (layer) this.activeBlends.add(layer);
     });
+  }
+
+  /** Stops listening to the registry: the registry outlives a model switch, this plan does not. */
+  dispose(): void {
+    this.off();
   }
 
   /** Weight names a target means: an exact weight, a glob over weight names, or a layer. */

@@ -1,0 +1,56 @@
+// The show's shared state stays consistent: smoothing ticks once per frame with a controller net
+// beside the model, the MIDI clock's tempo is the tempo parameter, and a model switch leaves no
+// listener of the old model on the registry.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ROOT, tempDir } from './helpers.ts';
+import { makeMlp } from './models/make-test-models.ts';
+import { ParameterRegistry } from '../app/control/registry.ts';
+import { ControllerNet } from '../app/control/controller-net.ts';
+import { Engine } from '../app/engine/engine.ts';
+import { BPM, LiveSession } from '../app/server/live-session.ts';
+
+const DEFAULT_MODEL = join(ROOT, 'models', 'default.onnx');
+
+test('a glide advances once per frame when a controller net runs beside the model', async (t) => {
+  const dir = tempDir(t);
+  const mlp = join(dir, 'mlp.onnx');
+  makeMlp(mlp);
+  const params = new ParameterRegistry();
+  for (let k = 1; k <= 4; k++) params.define({ address: `/netbend/knobs/k${k}`, type: 'float', default: 0, min: 0, max: 1 });
+  params.define({ address: '/netbend/glide', type: 'float', default: 0, min: 0, max: 1, smoothing: 1 });
+  const { engine } = await Engine.open({ model: DEFAULT_MODEL, ep: 'cpu', registry: params });
+  const ctl = await ControllerNet.open(mlp, params, 'mlp');
+  t.after(async () => {
+    await ctl.close();
+    await engine.close();
+  });
+  params.set('/netbend/glide', 1, 'ui');
+  const dt = 0.1;
+  await engine.render({ index: 0, time: 0, dt });
+  assert.equal(await ctl.step(), true, 'the controller ran');
+  // One one-pole step of dt toward 1 from 0, not two.
+  assert.ok(Math.abs(params.get('/netbend/glide') as number - (1 - Math.exp(-dt / 1))) < 1e-9, `got ${params.get('/netbend/glide')}`);
+});
+
+test('the MIDI clock sets the tempo parameter, not only the tempo', async (t) => {
+  const { session } = await LiveSession.open({ model: DEFAULT_MODEL, midi: false, presetsDir: tempDir(t) });
+  t.after(() => session.close());
+  const seen: number[] = [];
+  session.params.on('change', (c) => c.address === BPM && seen.push(Number(c.value)));
+  session.midi.handle([0xfa]);
+  for (let i = 0; i < 25; i++) session.midi.handle([0xf8]);
+  assert.notEqual(session.tempo.bpm, 120, 'a beat of clock pulses set a tempo');
+  assert.equal(session.params.target(BPM), session.tempo.bpm);
+  assert.ok(seen.length >= 1);
+});
+
+test('a model switch releases the old model\'s listeners on the registry', async (t) => {
+  const { session } = await LiveSession.open({ model: DEFAULT_MODEL, midi: false, presetsDir: tempDir(t) });
+  t.after(() => session.close());
+  const count = () => session.params.listenerCount('change');
+  const before = count();
+  for (let i = 0; i < 3; i++) await session.switchModel(DEFAULT_MODEL);
+  assert.equal(count(), before, 'as many change listeners as before three switches');
+});

@@ -3,6 +3,7 @@
 // ranges, invert, soft takeover, relative encoders, smoothing; MIDI learn; and feedback to motorised
 // faders and LED rings when a value changes by other means. No I/O here: midi-ports.ts is the edge.
 import type { ParameterRegistry, ParamSpec } from './registry.ts';
+import { kindOf } from './param-types.ts';
 
 export type MidiKind = 'cc' | 'cc14' | 'note' | 'pitchbend' | 'program';
 export type Curve = 'lin' | 'exp' | 'log';
@@ -147,7 +148,7 @@ export class MidiRouter {
     if (address === undefined) return this.cancelLearn();
     const spec = this.params.spec(address);
     if (!spec) throw new Error(`no parameter ${address}`);
-    if (spec.readOnly || spec.type === 'string') throw new Error(`${address} cannot be MIDI-mapped (${spec.readOnly ? 'read-only' : 'a string'})`);
+    if (spec.readOnly || !kindOf(spec).midiRange(spec)) throw new Error(`${address} cannot be MIDI-mapped (${spec.readOnly ? 'read-only' : `a ${spec.type}`})`);
     this.learning = address;
   }
 
@@ -316,20 +317,17 @@ export class MidiRouter {
   private range(m: MidiMappingSpec): { spec: ParamSpec; min: number; max: number } | undefined {
     const spec = this.params.spec(m.param);
     if (!spec) return undefined; // its parameter was removed (an edit deleted): the mapping sleeps
-    const top = spec.type === 'enum' ? (spec.options?.length ?? 1) - 1 : spec.type === 'bool' || spec.type === 'trigger' ? 1 : (spec.max ?? 1);
-    const bottom = spec.type === 'enum' || spec.type === 'bool' || spec.type === 'trigger' ? 0 : (spec.min ?? 0);
+    const [bottom, top] = kindOf(spec).midiRange(spec) ?? [0, 1];
     return { spec, min: m.min ?? bottom, max: m.max ?? top };
   }
 
   /** The parameter as a number on the mapping's scale (an enum by its option index). */
   private numeric(address: string, spec: ParamSpec): number {
-    const v = this.params.target(address);
-    if (spec.type === 'enum') return Math.max(0, spec.options?.indexOf(String(v)) ?? 0);
-    return typeof v === 'number' ? v : v === true ? 1 : 0;
+    return kindOf(spec).toNumber(spec, this.params.target(address));
   }
 
   private set(m: MidiMappingSpec, spec: ParamSpec, v: number): void {
-    const value = spec.type === 'bool' ? v >= 0.5 : spec.type === 'int' || spec.type === 'enum' ? Math.round(v) : v;
+    const value = kindOf(spec).fromNumber(spec, v);
     // Another control on the same parameter just moved it: a pickup control must meet it again.
     for (const o of this.mappings.values()) if (o.param === m.param && o.id !== m.id) this.picked.delete(o.id);
     try {
@@ -422,7 +420,7 @@ export function parseMapping(x: unknown, params: ParameterRegistry): Omit<MidiMa
   if (typeof o.param !== 'string') throw new Error(`param must be a parameter address (got ${describe(o.param)})`);
   const spec = params.spec(o.param);
   if (!spec) throw new Error(`no parameter ${o.param}`);
-  if (spec.readOnly || spec.type === 'string') throw new Error(`${o.param} cannot be MIDI-mapped (${spec.readOnly ? 'read-only' : 'a string'})`);
+  if (spec.readOnly || !kindOf(spec).midiRange(spec)) throw new Error(`${o.param} cannot be MIDI-mapped (${spec.readOnly ? 'read-only' : `a ${spec.type}`})`);
   if (o.kind !== undefined && o.type !== undefined && o.kind !== o.type) throw new Error(`kind and type disagree (${describe(o.kind)} vs ${describe(o.type)})`);
   const kind = oneOf('kind', KINDS) ?? oneOf('type', KINDS);
   if (!kind) throw new Error(`kind must be one of ${KINDS.join(', ')} (got nothing)`);

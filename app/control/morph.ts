@@ -1,9 +1,11 @@
-// Morph from the current values to a preset's over N seconds: numbers glide (smoothstep), other
-// values switch at the end. Driven by frame time, so it is exact in offline renders too.
+// Morph from the current values to a preset's over N seconds: continuous values glide (smoothstep),
+// the others switch at the end, each as its parameter type says. Driven by frame time, so it is
+// exact in offline renders too.
+import { kindOf } from './param-types.ts';
 import type { ParameterRegistry, ParamValue } from './registry.ts';
 
 export class PresetMorph {
-  private readonly from = new Map<string, number>();
+  private readonly from = new Map<string, ParamValue>();
   private start: number | undefined;
   done = false;
 
@@ -12,9 +14,7 @@ export class PresetMorph {
     private readonly to: Record<string, ParamValue>,
     private readonly seconds: number,
   ) {
-    for (const [address, v] of Object.entries(to)) {
-      if (typeof v === 'number' && params.has(address)) this.from.set(address, params.number(address));
-    }
+    for (const address of Object.keys(to)) if (params.has(address)) this.from.set(address, params.target(address));
   }
 
   /** Advances to `now` (seconds, any clock); returns true once the morph has finished. */
@@ -24,11 +24,13 @@ export class PresetMorph {
     const k = this.seconds > 0 ? Math.min(1, (now - this.start) / this.seconds) : 1;
     const e = k * k * (3 - 2 * k);
     for (const [address, v] of Object.entries(this.to)) {
-      if (!this.params.has(address)) continue;
+      const spec = this.params.spec(address);
       const a = this.from.get(address);
+      if (!spec || a === undefined) continue;
+      const kind = kindOf(spec);
+      if (!kind.continuous && k < 1) continue;
       try {
-        if (typeof v === 'number' && a !== undefined) this.params.set(address, k >= 1 ? v : a + (v - a) * e, 'preset');
-        else if (k >= 1) this.params.set(address, v, 'preset');
+        this.params.set(address, kind.interpolate(a, v, k >= 1 ? 1 : e), 'preset');
       } catch {
         // Refused (and counted) by the registry; a morph runs inside the frame loop and must not throw there.
       }

@@ -48,20 +48,9 @@ export function readHeader(view: DataView): PacketHeader {
   };
 }
 
-export type ParamValue = number | boolean | string;
-
-export interface ParamInfo {
-  address: string;
-  type: 'float' | 'int' | 'bool' | 'enum' | 'trigger' | 'string';
-  value: ParamValue;
-  default: ParamValue;
-  min?: number;
-  max?: number;
-  unit?: string;
-  description?: string;
-  options?: readonly string[];
-  readOnly?: boolean;
-}
+// One declaration of what a parameter is, shared with the registry (pure TypeScript, no Node or DOM).
+export type { ParamInfo, ParamValue } from '../control/param-types.ts';
+import type { ParamInfo, ParamValue } from '../control/param-types.ts';
 
 export interface LayerInfo {
   path: string;

@@ -6,26 +6,18 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { hold, learning, param, run, setParam } from './connection.ts';
 import type { ParamInfo, ParamValue } from '../server/protocol.ts';
+import { kindOf } from '../control/param-types.ts';
 
 export type BarKind = 'plain' | 'blend' | 'edit' | 'source';
-
-/** Digits after the point: enough to see a move of 1/1000 of the range, no more. */
-function decimals(p: ParamInfo): number {
-  if (p.type === 'int') return 0;
-  const span = spanOf(p);
-  return span <= 2.5 ? 3 : span <= 25 ? 2 : span <= 250 ? 1 : 0;
-}
 
 function spanOf(p: ParamInfo): number {
   if (p.min !== undefined && p.max !== undefined && p.max > p.min) return p.max - p.min;
   return Math.max(1, Math.abs(Number(p.value)) * 2);
 }
 
-export function formatValue(p: ParamInfo, v = Number(p.value)): string {
-  if (!Number.isFinite(v)) return String(p.value);
-  const s = v.toFixed(decimals(p));
-  // "-0.000" reads as a glitch.
-  return /^-0(\.0+)?$/.test(s) ? s.slice(1) : s;
+/** The value as its parameter type writes it (digits enough to see a 1/1000 move of the range). */
+export function formatValue(p: ParamInfo, v: ParamValue = p.value): string {
+  return kindOf(p).format(p, v);
 }
 
 function bounds(p: ParamInfo): [number, number] {

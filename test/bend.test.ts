@@ -127,7 +127,7 @@ test('--tap L6_84_128 writes the tap and its shape', async (t) => {
 test('--animate moves an amount per frame', async (t) => {
   const dir = tempDir(t);
   const still = await play(dir, 'still', A, '--edit', 'b16:scale=1');
-  const moving = await play(dir, 'moving', A, '--edit', 'b16:scale=1', '--animate', 'e1/amount=sine:1hz:depth=2:center=1');
+  const moving = await play(dir, 'moving', A, '--edit', 'b16:scale=1', '--animate', 'b16-scale/amount=sine:1hz:depth=2:center=1');
   assert.deepEqual(pixels(moving, 0), pixels(still, 0), 'sine starts at its centre');
   assert.notDeepEqual(pixels(moving, 1), pixels(still, 1));
 });

@@ -52,12 +52,38 @@ test('a preset with a wrong field is refused naming the field, no stack trace', 
   assert.match(r.stderr, /broken\.json: not valid JSON/);
 });
 
+test('version 1 presets get named edits, and every eN address in them follows its edit', () => {
+  const p = parsePreset(
+    {
+      netbend: 'preset',
+      version: 1,
+      name: 'v1',
+      model: { path: 'm.onnx' },
+      params: { '/netbend/edit/e2/amount': 0.5, '/netbend/source/z/seed': 1 },
+      edits: [
+        { target: 'b16', op: 'scale', amount: 1 },
+        { target: 'G.synthesis.b32.conv0.weight', op: 'noise', amount: 0.2 },
+        { target: 'b16', op: 'scale', amount: 2 },
+      ],
+      modulators: [{ id: 'm', target: '/netbend/edit/e3/amount', kind: 'lfo', source: 'sine' }],
+      mappings: { midi: [{ kind: 'cc', number: 1, param: '/netbend/edit/e1/amount' }], osc: [] },
+    },
+    'v1.json',
+  );
+  assert.equal(p.version, 2);
+  assert.deepEqual(p.edits.map((e) => e.name), ['b16-scale', 'b32.conv0-noise', 'b16-scale-2']);
+  assert.deepEqual(Object.keys(p.params), ['/netbend/edit/b32.conv0-noise/amount', '/netbend/source/z/seed']);
+  assert.equal(p.modulators[0]!.target, '/netbend/edit/b16-scale-2/amount');
+  assert.equal(p.mappings.midi[0]!.param, '/netbend/edit/b16-scale/amount');
+  assert.throws(() => parsePreset({ netbend: 'preset', version: 2, name: 'x', model: { path: 'm' }, edits: [{ name: 'a/b', target: 'b16', op: 'scale', amount: 1 }] }, 'bad.json'), /edits\[0\]\.name: one address segment/);
+});
+
 test('version 0 presets migrate; unknown future versions are refused', () => {
   const p = parsePreset({ version: 0, name: 'old', model: 'm.onnx', latent: { seed: 4, speed: 0.2 } }, 'old.json');
-  assert.equal(p.version, 1);
+  assert.equal(p.version, 2);
   assert.deepEqual(p.model, { path: 'm.onnx' });
   assert.deepEqual(p.params, { '/netbend/source/z/seed': 4, '/netbend/source/z/speed': 0.2 });
-  assert.throws(() => parsePreset({ netbend: 'preset', version: 2, name: 'x', model: { path: 'm' } }, 'new.json'), /new\.json: preset version 2 is newer/);
+  assert.throws(() => parsePreset({ netbend: 'preset', version: 3, name: 'x', model: { path: 'm' } }, 'new.json'), /new\.json: preset version 3 is newer/);
 });
 
 test('save is atomic: an invalid preset or a failed write leaves the old file intact', async (t) => {

@@ -96,7 +96,7 @@ program
   .option('--osc-target <host:port>', 'send changed values and outputs there over OSC (repeatable)', collect)
   .option('--controller <net.onnx>', 'a regression net driven by parameters (e.g. 4 knobs -> 16 edit amounts)')
   .option('--bind <input=param>', 'controller input from a parameter, e.g. "0=knobs/k1" (repeatable)', collect)
-  .option('--route <output=param>', 'controller output to a parameter, e.g. "3=e2/amount" (repeatable)', collect)
+  .option('--route <output=param>', 'controller output to a parameter, e.g. "3=b16-scale/amount" (repeatable)', collect)
   .action((model: string, o) => serve(model, o));
 
 program

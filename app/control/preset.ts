@@ -2,10 +2,10 @@
 // The schema validates (errors name the field) and its version number drives migrations, so a
 // preset saved today still loads after the format grows.
 import { z } from 'zod';
-import { EDIT_OPS } from '../engine/bend/edit-ops.ts';
+import { EDIT_NAME, EDIT_OPS, nameEdits, type EditOp } from '../engine/bend/edit-ops.ts';
 import { EP_CHOICES } from '../engine/inference/protocol.ts';
 
-export const PRESET_VERSION = 1;
+export const PRESET_VERSION = 2;
 
 const value = z.union([z.number().finite(), z.boolean(), z.string()]);
 
@@ -27,6 +27,8 @@ export const PresetSchema = z.object({
   edits: z
     .array(
       z.object({
+        /** The slot's name (its address /netbend/edit/<name>/amount); derived from target and op when absent. */
+        name: z.string().regex(EDIT_NAME, "one address segment: letters, digits, '_', '.' or '-'").optional(),
         target: z.string().min(1),
         op: z.enum(EDIT_OPS as unknown as [string, ...string[]]),
         amount: z.number().finite(),
@@ -61,6 +63,7 @@ function migrate(raw: Record<string, unknown>): Record<string, unknown> {
     const { latent: _drop, ...rest } = p;
     p = { ...rest, netbend: 'preset', version: 1, model: typeof p.model === 'string' ? { path: p.model } : p.model, params };
   }
+  if (p.version === 1) p = { ...nameV1Edits(p), version: 2 };
   return p;
 }
 
@@ -79,6 +82,25 @@ function depthOf(json: unknown, limit: number): number {
     for (const child of Object.values(v)) stack.push([child, d + 1]);
   }
   return deepest;
+}
+
+/**
+ * Version 1 addressed edits by the order they were made in (`/netbend/edit/e1/amount` for the
+ * first edit of a fresh engine); version 2 names them. Each edit gets its derived name, and every
+ * `eN` address in the preset (params, modulator targets, MIDI mappings) follows its edit.
+ */
+function nameV1Edits(p: Record<string, unknown>): Record<string, unknown> {
+  if (!Array.isArray(p.edits)) return p;
+  const edits = p.edits as Array<Record<string, unknown>>;
+  const valid = edits.every((e) => typeof e === 'object' && e !== null && typeof e.target === 'string' && EDIT_OPS.includes(e.op as EditOp));
+  if (!valid) return p; // the schema will say what is wrong
+  const names = nameEdits(edits as Array<{ target: string; op: EditOp; name?: string }>);
+  const rename = (address: unknown) => (typeof address === 'string' ? address.replace(/^\/netbend\/edit\/e(\d+)\//, (whole, n: string) => (names[Number(n) - 1] ? `/netbend/edit/${names[Number(n) - 1]}/` : whole)) : address);
+  const params = typeof p.params === 'object' && p.params !== null ? Object.fromEntries(Object.entries(p.params).map(([a, v]) => [rename(a), v])) : p.params;
+  const modulators = Array.isArray(p.modulators) ? p.modulators.map((m) => (typeof m === 'object' && m !== null ? { ...m, target: rename((m as { target?: unknown }).target) } : m)) : p.modulators;
+  const mappings = p.mappings as { midi?: unknown } | undefined;
+  const midi = Array.isArray(mappings?.midi) ? mappings.midi.map((m) => (typeof m === 'object' && m !== null ? { ...m, param: rename((m as { param?: unknown }).param) } : m)) : mappings?.midi;
+  return { ...p, edits: edits.map((e, i) => ({ ...e, name: names[i] })), params, modulators, ...(mappings ? { mappings: { ...mappings, midi } } : {}) };
 }
 
 /** Validates a parsed preset; `file` names it in errors. Paths stay as written (see preset-store). */

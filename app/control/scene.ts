@@ -22,7 +22,7 @@ export function captureScene(engine: Engine, name: string, extra: { modulators?:
     model: { path: engine.file },
     partner: engine.bend.partner ? { path: engine.bend.partner } : null,
     params,
-    edits: engine.bend.listEdits().map((e) => ({ target: e.target, op: e.op, amount: e.amount, seed: e.seed, ...(e.channels ? { channels: e.channels } : {}) })),
+    edits: engine.bend.listEdits().map((e) => ({ name: e.name, target: e.target, op: e.op, amount: e.amount, seed: e.seed, ...(e.channels ? { channels: e.channels } : {}) })),
     blend: engine.bend.partner ? engine.bend.blendAmounts() : {},
     taps: engine.tapped(),
     modulators: extra.modulators ?? [],
@@ -67,7 +67,7 @@ export async function applyScene(engine: Engine, p: Preset, opts: { params?: boo
   const { values, warnings } = sceneParams(engine.params, p);
   engine.bend.restore();
   await engine.loadPartner(p.partner?.path);
-  for (const e of p.edits) engine.addEdit(e.target, e.op as EditOp, e.amount, { seed: e.seed, channels: e.channels });
+  for (const e of p.edits) engine.addEdit(e.target, e.op as EditOp, e.amount, { name: e.name, seed: e.seed, channels: e.channels });
   for (const [layer, t] of Object.entries(p.blend)) engine.bend.setBlend(layer, t, 'preset');
   engine.setTaps(p.taps);
   if (opts.params !== false) for (const [address, v] of Object.entries(values)) engine.params.set(address, v, 'preset');

@@ -150,10 +150,11 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     return [...this.taps];
   }
 
-  addEdit(target: string, op: EditOp, amount: number, extra: Partial<EditTarget> = {}): string {
-    const id = this.bend.addEdit(target, op, amount, extra);
+  /** Adds an edit slot (see BendPlan.addEdit); returns its name. */
+  addEdit(target: string, op: EditOp, amount: number, extra: Partial<EditTarget> & { name?: string } = {}): string {
+    const name = this.bend.addEdit(target, op, amount, extra);
     void this.reconfigure();
-    return id;
+    return name;
   }
 
   /** Loads a blend partner off the frame path; refuses (throws) with a list of mismatches. */

@@ -230,7 +230,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   edits(): EditInfo[] {
-    return this.engine.bend.listEdits().map((e) => ({ id: e.id, target: e.target, op: e.op, address: `/netbend/edit/${e.id}/amount` }));
+    return this.engine.bend.listEdits().map((e) => ({ name: e.name, target: e.target, op: e.op, address: e.address }));
   }
 
   hello(): ServerMessage {
@@ -251,9 +251,9 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         this.params.set(c.address, c.value, 'ui');
         return null;
       case 'addEdit': {
-        const id = e.addEdit(c.target, c.op, c.amount);
+        const name = e.addEdit(c.target, c.op, c.amount, { name: c.name });
         this.emit('state', undefined);
-        return id;
+        return name;
       }
       case 'removeEdit':
         e.bend.removeEdit(c.edit);

@@ -75,7 +75,8 @@ export interface EngineStats {
 }
 
 export interface EditInfo {
-  id: string;
+  /** The slot's stable name: its amount is /netbend/edit/<name>/amount. */
+  name: string;
   target: string;
   op: string;
   address: string;
@@ -95,7 +96,7 @@ export type ServerMessage =
 /** Client -> server commands; each gets a `reply` with the same id. */
 export type Command =
   | { cmd: 'set'; address: string; value: ParamValue }
-  | { cmd: 'addEdit'; target: string; op: 'scale' | 'offset' | 'set' | 'noise' | 'ablate'; amount: number }
+  | { cmd: 'addEdit'; target: string; op: 'scale' | 'offset' | 'set' | 'noise' | 'ablate'; amount: number; name?: string }
   | { cmd: 'removeEdit'; edit: string }
   | { cmd: 'restore' }
   | { cmd: 'loadPartner'; path: string | null }

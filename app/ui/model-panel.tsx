@@ -168,14 +168,14 @@ function Edits() {
       {list.length === 0 && <div class="hint">none: use + on a layer, or a glob below</div>}
       <div class="edits">
         {list.map((e) => (
-          <div class="edit" data-edit={e.id}>
+          <div class="edit" data-edit={e.name}>
             <ParamRow
               address={e.address}
-              label={`${e.op} ${e.target.replace(/^G\./, '')}`}
+              label={e.name}
               kind="edit"
               ticks={e.op === 'scale' ? [1] : undefined}
               extra={
-                <button type="button" class="icon remove" aria-label={`remove edit ${e.id}`} title="remove this edit" onClick={() => run({ cmd: 'removeEdit', edit: e.id })}>
+                <button type="button" class="icon remove" aria-label={`remove edit ${e.name}`} title={`remove this edit (${e.op} ${e.target})`} onClick={() => run({ cmd: 'removeEdit', edit: e.name })}>
                   ✕
                 </button>
               }

@@ -3,7 +3,7 @@
 // turns them into one WeightRecipe per live weight each frame.
 import type { ChangeSource, ParameterRegistry, ParamSpec } from '../../control/registry.ts';
 import type { LayerTree } from '../onnx/layer-tree.ts';
-import { EDIT_OPS, type EditOp } from './edit-ops.ts';
+import { deriveEditName, EDIT_NAME, EDIT_OPS, type EditOp } from './edit-ops.ts';
 import type { BendAmounts, BendSpec } from '../inference/protocol.ts';
 
 export interface EditTarget {
@@ -14,7 +14,10 @@ export interface EditTarget {
 }
 
 interface Edit extends EditTarget {
+  /** Unique for the process: sessions are built per id, so a re-added name never reuses one. */
   id: string;
+  /** The slot's name, stable across preset loads and morphs: /netbend/edit/<name>/amount. */
+  name: string;
   weights: string[];
   address: string;
 }
@@ -80,30 +83,44 @@ export class BendPlan {
     return layer.weights;
   }
 
-  addEdit(target: string, op: EditOp, amount: number, extra: Partial<EditTarget> = {}): string {
+  /**
+   * Adds an edit slot and returns its name: the one given, or one derived from target and op
+   * (`-2`, `-3` ... when taken). A given name that is taken or not one address segment is refused.
+   */
+  addEdit(target: string, op: EditOp, amount: number, extra: Partial<EditTarget> & { name?: string } = {}): string {
     if (!EDIT_OPS.includes(op)) throw new Error(`unknown edit op "${op}"; use one of ${EDIT_OPS.join(', ')}`);
     const weights = this.resolveTarget(target);
+    const taken = (n: string) => [...this.edits.values()].some((e) => e.name === n);
+    let name = extra.name;
+    if (name !== undefined) {
+      if (!EDIT_NAME.test(name)) throw new Error(`edit name "${name}": use 1-64 letters, digits, '_', '.' or '-'`);
+      if (taken(name)) throw new Error(`there is already an edit named "${name}"`);
+    } else {
+      const base = deriveEditName(target, op);
+      name = base;
+      for (let n = 2; taken(name); n++) name = `${base}-${n}`;
+    }
     const id = `e${this.nextId++}`;
-    const address = `/netbend/edit/${id}/amount`;
+    const address = `/netbend/edit/${name}/amount`;
     this.params.define({ ...editAmountSpec(op, address, amount), description: `${op} ${target}` });
-    this.edits.set(id, { id, target, op, seed: extra.seed ?? 0, channels: extra.channels, weights, address });
-    return id;
+    this.edits.set(id, { id, name, target, op, seed: extra.seed ?? 0, channels: extra.channels, weights, address });
+    return name;
   }
 
-  removeEdit(id: string): void {
-    const e = this.edits.get(id);
-    if (!e) throw new Error(`no edit ${id}`);
-    this.edits.delete(id);
+  removeEdit(name: string): void {
+    const e = [...this.edits.values()].find((x) => x.name === name);
+    if (!e) throw new Error(`no edit named "${name}"`);
+    this.edits.delete(e.id);
     this.params.remove(e.address);
   }
 
-  listEdits(): Array<EditTarget & { id: string; amount: number; weights: string[] }> {
-    return [...this.edits.values()].map((e) => ({ id: e.id, target: e.target, op: e.op, seed: e.seed, channels: e.channels, weights: e.weights, amount: this.params.number(e.address) }));
+  listEdits(): Array<EditTarget & { name: string; address: string; amount: number; weights: string[] }> {
+    return [...this.edits.values()].map((e) => ({ name: e.name, address: e.address, target: e.target, op: e.op, seed: e.seed, channels: e.channels, weights: e.weights, amount: this.params.number(e.address) }));
   }
 
   /** Every edit removed and every blend amount back to 0: the original weights, exactly. */
   restore(): void {
-    for (const id of [...this.edits.keys()]) this.removeEdit(id);
+    for (const e of [...this.edits.values()]) this.removeEdit(e.name);
     for (const s of this.params.list()) if (s.address.startsWith('/netbend/blend/')) this.params.set(s.address, 0, 'engine');
     this.activeBlends.clear();
   }

@@ -6,11 +6,13 @@ import { coerce, ParamError, type ParamSpec, type ParamValue } from './param-typ
 
 export { coerce, DEFAULT_LIMITS, hardBounds, isTransient, ParamError, ParamRefused, type ParamSpec, type ParamType, type ParamValue } from './param-types.ts';
 /** Who changed a value: feedback paths (MIDI out, OSC out) skip echoing to their own source. */
-export type ChangeSource = 'api' | 'ui' | 'osc' | 'midi' | 'preset' | 'modulator' | 'cli' | 'engine';
+export type ChangeSource = 'api' | 'ui' | 'osc' | 'midi' | 'preset' | 'modulator' | 'cli' | 'engine' | 'undo';
 
 export interface ParamChange {
   address: string;
   value: ParamValue;
+  /** The target before this change (undo steps restore it); a trigger's is false. */
+  previous: ParamValue;
   source: ChangeSource;
 }
 
@@ -105,14 +107,15 @@ export class ParameterRegistry extends Emitter<{
       throw err;
     }
     if (e.spec.type === 'trigger') {
-      this.emit('change', { address, value: true, source });
+      this.emit('change', { address, value: true, previous: false, source });
       return;
     }
     if (v === e.target) return;
+    const previous = e.target;
     e.target = v;
     e.glide = smoothing !== undefined && Number.isFinite(smoothing) && smoothing >= 0 ? smoothing : undefined;
     if (!(e.glide ?? e.spec.smoothing) || typeof v !== 'number') e.current = v;
-    this.emit('change', { address, value: v, source });
+    this.emit('change', { address, value: v, previous, source });
   }
 
   /** The value `set` would store, or a ParamRefused naming why not; changes and counts nothing. */

@@ -1,7 +1,8 @@
 // A scene is the engine's whole bendable state; presets capture and restore it. Everything goes
 // through the engine API and the registry, as from any other control.
 import type { Engine } from '../engine/engine.ts';
-import type { EditOp } from '../engine/bend/edit-ops.ts';
+import { nameEdits, type EditOp } from '../engine/bend/edit-ops.ts';
+import { resolve } from 'node:path';
 import { blendAmountSpec, editAmountSpec } from '../engine/bend/bend-plan.ts';
 import { PRESET_VERSION, PresetError, type Modulator, type Preset } from './preset.ts';
 import { coerce, isTransient, type ParameterRegistry, type ParamSpec, type ParamValue } from './registry.ts';
@@ -59,17 +60,45 @@ export function sceneParams(params: ParameterRegistry, p: Preset): { values: Rec
   return { values, warnings };
 }
 
+/** The edits a preset holds, each with its slot name (given, or derived as the engine would). */
+export function presetEdits(p: Preset): Array<Preset['edits'][number] & { name: string }> {
+  const names = nameEdits(p.edits as Array<{ target: string; op: EditOp; name?: string }>);
+  return p.edits.map((e, i) => ({ ...e, name: names[i]! }));
+}
+
+const sameEdit = (a: { target: string; op: string; seed: number; channels?: number[] }, b: typeof a) =>
+  a.target === b.target && a.op === b.op && a.seed === b.seed && JSON.stringify(a.channels ?? null) === JSON.stringify(b.channels ?? null);
+
+export interface ApplyOptions {
+  /** false: structure only (edits, partner, blends, taps), no parameter values (a morph glides them). */
+  params?: boolean;
+  /** false: keep the amounts of edits that stay (a morph glides them); new edits start at the preset's. */
+  amounts?: boolean;
+}
+
 /**
- * Applies a preset to an engine that already has the preset's model loaded. Everything is checked
- * first (sceneParams); unknown parameters are reported, not fatal: the rest of the scene applies.
+ * Brings an engine that already has the preset's model loaded to the preset's scene, changing
+ * only what differs: an edit slot with the same name, target and op stays (its mappings and its
+ * session with it), others are removed or added; the partner loads only if it is another file.
+ * Everything is checked first (sceneParams), so a refused preset changes nothing.
  */
-export async function applyScene(engine: Engine, p: Preset, opts: { params?: boolean } = {}): Promise<string[]> {
+export async function applyScene(engine: Engine, p: Preset, opts: ApplyOptions = {}): Promise<string[]> {
   const { values, warnings } = sceneParams(engine.params, p);
-  engine.bend.restore();
-  await engine.loadPartner(p.partner?.path);
-  for (const e of p.edits) engine.addEdit(e.target, e.op as EditOp, e.amount, { name: e.name, seed: e.seed, channels: e.channels });
-  for (const [layer, t] of Object.entries(p.blend)) engine.bend.setBlend(layer, t, 'preset');
-  engine.setTaps(p.taps);
+  const wanted = presetEdits(p);
+  const partner = p.partner?.path ? resolve(p.partner.path) : undefined;
+  if (partner !== engine.bend.partner) await engine.loadPartner(partner);
+  const have = new Map(engine.bend.listEdits().map((e) => [e.name, e]));
+  for (const [name, e] of have) {
+    const w = wanted.find((x) => x.name === name);
+    if (!w || !sameEdit({ ...w, seed: w.seed ?? 0 }, e)) engine.bend.removeEdit(name);
+  }
+  const kept = new Set(engine.bend.listEdits().map((e) => e.name));
+  for (const e of wanted) {
+    if (!kept.has(e.name)) engine.addEdit(e.target, e.op as EditOp, e.amount, { name: e.name, seed: e.seed, channels: e.channels });
+    else if (opts.amounts !== false) engine.params.set(`/netbend/edit/${e.name}/amount`, e.amount, 'preset');
+  }
+  if (partner) engine.bend.setBlends(opts.params === false && opts.amounts === false ? {} : p.blend, 'preset');
+  if (JSON.stringify(engine.tapped()) !== JSON.stringify(p.taps.map((l) => engine.tree.resolve(l).path))) engine.setTaps(p.taps);
   if (opts.params !== false) for (const [address, v] of Object.entries(values)) engine.params.set(address, v, 'preset');
   return warnings;
 }

@@ -143,6 +143,20 @@ export class BendPlan {
     if (own) this.activeBlends.add(own);
   }
 
+  /**
+   * Sets the blend amounts a scene holds (`all` and the layers with their own); any other layer
+   * that had its own amount follows `all` again.
+   */
+  setBlends(amounts: Record<string, number>, source: ChangeSource = 'api'): void {
+    const wanted = new Set(Object.keys(amounts).filter((l) => l !== 'all').map((l) => this.tree.resolve(l).path));
+    for (const l of [...this.activeBlends]) {
+      if (wanted.has(l)) continue;
+      this.params.set(`/netbend/blend/${l}`, 0, 'engine');
+      this.activeBlends.delete(l);
+    }
+    for (const [layer, t] of Object.entries(amounts)) this.setBlend(layer, t, source);
+  }
+
   /** Layers with their own amount, for presets. */
   blendAmounts(): Record<string, number> {
     const out: Record<string, number> = {};

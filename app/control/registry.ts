@@ -14,6 +14,8 @@ export interface ParamChange {
   /** The target before this change (undo steps restore it); a trigger's is false. */
   previous: ParamValue;
   source: ChangeSource;
+  /** The glide asked for with this value (a MIDI mapping's smoothing), when not the spec's own. */
+  glide?: number;
 }
 
 export interface ParamRefusal {
@@ -115,7 +117,7 @@ export class ParameterRegistry extends Emitter<{
     e.target = v;
     e.glide = smoothing !== undefined && Number.isFinite(smoothing) && smoothing >= 0 ? smoothing : undefined;
     if (!(e.glide ?? e.spec.smoothing) || typeof v !== 'number') e.current = v;
-    this.emit('change', { address, value: v, previous, source });
+    this.emit('change', { address, value: v, previous, source, ...(e.glide !== undefined ? { glide: e.glide } : {}) });
   }
 
   /** The value `set` would store, or a ParamRefused naming why not; changes and counts nothing. */
@@ -123,6 +125,12 @@ export class ParameterRegistry extends Emitter<{
     const e = this.entries.get(address);
     if (!e) throw new ParamError(`no parameter ${address}`);
     return coerce(e.spec, value);
+  }
+
+  /** Where a value is in its glide right now, put back as it was (a take re-rendered from its start). */
+  setCurrent(address: string, value: ParamValue): void {
+    const e = this.entries.get(address);
+    if (e) e.current = value;
   }
 
   /** Advances smoothing by dt seconds; called by the engine once per frame before reading. */

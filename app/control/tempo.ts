@@ -3,7 +3,7 @@
 export class Tempo {
   bpm: number;
   /** Seconds at which beat 0 fell (start message or first tap). */
-  private origin = 0;
+  private originAt = 0;
   private taps: number[] = [];
   private pulses: number[] = [];
 
@@ -20,7 +20,7 @@ export class Tempo {
       const span = this.taps[this.taps.length - 1]! - this.taps[0]!;
       this.bpm = clampBpm((60 * (this.taps.length - 1)) / span);
     }
-    this.origin = now;
+    this.originAt = now;
   }
 
   /** MIDI clock 0xF8: tempo from the last beat's worth of pulses. */
@@ -32,12 +32,21 @@ export class Tempo {
 
   /** MIDI start 0xFA (or stop 0xFC then start): beat 0 is now. */
   start(now: number): void {
-    this.origin = now;
+    this.originAt = now;
     this.pulses = [];
   }
 
+  /** The time beat 0 fell at (a take keeps it, so beat-synced modulators replay in phase). */
+  get origin(): number {
+    return this.originAt;
+  }
+
+  set origin(t: number) {
+    this.originAt = t;
+  }
+
   beats(now: number): number {
-    return ((now - this.origin) * this.bpm) / 60;
+    return ((now - this.originAt) * this.bpm) / 60;
   }
 }
 

@@ -34,6 +34,13 @@ export interface EngineOptions {
   smoothing?: boolean;
 }
 
+export interface EngineStructure {
+  model: string;
+  partner: string | null;
+  edits: Array<{ name: string; target: string; op: EditOp; seed: number; channels?: number[] }>;
+  blendLayers: string[];
+}
+
 interface BoundSource {
   input: string;
   source: InputSource<Record<string, unknown>>;
@@ -169,6 +176,23 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     this.bend.partner = path;
     if (path) this.bend.defineBlendParams();
     await this.reconfigure();
+  }
+
+  /**
+   * What the next frame renders with: the partner and the edit slots its session serves (an edit
+   * whose session is still being built is not in it yet), and the layers with their own blend
+   * amount. Takes log this, so a re-render swaps structure in at the same frame as the show did.
+   */
+  structure(): EngineStructure {
+    const session = this.sessionBend;
+    const ids = new Set(session?.edits.map((e) => e.id) ?? []);
+    const partner = this.bend.partner && session?.partnerFile === this.bend.partner ? this.bend.partner : null;
+    return {
+      model: this.file,
+      partner,
+      edits: this.bend.editsServed(ids).map((e) => ({ name: e.name, target: e.target, op: e.op, seed: e.seed, ...(e.channels ? { channels: e.channels } : {}) })),
+      blendLayers: partner ? Object.keys(this.bend.blendAmounts()).filter((l) => l !== 'all') : [],
+    };
   }
 
   /** Resolves once any pending session swap is in (tests and headless renders wait for it). */

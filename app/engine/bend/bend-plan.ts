@@ -118,6 +118,11 @@ export class BendPlan {
     return [...this.edits.values()].map((e) => ({ name: e.name, address: e.address, target: e.target, op: e.op, seed: e.seed, channels: e.channels, weights: e.weights, amount: this.params.number(e.address) }));
   }
 
+  /** The edits in place that a session built with these edit ids serves. */
+  editsServed(ids: ReadonlySet<string>): Array<EditTarget & { name: string }> {
+    return [...this.edits.values()].filter((e) => ids.has(e.id)).map((e) => ({ name: e.name, target: e.target, op: e.op, seed: e.seed, channels: e.channels }));
+  }
+
   /** Every edit removed and every blend amount back to 0: the original weights, exactly. */
   restore(): void {
     for (const e of [...this.edits.values()]) this.removeEdit(e.name);

@@ -1,0 +1,115 @@
+// A take: what a recorded performance was made of, so it can be rendered again, exactly or at
+// another size or frame rate. The scene at the first recorded frame, the frames the show rendered
+// (its slot index, time and step), and every change with the frame that first saw it: values as
+// they were set, and the structure (partner, edit slots) when a new session came into play.
+// Saved beside the video as <video>.take.json, atomically; paths relative to the take's folder.
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { z } from 'zod';
+import { EDIT_OPS } from '../engine/bend/edit-ops.ts';
+import { atomicWrite } from '../control/preset-store.ts';
+import { parsePreset, PresetSchema } from '../control/preset.ts';
+
+export const TAKE_VERSION = 1;
+
+const value = z.union([z.number().finite(), z.boolean(), z.string()]);
+
+export const TakeStructureSchema = z.object({
+  model: z.string().min(1),
+  partner: z.string().min(1).nullable(),
+  edits: z.array(
+    z.object({
+      name: z.string().min(1),
+      target: z.string().min(1),
+      op: z.enum(EDIT_OPS as unknown as [string, ...string[]]),
+      seed: z.number().int(),
+      channels: z.array(z.number().int().nonnegative()).optional(),
+    }),
+  ),
+  blendLayers: z.array(z.string()),
+});
+
+/** [frame, address, value, source, glide or null]: a value set before that frame rendered. */
+const ValueEntry = z.tuple([z.number().int().nonnegative(), z.literal('v'), z.string().startsWith('/netbend/'), value, z.string(), z.number().nonnegative().nullable()]);
+/** [frame, structure]: the structure that frame rendered with, logged when it changed. */
+const StructureEntry = z.tuple([z.number().int().nonnegative(), z.literal('s'), TakeStructureSchema]);
+
+export const TakeSchema = z.object({
+  netbend: z.literal('take'),
+  version: z.literal(TAKE_VERSION),
+  fps: z.number().positive().max(1000),
+  width: z.number().int().positive().max(16384),
+  height: z.number().int().positive().max(16384),
+  /** The recording this take was logged beside (a file, or a folder of PNG frames). */
+  video: z.string().optional(),
+  start: z.object({
+    /** The scene before the first recorded frame, as a preset holds it. */
+    scene: PresetSchema,
+    /** Values caught mid-glide (smoothing) at that moment. */
+    current: z.record(z.string(), value),
+    structure: TakeStructureSchema,
+    tempo: z.object({ bpm: z.number().finite(), origin: z.number().finite() }),
+  }),
+  /** Every rendered frame in order: [slot index, time, dt]; dropped slots are absent. */
+  frames: z.array(z.tuple([z.number().int().nonnegative(), z.number().finite(), z.number().finite()])),
+  log: z.array(z.union([ValueEntry, StructureEntry])),
+});
+
+export type Take = z.infer<typeof TakeSchema>;
+export type TakeStructure = z.infer<typeof TakeStructureSchema>;
+export type TakeEntry = Take['log'][number];
+
+export class TakeError extends Error {}
+
+/** Larger than a long set's take (an hour of a few modulated values is tens of MB). */
+const MAX_TAKE_BYTES = 512 * 1024 * 1024;
+
+/** Maps every file path a take names (model, partner) through `f`. */
+function mapPaths(take: Take, f: (p: string) => string): Take {
+  const st = (s: TakeStructure): TakeStructure => ({ ...s, model: f(s.model), partner: s.partner === null ? null : f(s.partner) });
+  const scene = take.start.scene;
+  return {
+    ...take,
+    video: take.video === undefined ? undefined : f(take.video),
+    start: {
+      ...take.start,
+      scene: { ...scene, model: { ...scene.model, path: f(scene.model.path) }, partner: scene.partner ? { path: f(scene.partner.path) } : null },
+      structure: st(take.start.structure),
+    },
+    log: take.log.map((e) => (e[1] === 's' ? ([e[0], 's', st(e[2])] as TakeEntry) : e)),
+  };
+}
+
+export async function saveTake(file: string, take: Take): Promise<void> {
+  const dir = dirname(resolve(file));
+  const body = mapPaths(take, (p) => relative(dir, p) || '.');
+  TakeSchema.parse(body);
+  await atomicWrite(file, JSON.stringify(body) + '\n');
+}
+
+export async function loadTake(file: string): Promise<Take> {
+  let text: string;
+  try {
+    const { size } = await stat(file);
+    if (size > MAX_TAKE_BYTES) throw new TakeError(`${file}: ${(size / 1048576).toFixed(0)} MB is too large for a take`);
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (err instanceof TakeError) throw err;
+    throw new TakeError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new TakeError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = TakeSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new TakeError(`${file}: ${issue.path.join('.') || 'take'}: ${issue.message}`);
+  }
+  // The scene is a preset: the same checks (and migrations) apply.
+  parsePreset(parsed.data.start.scene, file);
+  const dir = dirname(resolve(file));
+  return mapPaths(parsed.data, (p) => (isAbsolute(p) ? p : resolve(dir, p)));
+}

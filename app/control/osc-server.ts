@@ -84,14 +84,14 @@ const MAX_BUNDLE_BYTES = 8192; // outgoing bundles stay well under any UDP limit
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit (~24.8 days)
 // A 64 KB bundle of messages to `/*/*/*/*` would ask for a million parameter sets at once, and a
 // thousand bundles can be due in the same millisecond. A controller moving every parameter of a
-// big model at 100 Hz needs a few hundred sets per turn of the event loop; this is ten times that.
-const SETS_PER_TURN = 4096;
+// big model at 100 Hz needs a few hundred sets per turn of the event loop; this is several times that.
+const SETS_PER_TURN = 2048;
 /**
  * The backstop for costs nobody priced (a 64 KB bundle is thousands of messages; a busy machine is
- * slow at anything): OSC work past this many ms in one turn is dropped, counted, and
- * the rest of the loop (frames, UI, other senders) runs before OSC gets more.
+ * slow at anything): OSC work past this many ms in one turn is dropped, counted, and the rest of
+ * the loop (frames, UI, other senders) runs before OSC gets more.
  */
-const MS_PER_TURN = 20;
+const MS_PER_TURN = 8;
 
 /** Strictly decodes one datagram; undefined for anything that is not well-formed OSC 1.0. */
 export function decodeOsc(bytes: Uint8Array, overTime?: () => boolean): OscPacket | undefined {

@@ -47,8 +47,8 @@ export interface OscStats {
   applied: number;
   /**
    * Datagrams that were not well-formed OSC (an address over MAX_ADDRESS included), bundles refused
-   * (too far ahead, too many waiting), malformed or oversized patterns, and messages over the
-   * per-turn budget of parameter sets.
+   * (too far ahead, too many waiting), malformed or oversized patterns, and work over the per-turn
+   * budgets (parameter sets, milliseconds).
    */
   dropped: number;
   /** UDP datagrams from senders outside the allow list (also counted in `received`). */
@@ -122,7 +122,7 @@ function decode(view: DataView, depth: number, overTime?: () => boolean): OscPac
     return { due, elements };
   }
   if (view.getUint8(0) !== 0x2f) return undefined; // '/'
-  // Before osc-js reads it: an address (or pattern) longer than any parameter's is not worth decoding.
+  // Before decoding it: an address (or pattern) longer than any parameter's is not worth the work.
   let end = 0;
   while (end < len && end <= MAX_ADDRESS && view.getUint8(end) !== 0) end++;
   if (end > MAX_ADDRESS) return undefined;

@@ -93,6 +93,7 @@ program
   .option('--seed <s>', 'seed of the latent source', int('--seed'))
   .option('--presets <dir>', 'folder presets are saved to and recalled from', 'presets')
   .option('--record-dir <dir>', 'folder live recordings go to', 'recordings')
+  .option('--osc-allow <cidr,...>', 'OSC UDP senders obeyed, e.g. "192.168.1.0/24,fe80::/10" (repeatable; default loopback only)', collect)
   .option('--osc-target <host:port>', 'send changed values and outputs there over OSC (repeatable)', collect)
   .option('--controller <net.onnx>', 'a regression net driven by parameters (e.g. 4 knobs -> 16 edit amounts)')
   .option('--bind <input=param>', 'controller input from a parameter, e.g. "0=knobs/k1" (repeatable)', collect)

@@ -7,6 +7,8 @@ import { LiveSession } from '../server/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 import { oscQueryHandler, oscQueryUpgrade } from '../control/oscquery.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
+import { AllowList, CidrError } from '../control/cidr.ts';
+import { UsageError } from './bend-options.ts';
 
 export interface ServeOptions {
   port: number;
@@ -22,11 +24,21 @@ export interface ServeOptions {
   bind?: string[];
   route?: string[];
   oscTarget?: string[];
+  /** UDP senders OSC obeys, CIDRs or addresses (each may be comma-separated); default loopback. */
+  oscAllow?: string[];
 }
 
 export async function serve(model: string, o: ServeOptions): Promise<void> {
+  // Checked before the model loads: a typo in the allow list is one line, not a show without OSC.
+  try {
+    if (o.oscAllow) new AllowList(o.oscAllow);
+  } catch (err) {
+    if (err instanceof CidrError) throw new UsageError(`--osc-allow ${err.message}`);
+    throw err;
+  }
   const { session, warnings } = await LiveSession.open({ model, ep: o.ep, fps: o.fps, seed: o.seed, oscPort: o.oscPort, oscHost: o.host,
     oscTargets: (o.oscTarget ?? []).map(parseTarget),
+    oscAllow: o.oscAllow,
     presetsDir: o.presets,
     recordDir: o.recordDir,
     controller: o.controller ? { file: o.controller, bind: o.bind ?? [], route: o.route ?? [] } : undefined,
@@ -40,7 +52,7 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     handlers: [oscQueryHandler(session.params, { oscPort: () => session.osc?.port ?? 0, host: o.host })],
     upgrades: [oscQueryUpgrade(session.params, { osc: session.osc })],
   });
-  console.error(`netbend: OSC on udp://${o.host}:${session.osc?.port}, OSCQuery on ${server.url}`);
+  console.error(`netbend: OSC on udp://${o.host}:${session.osc?.port} (obeys ${session.osc?.allow ?? 'nobody'}), OSCQuery on ${server.url}`);
   // Tools (Electron shell, tests) read this exact line to find the server.
   console.log(`netbend: serving ${server.url}`);
   console.error(`netbend: playing ${session.engine.file} on ${session.engine.ep}; output window: ${server.url.replace(/\/(\?|$)/, '/output$1')}`);

@@ -1,14 +1,20 @@
 // OSC over UDP, at the edge: messages set parameters by address (or OSC 1.0 pattern), bundles apply
 // at their timetag, and changed values go out to configured targets once per frame. Garbage is
-// counted and dropped; nothing a datagram contains can throw into the show or change a value.
+// counted and dropped; nothing a datagram contains can throw into the show or change a value, or
+// hold the event loop: addresses and patterns are bounded, patterns match in linear time, and the
+// parameter sets OSC may cause per turn of the loop are capped. UDP senders outside the allow list
+// (loopback unless told otherwise) change nothing.
 //
-// Messages are parsed by osc-js (node:dgram carries them); bundles are walked here because osc-js
-// ignores element sizes and rounds timetags to whole seconds, and a 600 ms bundle must land on time.
+// Messages are parsed by osc-decode.ts (node:dgram carries them; osc-js packs what goes out, and
+// was too slow to take in); bundles are walked here because osc-js ignores element sizes and rounds
+// timetags to whole seconds, and a 600 ms bundle must land on time.
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import oscModule from 'osc-js';
 import type { ParameterRegistry, ParamSpec, ParamValue } from './registry.ts';
-import { isPattern, oscPattern } from './osc-pattern.ts';
+import { AddressTree, isPattern, MAX_ADDRESS, PatternCache } from './osc-pattern.ts';
+import { AllowList } from './cidr.ts';
+import { decodeMessage } from './osc-decode.ts';
 
 export interface OscTarget {
   host: string;
@@ -24,6 +30,14 @@ export interface OscOptions {
   wekinator?: { address?: string; inputs: string[] };
   /** Future bundles allowed to wait at once; more are dropped (a flood must not eat memory). */
   maxScheduled?: number;
+  /**
+   * UDP senders obeyed: CIDRs or addresses (each may be a comma-separated list); default loopback
+   * only. Datagrams handed to receive() by another carrier (the OSCQuery WebSocket, which the
+   * HTTP server has already let in) are not filtered.
+   */
+  allow?: readonly string[];
+  /** Parameter sets OSC may cause in one turn of the event loop; more are dropped (see SETS_PER_TURN). */
+  maxSetsPerTurn?: number;
 }
 
 export interface OscStats {
@@ -31,8 +45,14 @@ export interface OscStats {
   received: number;
   /** Parameter sets that took. */
   applied: number;
-  /** Datagrams that were not well-formed OSC, or bundles refused (too far ahead, too many waiting). */
+  /**
+   * Datagrams that were not well-formed OSC (an address over MAX_ADDRESS included), bundles refused
+   * (too far ahead, too many waiting), malformed or oversized patterns, and work over the per-turn
+   * budgets (parameter sets, milliseconds).
+   */
   dropped: number;
+  /** UDP datagrams from senders outside the allow list (also counted in `received`). */
+  refused: number;
   /** Messages to addresses (or patterns) that match no parameter. */
   unknown: number;
   /** Messages to a real parameter that it refused: read-only, or a value of the wrong kind. */
@@ -62,13 +82,24 @@ const NTP_EPOCH_OFFSET = 2208988800; // seconds from 1900 (NTP) to 1970 (JavaScr
 const MAX_DEPTH = 8; // nested bundles deeper than this are garbage, not a reason to recurse
 const MAX_BUNDLE_BYTES = 8192; // outgoing bundles stay well under any UDP limit
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit (~24.8 days)
+// A 64 KB bundle of messages to `/*/*/*/*` would ask for a million parameter sets at once, and a
+// thousand bundles can be due in the same millisecond. A controller moving every parameter of a
+// big model at 100 Hz needs a few hundred sets per turn of the event loop; this is several times that.
+const SETS_PER_TURN = 2048;
+/**
+ * The backstop for costs nobody priced (a 64 KB bundle is thousands of messages; a busy machine is
+ * slow at anything): OSC work past this many ms in one turn is dropped, counted, and the rest of
+ * the loop (frames, UI, other senders) runs before OSC gets more.
+ */
+const MS_PER_TURN = 8;
 
 /** Strictly decodes one datagram; undefined for anything that is not well-formed OSC 1.0. */
-export function decodeOsc(bytes: Uint8Array): OscPacket | undefined {
-  return decode(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+export function decodeOsc(bytes: Uint8Array, overTime?: () => boolean): OscPacket | undefined {
+  return decode(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, overTime);
 }
 
-function decode(view: DataView, depth: number): OscPacket | undefined {
+/** `overTime` answering true stops decoding: the datagram is dropped as if malformed. */
+function decode(view: DataView, depth: number, overTime?: () => boolean): OscPacket | undefined {
   const len = view.byteLength;
   if (len < 4 || len % 4 !== 0 || depth > MAX_DEPTH) return undefined;
   if (isBundleHead(view)) {
@@ -82,8 +113,8 @@ function decode(view: DataView, depth: number): OscPacket | undefined {
       if (off + 4 > len) return undefined;
       const size = view.getInt32(off);
       off += 4;
-      if (size <= 0 || size % 4 !== 0 || off + size > len) return undefined;
-      const el = decode(new DataView(view.buffer, view.byteOffset + off, size), depth + 1);
+      if (size <= 0 || size % 4 !== 0 || off + size > len || overTime?.()) return undefined;
+      const el = decode(new DataView(view.buffer, view.byteOffset + off, size), depth + 1, overTime);
       if (!el) return undefined; // a bundle is atomic: one bad element drops it whole
       elements.push(el);
       off += size;
@@ -91,14 +122,11 @@ function decode(view: DataView, depth: number): OscPacket | undefined {
     return { due, elements };
   }
   if (view.getUint8(0) !== 0x2f) return undefined; // '/'
-  const m = new (OSC.Message as unknown as new () => InstanceType<typeof OSC.Message>)();
-  try {
-    // osc-js is lenient: it reads past missing terminators and accepts a type string without ','.
-    if (m.unpack(view) !== len || !m.types.startsWith(',') || !m.address.startsWith('/')) return undefined;
-  } catch {
-    return undefined;
-  }
-  return { address: m.address, types: m.types, args: m.args as unknown[] };
+  // Before decoding it: an address (or pattern) longer than any parameter's is not worth the work.
+  let end = 0;
+  while (end < len && end <= MAX_ADDRESS && view.getUint8(end) !== 0) end++;
+  if (end > MAX_ADDRESS) return undefined;
+  return decodeMessage(view);
 }
 
 function isBundleHead(view: DataView): boolean {
@@ -140,26 +168,44 @@ export function packBundle(messages: Uint8Array[]): Uint8Array {
 const hostKey = (host: string, port: number) => `${host === 'localhost' ? '127.0.0.1' : host.replace(/^::ffff:/, '')}:${port}`;
 
 export class OscServer {
-  readonly stats: OscStats = { received: 0, applied: 0, dropped: 0, unknown: 0, rejected: 0, scheduled: 0, sent: 0 };
+  readonly stats: OscStats = { received: 0, applied: 0, dropped: 0, refused: 0, unknown: 0, rejected: 0, scheduled: 0, sent: 0 };
+  /** The UDP senders obeyed. */
+  readonly allow: AllowList;
   targets: OscTarget[];
   private socket: dgram.Socket | undefined;
   /** Latest change per address since the last flush, with who sent it if it came in over OSC. */
   private readonly outgoing = new Map<string, { value: ParamValue; from: string | undefined }>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly patterns = new Map<string, RegExp | null>();
+  private readonly patterns = new PatternCache(256);
+  /** Every registry address as a tree, for patterns; rebuilt after parameters come or go. */
+  private tree: AddressTree | undefined;
+  /**
+   * This turn of the event loop: parameter sets left, and ms spent on OSC so far; a setImmediate
+   * (which runs once the turn's timers and I/O are done) refills it once it has been drawn on.
+   */
+  private turn: { sets: number; ms: number };
+  private refill: NodeJS.Immediate | undefined;
+  /** When the OSC work under way began (performance.now()); undefined between pieces of work. */
+  private workStart: number | undefined;
   private origin: string | undefined;
-  private readonly off: () => void;
+  private readonly offs: Array<() => void>;
 
   constructor(
     private readonly params: ParameterRegistry,
     private readonly opts: OscOptions,
   ) {
     this.targets = opts.targets ?? [];
+    this.allow = new AllowList(opts.allow); // throws CidrError on a bad entry: before any socket opens
+    this.turn = { sets: opts.maxSetsPerTurn ?? SETS_PER_TURN, ms: 0 };
     // Every change goes out (outputs and read-only values included), except back to the OSC peer
     // that sent it: no loops with controllers that echo what they receive.
-    this.off = params.on('change', (c) => {
-      this.outgoing.set(c.address, { value: c.value, from: c.source === 'osc' ? this.origin : undefined });
-    });
+    this.offs = [
+      params.on('change', (c) => {
+        this.outgoing.set(c.address, { value: c.value, from: c.source === 'osc' ? this.origin : undefined });
+      }),
+      params.on('define', () => (this.tree = undefined)),
+      params.on('remove', () => (this.tree = undefined)),
+    ];
   }
 
   async start(): Promise<number> {
@@ -171,7 +217,11 @@ export class OscServer {
     });
     socket.removeAllListeners('error');
     socket.on('error', () => {}); // ICMP port unreachable from a gone target, etc.: not fatal
-    socket.on('message', (buf, rinfo) => this.receive(buf, rinfo));
+    socket.on('message', (buf, rinfo) => {
+      if (this.allow.allows(rinfo.address)) return this.receive(buf, rinfo);
+      this.stats.received++;
+      this.stats.refused++;
+    });
     this.socket = socket;
     return socket.address().port;
   }
@@ -181,9 +231,10 @@ export class OscServer {
   }
 
   close(): void {
-    this.off();
+    this.offs.forEach((off) => off());
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    if (this.refill) clearImmediate(this.refill);
     this.socket?.close();
     this.socket = undefined;
   }
@@ -216,9 +267,35 @@ export class OscServer {
   /** One datagram, from the socket or anything else that carries OSC. Never throws. */
   receive(buf: Uint8Array, from?: { address: string; port: number }): void {
     this.stats.received++;
-    const packet = decodeOsc(buf);
-    if (!packet) return void this.stats.dropped++;
-    this.dispatch(packet, from ? hostKey(from.address, from.port) : undefined);
+    this.work(() => {
+      const packet = decodeOsc(buf, this.overTime);
+      if (!packet) return void this.stats.dropped++;
+      this.dispatch(packet, from ? hostKey(from.address, from.port) : undefined);
+    });
+  }
+
+  /** Runs one piece of OSC work on this turn's time, or drops it (counted) when the time is spent. */
+  private work(fn: () => void): void {
+    this.arm();
+    if (this.workStart !== undefined) return fn(); // already inside a piece of work, on its clock
+    if (this.turn.ms >= MS_PER_TURN) return void this.stats.dropped++;
+    this.workStart = performance.now();
+    try {
+      fn();
+    } finally {
+      this.turn.ms += performance.now() - this.workStart;
+      this.workStart = undefined;
+    }
+  }
+
+  private readonly overTime = (): boolean => this.workStart !== undefined && this.turn.ms + performance.now() - this.workStart > MS_PER_TURN;
+
+  /** The turn's budget is refilled once the turn is over. */
+  private arm(): void {
+    this.refill ??= setImmediate(() => {
+      this.refill = undefined;
+      this.turn = { sets: this.opts.maxSetsPerTurn ?? SETS_PER_TURN, ms: 0 };
+    });
   }
 
   /**
@@ -240,12 +317,13 @@ export class OscServer {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (Date.now() < p.due) return this.wait(p, from);
-      p.elements.forEach((e) => this.dispatch(e, from));
+      this.work(() => p.elements.forEach((e) => this.dispatch(e, from)));
     }, Math.max(1, p.due - Date.now()));
     this.timers.add(timer);
   }
 
   private message(m: OscPacketMessage, from: string | undefined): void {
+    if (this.overTime()) return void this.stats.dropped++; // a long bundle ran out of this turn's time
     const wek = this.opts.wekinator;
     if (wek && m.address === (wek.address ?? '/wek/inputs')) {
       m.args.forEach((a, i) => {
@@ -254,26 +332,24 @@ export class OscServer {
       });
       return;
     }
-    if (!isPattern(m.address)) return this.apply(m.address, m.args, from);
-    const re = this.pattern(m.address);
-    if (!re) return void this.stats.dropped++;
-    const matches = this.params.list().filter((s) => re.test(s.address));
+    if (!isPattern(m.address)) return this.spend(1) ? this.apply(m.address, m.args, from) : void this.stats.dropped++;
+    const pattern = this.patterns.get(m.address);
+    if (!pattern) return void this.stats.dropped++; // malformed (an unclosed [ or {) or over the limits
+    if (!this.spend(1)) return void this.stats.dropped++; // matching costs too, even when nothing matches
+    this.tree ??= new AddressTree(this.params.list().map((s) => s.address));
+    const matches = this.tree.match(pattern);
     if (matches.length === 0) return void this.stats.unknown++;
-    for (const s of matches) this.apply(s.address, m.args, from);
+    // All of a message's matches or none: half a pattern applied is worse than none.
+    if (!this.spend(matches.length - 1)) return void this.stats.dropped++;
+    for (const a of matches) this.apply(a, m.args, from);
   }
 
-  private pattern(p: string): RegExp | null {
-    let re = this.patterns.get(p);
-    if (re === undefined) {
-      try {
-        re = oscPattern(p);
-      } catch {
-        re = null; // malformed pattern (an unclosed [ or {)
-      }
-      if (this.patterns.size > 256) this.patterns.clear(); // bounded: senders can invent patterns forever
-      this.patterns.set(p, re);
-    }
-    return re;
+  /** Takes n parameter sets from this turn's budget; false (taking nothing) when they are not there. */
+  private spend(n: number): boolean {
+    if (n > this.turn.sets) return false;
+    this.turn.sets -= n;
+    this.arm();
+    return true;
   }
 
   private apply(address: string, args: unknown[], from: string | undefined): void {

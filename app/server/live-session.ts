@@ -32,6 +32,8 @@ export interface LiveOptions {
   oscPort?: number;
   oscHost?: string;
   oscTargets?: OscTarget[];
+  /** UDP senders OSC obeys (CIDRs or addresses); undefined = loopback only. */
+  oscAllow?: string[];
   /** Folder presets are saved to and listed from. */
   presetsDir?: string;
   /** false: do not open MIDI ports (tests); mappings still work from bytes. */
@@ -146,7 +148,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         }
       }
       if (opts.oscPort !== undefined) {
-        session.osc = new OscServer(params, { port: opts.oscPort, host: opts.oscHost, targets: opts.oscTargets });
+        session.osc = new OscServer(params, { port: opts.oscPort, host: opts.oscHost, targets: opts.oscTargets, allow: opts.oscAllow });
         await session.osc.start();
       }
     } catch (err) {

@@ -17,7 +17,7 @@ import { Tempo } from '../control/tempo.ts';
 import { OscServer, type OscTarget } from '../control/osc-server.ts';
 import { PresetMorph } from '../control/morph.ts';
 import { applyScene, captureScene } from '../control/scene.ts';
-import { listPresets, loadPreset, savePreset } from '../control/preset-store.ts';
+import { listPresets, loadPreset, savePreset, sweepOrphanTemps, type PresetEntry } from '../control/preset-store.ts';
 import type { Preset } from '../control/preset.ts';
 import { MidiRouter } from '../control/midi-mapping.ts';
 import { openMidi, type MidiPorts } from '../control/midi-ports.ts';
@@ -142,7 +142,10 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       await session.close();
       throw err;
     }
-    session.presets = (await listPresets(session.presetsDir)).map((p) => p.name);
+    // Temp files of saves a kill interrupted would otherwise lie in the folder for ever.
+    await sweepOrphanTemps(session.presetsDir);
+    // Said with the other start-up warnings: no one listens to notices yet.
+    session.presets = (await listPresets(session.presetsDir, { onSkip: (m) => warnings.push(m) })).map((p) => p.name);
     if (preset?.mappings.midi.length) session.midi.fromJSON(preset.mappings.midi);
     if (opts.midi !== false) {
       session.midiPorts = openMidi((bytes) => session.midi.handle(bytes), { virtualName: 'netbend', inputs: opts.midiInputs, output: opts.midiOutput });
@@ -154,6 +157,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
 
   get presetsDir(): string {
     return resolve(this.opts.presetsDir ?? 'presets');
+  }
+
+  /** The presets folder's presets; a file too big to be one is said once, as a warning. */
+  listPresets(): Promise<PresetEntry[]> {
+    return listPresets(this.presetsDir, { onSkip: (m) => this.notice('warning', m) });
   }
 
   /**
@@ -274,12 +282,12 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         const file = join(this.presetsDir, `${name.replace(/[^\w.-]+/g, '-')}.json`);
         await mkdir(this.presetsDir, { recursive: true });
         await savePreset(file, captureScene(this.engine, name, { modulators: this.modulators.list(), mappings: { midi: this.midi.toJSON() as unknown as Record<string, unknown>[], osc: [] } }));
-        this.presets = (await listPresets(this.presetsDir)).map((p) => p.name);
+        this.presets = (await this.listPresets()).map((p) => p.name);
         this.emit('state', undefined);
         return file;
       }
       case 'loadPreset': {
-        const entry = (await listPresets(this.presetsDir)).find((p) => p.name === c.name);
+        const entry = (await this.listPresets()).find((p) => p.name === c.name);
         if (!entry) throw new Error(`no preset "${c.name}" in ${this.presetsDir}`);
         const p = await loadPreset(entry.path);
         if (c.morphSeconds && c.morphSeconds > 0) {
@@ -300,7 +308,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
 
   /** Preset bank: program change / OSC recall N loads the Nth preset of the folder. */
   private async recall(n: number): Promise<void> {
-    const list = await listPresets(this.presetsDir);
+    const list = await this.listPresets();
     const entry = list[n];
     if (!entry) return this.notice('warning', `no preset at position ${n} (${list.length} presets in ${this.presetsDir})`);
     try {

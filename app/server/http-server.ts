@@ -7,7 +7,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { LiveSession } from './live-session.ts';
 import { FrameStream } from './frame-stream.ts';
-import type { ClientMessage, ServerMessage } from './protocol.ts';
+import { STATS_INTERVAL_MS, type ClientMessage, type ServerMessage } from './protocol.ts';
 
 export interface ServerOptions {
   session: LiveSession;
@@ -122,7 +122,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       broadcast({ type: 'params', params: session.paramInfo() });
     }, 20);
   };
-  const statsTimer = setInterval(() => broadcast({ type: 'stats', stats: session.stats() }), 500);
+  const statsTimer = setInterval(() => broadcast({ type: 'stats', stats: session.stats() }), STATS_INTERVAL_MS);
 
   type Client = { ws: WebSocket; stream: FrameStream; wants: string[] };
   /** Each page gets the taps it asked for (an /output page none); the engine taps their union. */

@@ -11,7 +11,8 @@ import type { Frame } from '../engine/frame.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 import type { Layer } from '../engine/onnx/layer-tree.ts';
 import { startRecording, type Recording, type RecordFormat } from '../record/video-recorder.ts';
-import type { Command, EditInfo, EngineStats, LayerInfo, ParamInfo, ServerMessage } from './protocol.ts';
+import { STATS_INTERVAL_MS, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from './protocol.ts';
+import { LoopDelayMonitor } from './loop-delay.ts';
 import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
 import { OscServer, type OscTarget } from '../control/osc-server.ts';
@@ -52,6 +53,8 @@ export const RECORD = '/netbend/record/on';
 export const RECALL = '/netbend/preset/recall';
 export const TAP_TEMPO = '/netbend/tempo/tap';
 export const BPM = '/netbend/tempo/bpm';
+export const LOOP_DELAY_P99 = '/netbend/stats/loop_delay_p99';
+export const LOOP_DELAY_MAX = '/netbend/stats/loop_delay_max';
 /** Parameters that belong to one model and go with it. */
 const MODEL_OWNED = ['/netbend/source/', '/netbend/edit/', '/netbend/blend/', '/netbend/outputs/'];
 
@@ -69,6 +72,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   readonly midi: MidiRouter;
   controller: ControllerNet | undefined;
   midiPorts: MidiPorts | undefined;
+  private readonly loopDelay: LoopDelayMonitor;
 
   private constructor(params: ParameterRegistry, engine: Engine, opts: LiveOptions) {
     super();
@@ -98,6 +102,13 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     params.define({ address: TAP_TEMPO, type: 'trigger', default: false, description: 'tap tempo' });
     // General-purpose knobs: for MIDI/OSC to land on, and for expressions and controller nets to read.
     for (let k = 1; k <= 8; k++) params.define({ address: `/netbend/knobs/k${k}`, type: 'float', default: 0, min: 0, max: 1, description: `knob ${k}` });
+    // Event-loop health, readable over OSCQuery (and LISTEN-able) as well as in the page's stats.
+    params.define({ address: LOOP_DELAY_P99, type: 'float', default: 0, min: 0, clamp: false, unit: 'ms', readOnly: true, description: 'event-loop delay, 99th percentile of the last stats window' });
+    params.define({ address: LOOP_DELAY_MAX, type: 'float', default: 0, min: 0, clamp: false, unit: 'ms', readOnly: true, description: 'event-loop delay, worst of the last stats window' });
+    this.loopDelay = new LoopDelayMonitor(STATS_INTERVAL_MS, (w) => {
+      params.set(LOOP_DELAY_P99, w.p99, 'engine');
+      params.set(LOOP_DELAY_MAX, w.max, 'engine');
+    });
     params.on('change', (c) => {
       if (c.address === RECORD) void this.setRecording(c.value === true);
       else if (c.address === RECALL) void this.recall(Number(c.value));
@@ -207,6 +218,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   async close(): Promise<void> {
+    this.loopDelay.stop();
     await this.loop.stop();
     this.osc?.close();
     this.midiPorts?.close();
@@ -218,7 +230,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   stats(): EngineStats {
     const s = this.loop.stats();
     const r = this.recording?.stats();
-    return { ...s, ep: this.engine.ep, recording: this.recording && r ? { path: this.recording.path, frames: r.frames, filled: r.filled } : null };
+    return { ...s, ep: this.engine.ep, recording: this.recording && r ? { path: this.recording.path, frames: r.frames, filled: r.filled } : null, loopDelay: { ...this.loopDelay.last } };
   }
 
   paramInfo(): ParamInfo[] {

@@ -81,7 +81,12 @@ export interface EngineStats {
   frame: number;
   playing: boolean;
   recording: { path: string; frames: number; filled: number } | null;
+  /** Event-loop delay over the last stats window, in ms: how late timers and sockets are served. */
+  loopDelay: { p99: number; max: number };
 }
+
+/** How often the server sends `stats` and rolls the event-loop delay window. */
+export const STATS_INTERVAL_MS = 500;
 
 export interface EditInfo {
   id: string;

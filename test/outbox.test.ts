@@ -76,8 +76,8 @@ test('a page that does not read gets the latest value per address, bounded notic
   assert.ok(params < 10_000, `coalesced, not a backlog (${params} param messages of 100000)`);
   assert.deepEqual(
     received.filter((m) => m.type === 'notice').map((m) => (m as { text: string }).text),
-    Array.from({ length: 8 }, (_, i) => `notice ${92 + i}`),
-    'the newest notices, in order',
+    ['92 older notices were dropped while this page was not reading', ...Array.from({ length: 8 }, (_, i) => `notice ${92 + i}`)],
+    'the newest notices, in order, after word of the dropped ones',
   );
   assert.deepEqual(received.filter((m) => m.type === 'reply').map((m) => (m as { id: number }).id), Array.from({ length: 20 }, (_, i) => i));
   assert.equal((received.filter((m) => m.type === 'stats').at(-1) as { stats: { frame: number } }).stats.frame, 99, 'the latest stats');
@@ -223,7 +223,9 @@ test('serve: an OSC flood with a page that never reads keeps memory bounded and 
     // closed for not reading, which is as good for the show).
     socketOf(never).resume();
     await until(() => neverSeen.closed !== 0 || Math.abs(Number(neverSeen.last.get(mark)) - 0.123) < 1e-6, 20_000, 'the page that never read to catch up or close');
-    if (neverSeen.closed) assert.equal(neverSeen.closed, CLOSE_NOT_READING);
+    // 1008 when the close frame got through, 1006 when the server had to cut the socket.
+    if (neverSeen.closed) assert.ok([CLOSE_NOT_READING, 1006].includes(neverSeen.closed), `closed with ${neverSeen.closed}`);
+    assert.equal(s.child.exitCode, null, 'the show still runs');
     assert.ok(neverSeen.params < messages / 4, `the page that never read got ${neverSeen.params} param messages, not a backlog of ${messages}`);
     reading.close();
     never.terminate();

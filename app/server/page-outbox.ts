@@ -63,6 +63,8 @@ export class PageOutbox {
   private closed = false;
   sent = 0;
   droppedNotices = 0;
+  /** Drops the page has not been told about yet; said before the next notice it gets. */
+  private unsaid = 0;
   coalesced = 0;
 
   constructor(
@@ -107,6 +109,7 @@ export class PageOutbox {
       this.pending.delete(k);
       this.notices--;
       this.droppedNotices++;
+      this.unsaid++;
       return;
     }
   }
@@ -124,8 +127,13 @@ export class PageOutbox {
     while (this.pending.size && ws.bufferedAmount < this.limits.highWater) {
       const [key, e] = this.pending.entries().next().value as [string, Entry];
       this.pending.delete(key);
-      if (e.kind === 'notice') this.notices--;
-      else if (e.kind === 'reply') this.replies--;
+      if (e.kind === 'notice') {
+        this.notices--;
+        if (this.unsaid) {
+          ws.send(JSON.stringify({ type: 'notice', level: 'warning', text: `${this.unsaid} older notices were dropped while this page was not reading` } satisfies ServerMessage));
+          this.unsaid = 0;
+        }
+      } else if (e.kind === 'reply') this.replies--;
       this.sent++;
       ws.send(e.text);
     }

@@ -157,3 +157,83 @@ test('LISTEN over a WebSocket streams changes as binary OSC; IGNORE stops; path 
   await until(() => params.get('/netbend/source/z/speed') === 3.5);
   assert.equal(params.get('/netbend/source/z/speed'), 3.5);
 });
+
+/** A LISTEN client, and a way to know the server has handled everything sent so far. */
+async function listener(t: { after(fn: () => unknown): void }, base: string, params: ParameterRegistry) {
+  const ws = new WebSocket(base.replace(/^http/, 'ws') + '/');
+  t.after(() => ws.close());
+  await new Promise((r, f) => ws.once('open', r).once('error', f));
+  const osc: OscPacketMessage[] = [];
+  ws.on('message', (data, binary) => {
+    if (binary) osc.push(decodeOsc(data as Buffer) as OscPacketMessage);
+  });
+  /** Binary OSC over the same socket is handled in order after the JSON sent before it. */
+  const handled = async () => {
+    const mark = params.number('/netbend/source/z/seed') === 999 ? 998 : 999;
+    const m = new OSC.Message('/netbend/source/z/seed');
+    [m.types, m.args] = ['i', [mark]];
+    ws.send(m.pack());
+    const end = Date.now() + 5000;
+    while (params.get('/netbend/source/z/seed') !== mark) {
+      if (Date.now() > end) throw new Error('the server did not handle the commands');
+      await sleep(5);
+    }
+  };
+  const listen = (path: string, command = 'LISTEN') => ws.send(JSON.stringify({ COMMAND: command, DATA: path }));
+  return { ws, osc, handled, listen };
+}
+
+test('LISTEN to an unknown path does nothing, even once the path appears', async (t) => {
+  const { params, base } = await setup(t);
+  const c = await listener(t, base, params);
+  c.listen('/netbend/later/x');
+  c.listen('/netbend/source/z/speed');
+  await c.handled();
+  params.define({ address: '/netbend/later/x', type: 'float', default: 0 });
+  params.set('/netbend/later/x', 1, 'ui');
+  params.set('/netbend/source/z/speed', 2, 'ui');
+  await until(() => c.osc.some((m) => m.address === '/netbend/source/z/speed'));
+  assert.deepEqual(c.osc.map((m) => m.address), ['/netbend/source/z/speed'], 'changes go out in order: the unknown path sent nothing before');
+});
+
+test('LISTEN beyond the per-client cap is refused', async (t) => {
+  const { params, base } = await setup(t);
+  const { MAX_LISTEN_PATHS } = await import('../app/control/oscquery.ts');
+  for (let i = 0; i <= MAX_LISTEN_PATHS; i++) params.define({ address: `/netbend/many/p${i}`, type: 'float', default: 0 });
+  const c = await listener(t, base, params);
+  for (let i = 0; i <= MAX_LISTEN_PATHS; i++) c.listen(`/netbend/many/p${i}`);
+  await c.handled();
+  params.set(`/netbend/many/p${MAX_LISTEN_PATHS}`, 1, 'ui'); // one past the cap
+  params.set(`/netbend/many/p${MAX_LISTEN_PATHS - 1}`, 1, 'ui'); // the last one that fits
+  await until(() => c.osc.length > 0);
+  assert.deepEqual(c.osc.map((m) => m.address), [`/netbend/many/p${MAX_LISTEN_PATHS - 1}`]);
+  // IGNORE makes room again.
+  c.listen('/netbend/many/p0', 'IGNORE');
+  c.listen(`/netbend/many/p${MAX_LISTEN_PATHS}`);
+  await c.handled();
+  params.set(`/netbend/many/p${MAX_LISTEN_PATHS}`, 2, 'ui');
+  await until(() => c.osc.length > 1);
+  assert.equal(c.osc[1]!.address, `/netbend/many/p${MAX_LISTEN_PATHS}`);
+});
+
+test('a removed parameter leaves every LISTEN set: its namesake later is not streamed', async (t) => {
+  const { params, base } = await setup(t);
+  params.define({ address: '/netbend/edit/e1/amount', type: 'float', default: 0, min: -1, max: 1 });
+  const a = await listener(t, base, params);
+  const b = await listener(t, base, params);
+  for (const c of [a, b]) {
+    c.listen('/netbend/edit/e1/amount');
+    c.listen('/netbend/source/z/speed');
+    await c.handled();
+  }
+  params.set('/netbend/edit/e1/amount', 0.5, 'ui');
+  await until(() => a.osc.length > 0 && b.osc.length > 0);
+  params.remove('/netbend/edit/e1/amount');
+  params.define({ address: '/netbend/edit/e1/amount', type: 'float', default: 0, min: -1, max: 1 });
+  params.set('/netbend/edit/e1/amount', 0.25, 'ui');
+  params.set('/netbend/source/z/speed', 3, 'ui');
+  for (const c of [a, b]) {
+    await until(() => c.osc.some((m) => m.address === '/netbend/source/z/speed'));
+    assert.deepEqual(c.osc.map((m) => m.address), ['/netbend/edit/e1/amount', '/netbend/source/z/speed']);
+  }
+});

@@ -2,10 +2,10 @@
 // old versions migrate; a saved scene loads back to the same values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, ROOT, tempDir } from './helpers.ts';
-import { loadPreset, savePreset, listPresets } from '../app/control/preset-store.ts';
+import { loadPreset, savePreset, listPresets, sweepOrphanTemps, MAX_PRESET_BYTES } from '../app/control/preset-store.ts';
 import { parsePreset } from '../app/control/preset.ts';
 import { captureScene, applyScene } from '../app/control/scene.ts';
 import { Engine } from '../app/engine/engine.ts';
@@ -128,4 +128,71 @@ test('a scene saved from a bent engine loads back to the same values and pixels'
     await a.engine.close();
     await b.engine.close();
   }
+});
+
+test('temp files left by a killed save are swept: old ones and those of dead processes, not live fresh ones', async (t) => {
+  const dir = tempDir(t);
+  const now = Date.now();
+  const dead = 2 ** 22 + 12345; // above any pid_max default: no such process
+  const names = {
+    old: `.a.json.${process.pid}.${now - 120_000}.tmp`,
+    deadPid: `.b.json.${dead}.${now}.tmp`,
+    fresh: `.c.json.${process.pid}.${now}.tmp`,
+    notOurs: '.hidden.json',
+    preset: 'keep.json',
+  };
+  for (const f of Object.values(names)) writeFileSync(join(dir, f), '{}');
+  const swept = await sweepOrphanTemps(dir, now);
+  assert.deepEqual(swept.sort(), [names.deadPid, names.old].sort());
+  assert.deepEqual(readdirSync(dir).sort(), [names.fresh, names.notOurs, names.preset].sort());
+});
+
+test('serve sweeps orphan temp files from its presets folder when it opens it', async (t) => {
+  const { startServe, fixture } = await import('./helpers.ts');
+  const dir = tempDir(t);
+  const orphan = `.scene.json.${2 ** 22 + 54321}.${Date.now()}.tmp`;
+  writeFileSync(join(dir, orphan), '{"half": ');
+  const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--presets', dir]);
+  try {
+    assert.ok(!readdirSync(dir).includes(orphan), 'the orphan is gone once serving');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('listing skips a file over the size bound (said once) and rereads only files that changed', async (t) => {
+  const dir = tempDir(t);
+  const preset = (name: string) => JSON.stringify({ netbend: 'preset', version: 1, name, model: { path: 'm.onnx' } });
+  writeFileSync(join(dir, 'a.json'), preset('first'));
+  writeFileSync(join(dir, 'b.json'), preset('second'));
+  // 50 MB, sparse: a preset-looking head, then zeros. Parsing it would fail anyway; reading it
+  // would stall the show.
+  const huge = join(dir, 'huge.json');
+  writeFileSync(huge, preset('huge'));
+  truncateSync(huge, 50 * 1024 * 1024);
+  assert.ok(50 * 1024 * 1024 > MAX_PRESET_BYTES);
+  const said: string[] = [];
+  const onSkip = (m: string) => said.push(m);
+  assert.deepEqual((await listPresets(dir, { onSkip })).map((e) => e.name), ['first', 'second']);
+  assert.equal(said.length, 1);
+  assert.match(said[0]!, /huge\.json.*too big/);
+  assert.deepEqual((await listPresets(dir, { onSkip })).map((e) => e.name), ['first', 'second']);
+  assert.equal(said.length, 1, 'said once');
+
+  // The cache answers while (mtime, size) stay: an unreadable file with its old stamp still lists.
+  if (process.getuid?.() !== 0) {
+    chmodSync(join(dir, 'a.json'), 0o000);
+    assert.deepEqual((await listPresets(dir)).map((e) => e.name), ['first', 'second'], 'not reread');
+    chmodSync(join(dir, 'a.json'), 0o600);
+  }
+  // Same size, same mtime, other content: still the cached entry (nothing was read).
+  const stamp = new Date(Date.now() - 10_000);
+  writeFileSync(join(dir, 'b.json'), preset('SECOND'));
+  utimesSync(join(dir, 'b.json'), stamp, stamp);
+  assert.deepEqual((await listPresets(dir)).map((e) => e.name), ['first', 'SECOND'], 'a new mtime is read');
+  writeFileSync(join(dir, 'b.json'), preset('secnd2'));
+  utimesSync(join(dir, 'b.json'), stamp, stamp);
+  assert.deepEqual((await listPresets(dir)).map((e) => e.name), ['first', 'SECOND'], 'same (mtime, size): the cached entry, nothing read');
+  writeFileSync(join(dir, 'b.json'), preset('changed again'));
+  assert.deepEqual((await listPresets(dir)).map((e) => e.name), ['first', 'changed again'], 'a change shows');
 });

@@ -9,6 +9,12 @@ import { fixture, startServe } from './helpers.ts';
 
 const OSC = ((oscModule as unknown as { default?: unknown }).default ?? oscModule) as unknown as typeof import('osc-js').default;
 const json = async (url: string) => (await fetch(url)).json();
+/** The namespace without the engine's own readings (event-loop delay), which change by themselves. */
+const settable = async (url: string) => {
+  const tree = await json(url);
+  delete tree.CONTENTS.netbend.CONTENTS.stats;
+  return tree;
+};
 
 test('serve: OSCQuery lists parameters, UDP OSC sets them, garbage changes nothing', async () => {
   const s = await startServe(fixture('stylegan2-64-tiny.onnx'));
@@ -50,7 +56,7 @@ test('serve: OSCQuery lists parameters, UDP OSC sets them, garbage changes nothi
     assert.equal(await waitFor(3), 3);
 
     // 2000 datagrams of random bytes: nothing crashes, nothing changes.
-    const before = await json(`${base}/`);
+    const before = await settable(`${base}/`);
     for (let i = 0; i < 2000; i++) {
       const junk = new Uint8Array((i % 2 ? 40 : 1) + Math.floor(Math.random() * 200));
       for (let k = 0; k < junk.length; k++) junk[k] = Math.floor(Math.random() * 256);
@@ -61,7 +67,7 @@ test('serve: OSCQuery lists parameters, UDP OSC sets them, garbage changes nothi
     }
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(s.child.exitCode, null, 'server still running');
-    const after = await json(`${base}/`);
+    const after = await settable(`${base}/`);
     assert.deepEqual(after, before, 'no value changed');
     await send(new OSC.Message('/netbend/source/z/speed', 0.5).pack());
     assert.equal(await waitFor(0.5), 0.5, 'OSC still works');

@@ -12,6 +12,8 @@ import { packValue, type OscServer } from './osc-server.ts';
 const ATTRIBUTES = ['VALUE', 'TYPE', 'RANGE', 'CLIPMODE', 'ACCESS', 'DESCRIPTION', 'UNIT', 'FULL_PATH', 'CONTENTS'] as const;
 /** A client that reads slower than values change gets skipped, not an ever-growing buffer. */
 const MAX_BUFFERED = 1 << 20;
+/** Paths one client may LISTEN to: more than any namespace here, few enough to bound memory. */
+export const MAX_LISTEN_PATHS = 4096;
 
 function typeTag(s: ParamSpec): string {
   switch (s.type) {
@@ -157,6 +159,8 @@ export function oscQueryUpgrade(params: ParameterRegistry, opts: OscQueryUpgrade
     }),
     params.on('remove', (a) => {
       known.delete(a);
+      // A later parameter of the same name is a new one: a client LISTENs to it again if it wants.
+      for (const paths of clients.values()) paths.delete(a);
       notice('PATH_REMOVED', a);
     }),
   ];
@@ -179,7 +183,11 @@ export function oscQueryUpgrade(params: ParameterRegistry, opts: OscQueryUpgrade
       }
       const paths = clients.get(ws);
       if (!paths || typeof msg?.DATA !== 'string') return;
-      if (msg.COMMAND === 'LISTEN') paths.add(msg.DATA);
+      // Only parameters that exist, and only so many: the proposal has no error reply, so the
+      // rest is ignored silently.
+      if (msg.COMMAND === 'LISTEN') {
+        if (params.has(msg.DATA) && paths.size < MAX_LISTEN_PATHS) paths.add(msg.DATA);
+      }
       else if (msg.COMMAND === 'IGNORE') paths.delete(msg.DATA);
     });
   });

@@ -5,7 +5,7 @@ import { open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parsePreset, PresetError, type Preset } from './preset.ts';
 
-/** Larger than any real preset (a big one with mappings is tens of KB); bigger files are refused unread. */
+/** A preset is a few KB; anything this big is not one, and parsing it would stall the show: refused unread. */
 export const MAX_PRESET_BYTES = 4 * 1024 * 1024;
 
 export async function loadPreset(file: string): Promise<Preset> {
@@ -66,25 +66,110 @@ export interface PresetEntry {
   modified: number;
 }
 
-/** Presets in a folder, by file name; files that are not presets are skipped. */
-export async function listPresets(dir: string): Promise<PresetEntry[]> {
+export interface ListOptions {
+  maxBytes?: number;
+  /** Told once per file version about a file that is skipped for its size. */
+  onSkip?: (message: string) => void;
+}
+
+/** What a file was found to be, kept while its mtime and size stay the same. */
+interface Cached {
+  mtimeMs: number;
+  size: number;
+  entry: PresetEntry | null;
+}
+/** Folder -> file name -> cached entry; each listing keeps only the files it still saw. */
+const listCache = new Map<string, Map<string, Cached>>();
+
+/**
+ * Presets in a folder, by file name; files that are not presets are skipped, and so are files over
+ * `maxBytes`. Listing happens on every save, recall and MIDI program change, so a file is read and
+ * parsed only when its (mtime, size) changed since the last listing.
+ */
+export async function listPresets(dir: string, o: ListOptions = {}): Promise<PresetEntry[]> {
+  const maxBytes = o.maxBytes ?? MAX_PRESET_BYTES;
   let files: string[];
   try {
     files = await readdir(dir);
   } catch {
     return [];
   }
+  const before = listCache.get(dir);
+  const seen = new Map<string, Cached>();
   const out: PresetEntry[] = [];
   for (const f of files.sort()) {
     if (!f.endsWith('.json') || f.startsWith('.')) continue;
     const path = join(dir, f);
+    let info: { mtimeMs: number; size: number; isFile(): boolean };
     try {
-      const text = JSON.parse(await readFile(path, 'utf8'));
-      if (text?.netbend !== 'preset') continue;
-      out.push({ name: typeof text.name === 'string' ? text.name : f.slice(0, -5), path, modified: (await stat(path)).mtimeMs });
+      info = await stat(path);
     } catch {
       continue;
     }
+    if (!info.isFile()) continue;
+    let c = before?.get(f);
+    if (!c || c.mtimeMs !== info.mtimeMs || c.size !== info.size) {
+      c = { mtimeMs: info.mtimeMs, size: info.size, entry: null };
+      if (info.size > maxBytes) o.onSkip?.(`${path}: ${(info.size / 1024 / 1024).toFixed(1)} MB is too big for a preset (over ${(maxBytes / 1024 / 1024).toFixed(0)} MB), skipped`);
+      else c.entry = await readEntry(path, f, info.mtimeMs);
+    }
+    seen.set(f, c);
+    if (c.entry) out.push(c.entry);
   }
+  listCache.set(dir, seen);
   return out;
+}
+
+async function readEntry(path: string, file: string, modified: number): Promise<PresetEntry | null> {
+  try {
+    const json = JSON.parse(await readFile(path, 'utf8'));
+    if (json?.netbend !== 'preset') return null;
+    return { name: typeof json.name === 'string' ? json.name : file.slice(0, -5), path, modified };
+  } catch {
+    return null;
+  }
+}
+
+/** `.<file>.<pid>.<ms>.tmp`, as atomicWrite names its temp files. */
+const TEMP_NAME = /^\..+\.(\d+)\.(\d+)\.tmp$/;
+/** A save takes milliseconds; a temp file older than this was left by a process that died. */
+export const ORPHAN_AGE_MS = 60_000;
+
+/**
+ * Removes temp files that atomicWrite left behind when its process was killed mid-save: those
+ * older than a minute, or whose process is gone. Returns the names removed.
+ */
+export async function sweepOrphanTemps(dir: string, now = Date.now()): Promise<string[]> {
+  let files: string[];
+  try {
+    files = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const swept: string[] = [];
+  for (const f of files) {
+    const m = TEMP_NAME.exec(f);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const written = Number(m[2]);
+    if (now - written < ORPHAN_AGE_MS && alive(pid)) continue;
+    try {
+      await rm(join(dir, f), { force: true });
+      swept.push(f);
+    } catch {
+      continue; // someone else's folder permissions: leave it
+    }
+  }
+  return swept;
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, it is just not ours to signal.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -7,7 +7,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { LiveSession } from './live-session.ts';
 import { FrameStream } from './frame-stream.ts';
-import type { ClientMessage, ServerMessage } from './protocol.ts';
+import { PageOutbox } from './page-outbox.ts';
+import { STATS_INTERVAL_MS, type ClientMessage, type ServerMessage } from './protocol.ts';
 
 export interface ServerOptions {
   session: LiveSession;
@@ -93,9 +94,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
 
   const clients = new Set<Client>();
+  // Serialised once for every page; each page's outbox decides what of it still needs sending.
   const broadcast = (m: ServerMessage) => {
+    if (!clients.size) return;
     const text = JSON.stringify(m);
-    for (const c of clients) if (c.ws.readyState === c.ws.OPEN) c.ws.send(text);
+    for (const c of clients) c.outbox.push(m, text);
   };
   const offs = [
     session.params.on('change', (c) => broadcast({ type: 'param', address: c.address, value: c.value, source: c.source })),
@@ -107,7 +110,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     session.on('model', () => {
       for (const c of clients) {
         c.wants = [];
-        c.ws.send(JSON.stringify(session.hello()));
+        c.outbox.push(session.hello());
         sendTaps(c);
       }
     }),
@@ -122,15 +125,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       broadcast({ type: 'params', params: session.paramInfo() });
     }, 20);
   };
-  const statsTimer = setInterval(() => broadcast({ type: 'stats', stats: session.stats() }), 500);
+  const statsTimer = setInterval(() => broadcast({ type: 'stats', stats: session.stats() }), STATS_INTERVAL_MS);
 
-  type Client = { ws: WebSocket; stream: FrameStream; wants: string[] };
+  type Client = { ws: WebSocket; stream: FrameStream; outbox: PageOutbox; wants: string[] };
   /** Each page gets the taps it asked for (an /output page none); the engine taps their union. */
   const sendTaps = (c: Client) => {
     const layers = session.engine.tapped().filter((l) => c.wants.includes(l));
     c.stream.taps = new Map(layers.map((l, i) => [l, i + 1]));
     const shapeOf = (l: string) => session.engine.tree.resolve(l).outputShape?.map((d) => (typeof d === 'number' ? d : 0)) ?? [];
-    c.ws.send(JSON.stringify({ type: 'taps', taps: layers.map((l, i) => ({ id: i + 1, layer: l, shape: shapeOf(l) })) } satisfies ServerMessage));
+    c.outbox.push({ type: 'taps', taps: layers.map((l, i) => ({ id: i + 1, layer: l, shape: shapeOf(l) })) });
   };
   const retap = async (): Promise<string[]> => {
     const union = [...new Set([...clients].flatMap((c) => c.wants))];
@@ -140,15 +143,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   function client(ws: WebSocket): void {
-    const c: Client = { ws, stream: new FrameStream(ws), wants: [] };
+    const c: Client = { ws, stream: new FrameStream(ws), outbox: new PageOutbox(ws), wants: [] };
     clients.add(c);
-    ws.send(JSON.stringify(session.hello()));
+    c.outbox.push(session.hello());
     sendTaps(c);
     // A page opened while paused (a second output window, say) shows the held picture at once.
     const held = session.loop.lastFrame;
     if (held) c.stream.push(held);
     ws.on('close', () => {
       c.stream.close();
+      c.outbox.close();
       clients.delete(c);
       if (c.wants.length) void retap().catch(() => {});
     });
@@ -158,7 +162,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       try {
         msg = JSON.parse(String(data));
       } catch {
-        ws.send(JSON.stringify({ type: 'notice', level: 'error', text: 'bad message: not JSON' } satisfies ServerMessage));
+        c.outbox.push({ type: 'notice', level: 'error', text: 'bad message: not JSON' });
         return;
       }
       if (typeof msg !== 'object' || msg === null) return;
@@ -178,9 +182,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           }
           result = layers;
         } else result = await session.command(msg);
-        ws.send(JSON.stringify({ type: 'reply', id: msg.id, ok: true, result } satisfies ServerMessage));
+        c.outbox.push({ type: 'reply', id: msg.id, ok: true, result });
       } catch (err) {
-        ws.send(JSON.stringify({ type: 'reply', id: msg.id, ok: false, error: (err as Error).message } satisfies ServerMessage));
+        c.outbox.push({ type: 'reply', id: msg.id, ok: false, error: (err as Error).message });
       }
     });
   }
@@ -199,7 +203,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       clearInterval(statsTimer);
       clearTimeout(paramsTimer);
       offs.forEach((off) => off());
-      for (const c of clients) c.ws.terminate();
+      for (const c of clients) {
+        c.outbox.close();
+        c.ws.terminate();
+      }
       wss.close();
       await new Promise<void>((r) => server.close(() => r()));
     },

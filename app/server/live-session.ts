@@ -11,14 +11,15 @@ import type { Frame } from '../engine/frame.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 import type { Layer } from '../engine/onnx/layer-tree.ts';
 import { startRecording, type Recording, type RecordFormat } from '../record/video-recorder.ts';
-import type { Command, EditInfo, EngineStats, LayerInfo, ParamInfo, ServerMessage } from './protocol.ts';
+import { STATS_INTERVAL_MS, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from './protocol.ts';
+import { LoopDelayMonitor } from './loop-delay.ts';
 import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
 import { OscServer, type OscTarget } from '../control/osc-server.ts';
 import { PresetMorph } from '../control/morph.ts';
 import { applyScene, captureScene, sceneParams } from '../control/scene.ts';
 import { RefusalLog } from '../control/refusal-log.ts';
-import { listPresets, loadPreset, savePreset } from '../control/preset-store.ts';
+import { listPresets, loadPreset, savePreset, sweepOrphanTemps, type PresetEntry } from '../control/preset-store.ts';
 import type { Preset } from '../control/preset.ts';
 import { MidiRouter } from '../control/midi-mapping.ts';
 import { openMidi, type MidiPorts } from '../control/midi-ports.ts';
@@ -55,6 +56,8 @@ export const RECORD = '/netbend/record/on';
 export const RECALL = '/netbend/preset/recall';
 export const TAP_TEMPO = '/netbend/tempo/tap';
 export const BPM = '/netbend/tempo/bpm';
+export const LOOP_DELAY_P99 = '/netbend/stats/loop_delay_p99';
+export const LOOP_DELAY_MAX = '/netbend/stats/loop_delay_max';
 /** Parameters that belong to one model and go with it. */
 const MODEL_OWNED = ['/netbend/source/', '/netbend/edit/', '/netbend/blend/', '/netbend/outputs/'];
 
@@ -73,6 +76,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   controller: ControllerNet | undefined;
   midiPorts: MidiPorts | undefined;
   private readonly refusals: RefusalLog;
+  private readonly loopDelay: LoopDelayMonitor;
 
   private constructor(params: ParameterRegistry, engine: Engine, opts: LiveOptions) {
     super();
@@ -110,6 +114,13 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     params.define({ address: TAP_TEMPO, type: 'trigger', default: false, description: 'tap tempo' });
     // General-purpose knobs: for MIDI/OSC to land on, and for expressions and controller nets to read.
     for (let k = 1; k <= 8; k++) params.define({ address: `/netbend/knobs/k${k}`, type: 'float', default: 0, min: 0, max: 1, description: `knob ${k}` });
+    // Event-loop health, readable over OSCQuery (and LISTEN-able) as well as in the page's stats.
+    params.define({ address: LOOP_DELAY_P99, type: 'float', default: 0, min: 0, clamp: false, unit: 'ms', readOnly: true, description: 'event-loop delay, 99th percentile of the last stats window' });
+    params.define({ address: LOOP_DELAY_MAX, type: 'float', default: 0, min: 0, clamp: false, unit: 'ms', readOnly: true, description: 'event-loop delay, worst of the last stats window' });
+    this.loopDelay = new LoopDelayMonitor(STATS_INTERVAL_MS, (w) => {
+      params.set(LOOP_DELAY_P99, w.p99, 'engine');
+      params.set(LOOP_DELAY_MAX, w.max, 'engine');
+    });
     params.on('change', (c) => {
       if (c.address === RECORD) void this.setRecording(c.value === true);
       else if (c.address === RECALL) void this.recall(Number(c.value));
@@ -155,7 +166,10 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       await session.close();
       throw err;
     }
-    session.presets = (await listPresets(session.presetsDir)).map((p) => p.name);
+    // Temp files of saves a kill interrupted would otherwise lie in the folder for ever.
+    await sweepOrphanTemps(session.presetsDir);
+    // Said with the other start-up warnings: no one listens to notices yet.
+    session.presets = (await listPresets(session.presetsDir, { onSkip: (m) => warnings.push(m) })).map((p) => p.name);
     if (preset?.mappings.midi.length) session.midi.fromJSON(preset.mappings.midi);
     if (opts.midi !== false) {
       session.midiPorts = openMidi((bytes) => session.midi.handle(bytes), { virtualName: 'netbend', inputs: opts.midiInputs, output: opts.midiOutput });
@@ -167,6 +181,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
 
   get presetsDir(): string {
     return resolve(this.opts.presetsDir ?? 'presets');
+  }
+
+  /** The presets folder's presets; a file too big to be one is said once, as a warning. */
+  listPresets(): Promise<PresetEntry[]> {
+    return listPresets(this.presetsDir, { onSkip: (m) => this.notice('warning', m) });
   }
 
   /**
@@ -212,6 +231,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   async close(): Promise<void> {
+    this.loopDelay.stop();
     await this.loop.stop();
     this.osc?.close();
     this.midiPorts?.close();
@@ -224,7 +244,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   stats(): EngineStats {
     const s = this.loop.stats();
     const r = this.recording?.stats();
-    return { ...s, ep: this.engine.ep, refused: this.params.refused, recording: this.recording && r ? { path: this.recording.path, frames: r.frames, filled: r.filled } : null };
+    return { ...s, ep: this.engine.ep, refused: this.params.refused, recording: this.recording && r ? { path: this.recording.path, frames: r.frames, filled: r.filled } : null, loopDelay: { ...this.loopDelay.last } };
   }
 
   paramInfo(): ParamInfo[] {
@@ -288,12 +308,12 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         const file = join(this.presetsDir, `${name.replace(/[^\w.-]+/g, '-')}.json`);
         await mkdir(this.presetsDir, { recursive: true });
         await savePreset(file, captureScene(this.engine, name, { modulators: this.modulators.list(), mappings: { midi: this.midi.toJSON() as unknown as Record<string, unknown>[], osc: [] } }));
-        this.presets = (await listPresets(this.presetsDir)).map((p) => p.name);
+        this.presets = (await this.listPresets()).map((p) => p.name);
         this.emit('state', undefined);
         return file;
       }
       case 'loadPreset': {
-        const entry = (await listPresets(this.presetsDir)).find((p) => p.name === c.name);
+        const entry = (await this.listPresets()).find((p) => p.name === c.name);
         if (!entry) throw new Error(`no preset "${c.name}" in ${this.presetsDir}`);
         const p = await loadPreset(entry.path);
         if (c.morphSeconds && c.morphSeconds > 0) {
@@ -316,7 +336,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
 
   /** Preset bank: program change / OSC recall N loads the Nth preset of the folder. */
   private async recall(n: number): Promise<void> {
-    const list = await listPresets(this.presetsDir);
+    const list = await this.listPresets();
     const entry = list[n];
     if (!entry) return this.notice('warning', `no preset at position ${n} (${list.length} presets in ${this.presetsDir})`);
     try {

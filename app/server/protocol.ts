@@ -72,7 +72,12 @@ export interface EngineStats {
   /** Values refused since start (NaN, Inf, out of bounds), on every path. */
   refused: number;
   recording: { path: string; frames: number; filled: number } | null;
+  /** Event-loop delay over the last stats window, in ms: how late timers and sockets are served. */
+  loopDelay: { p99: number; max: number };
 }
+
+/** How often the server sends `stats` and rolls the event-loop delay window. */
+export const STATS_INTERVAL_MS = 500;
 
 export interface EditInfo {
   /** The slot's stable name: its amount is /netbend/edit/<name>/amount. */

@@ -14,6 +14,8 @@ const FPS = '/netbend/transport/fps';
 
 /** Milliseconds in at most 5 characters: 9.8, 86.4, 820, 1234. */
 const ms = (v: number) => (v < 100 ? v.toFixed(1) : v.toFixed(0));
+/** Event-loop delay (p99) past which OSC, MIDI and pages are served noticeably late. */
+const LOOP_DELAY_WARN_MS = 20;
 
 function Stat({ id, value, unit, warn }: { id: string; value: string; unit: string; warn?: boolean }) {
   return (
@@ -62,6 +64,7 @@ function Header() {
         <Stat id="stat-fps" value={(s?.fps ?? 0).toFixed(1)} unit="fps" warn={slow} />
         <Stat id="stat-infer" value={ms(s?.inferMs ?? 0)} unit="ms" />
         <Stat id="stat-dropped" value={String(s?.dropped ?? 0)} unit="dropped" />
+        <Stat id="stat-loop" value={`${ms(s?.loopDelay.p99 ?? 0)}/${ms(s?.loopDelay.max ?? 0)}`} unit="ms loop" warn={!!s && s.loopDelay.p99 > LOOP_DELAY_WARN_MS} />
         <Stat id="stat-ep" value={s?.ep ?? '–'} unit="EP" />
         <Stat id="stat-frame" value={String(s?.frame ?? 0)} unit="frame" />
       </span>

@@ -67,9 +67,10 @@ bendFlags(
   program
     .command('render')
     .description('render a clip on the offline driver: every frame, same frames every time')
-    .argument('<model>', 'an .onnx model or a preset .json')
-    .option('--seconds <s>', 'clip length', positive('--seconds'), 10)
-    .option('--fps <f>', 'frames per second', positive('--fps'), 30)
+    .argument('[model]', 'an .onnx model or a preset .json (not with --take)')
+    .option('--take <take.json>', 'render a recorded performance again: exactly at its own fps, the same control curves at another')
+    .option('--seconds <s>', 'clip length (default 10; a take plays to its end)', positive('--seconds'))
+    .option('--fps <f>', "frames per second (default 30, or the take's)", positive('--fps'))
     .option('--size <WxH>', 'video size (frames are scaled), default the model output size')
     .requiredOption('--out <file>', 'output file (.mp4, .mov) or folder (png)')
     .option('--format <f>', `video format: ${RECORD_FORMATS.join('|')}`, (v: string) => {
@@ -78,7 +79,7 @@ bendFlags(
     }, 'h264' as RecordFormat)
     .option('--seed <s>', 'seed of the latent source', int('--seed'))
     .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep),
-).action((model: string, o) => render(model, o));
+).action((model: string | undefined, o) => render(model, o));
 
 program
   .command('serve')

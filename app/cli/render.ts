@@ -7,10 +7,13 @@ import type { EpChoice } from '../engine/inference/protocol.ts';
 import { startRecording, type RecordFormat } from '../record/video-recorder.ts';
 import { progress } from './progress.ts';
 import { applyBendOptions, UsageError, type BendOptions } from './bend-options.ts';
+import { loadTake } from '../scene/take.ts';
+import { renderTake } from '../scene/take-render.ts';
 
 export interface RenderOptions extends BendOptions {
-  seconds: number;
-  fps: number;
+  seconds?: number;
+  fps?: number;
+  take?: string;
   size?: string;
   out: string;
   format: RecordFormat;
@@ -26,10 +29,18 @@ export function parseSize(spec: string): { width: number; height: number } {
   return { width, height };
 }
 
-export async function render(model: string, o: RenderOptions): Promise<void> {
+export async function render(model: string | undefined, o: RenderOptions): Promise<void> {
   const scaleTo = o.size ? parseSize(o.size) : undefined;
-  const frames = Math.round(o.seconds * o.fps);
-  if (frames < 1) throw new UsageError(`--seconds ${o.seconds} at --fps ${o.fps} is less than one frame`);
+  if (o.take) {
+    if (model) throw new UsageError('--take renders the model the take names: give no model with it');
+    if (o.seconds !== undefined || o.edit?.length || o.blend || o.animate?.length || o.tap?.length || o.seed !== undefined) throw new UsageError('--take replays the performance as it was: --seconds, --seed and bending flags do not apply');
+    return renderTakeFile(o.take, { ...o, size: scaleTo });
+  }
+  if (!model) throw new UsageError('render needs a model or preset, or --take <take.json>');
+  const fps = o.fps ?? 30;
+  const seconds = o.seconds ?? 10;
+  const frames = Math.round(seconds * fps);
+  if (frames < 1) throw new UsageError(`--seconds ${seconds} at --fps ${fps} is less than one frame`);
   const { engine, modulators, warnings } = await openTarget(model, o);
   warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
   try {
@@ -37,8 +48,8 @@ export async function render(model: string, o: RenderOptions): Promise<void> {
     const animate = await applyBendOptions(engine, o);
     await engine.settled();
     const out = resolve(o.out);
-    const rec = await startRecording({ path: out, format: o.format, width: engine.image.width, height: engine.image.height, scaleTo, fps: o.fps });
-    const clock = new OfflineClock(o.fps, frames);
+    const rec = await startRecording({ path: out, format: o.format, width: engine.image.width, height: engine.image.height, scaleTo, fps });
+    const clock = new OfflineClock(fps, frames);
     const bar = progress(frames, 'frames');
     const t0 = performance.now();
     try {
@@ -58,8 +69,32 @@ export async function render(model: string, o: RenderOptions): Promise<void> {
     }
     const summary = await rec.stop();
     const secs = (performance.now() - t0) / 1000;
-    console.error(`netbend: rendered ${summary.frames} frames (${o.seconds}s at ${o.fps} fps) to ${summary.path} in ${secs.toFixed(1)}s`);
+    console.error(`netbend: rendered ${summary.frames} frames (${seconds}s at ${fps} fps) to ${summary.path} in ${secs.toFixed(1)}s`);
   } finally {
     await engine.close();
+  }
+}
+
+async function renderTakeFile(file: string, o: Omit<RenderOptions, 'size'> & { size?: { width: number; height: number } }): Promise<void> {
+  const take = await loadTake(file);
+  const t0 = performance.now();
+  let bar: ReturnType<typeof progress> | undefined;
+  try {
+    const summary = await renderTake(take, {
+      out: resolve(o.out),
+      format: o.format,
+      fps: o.fps,
+      size: o.size,
+      ep: o.ep,
+      onFrame: (done, total) => {
+        bar ??= progress(total, 'frames');
+        bar.tick();
+      },
+    });
+    bar?.done();
+    console.error(`netbend: rendered take ${file}: ${summary.frames} frames at ${o.fps ?? take.fps} fps to ${summary.path} in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  } catch (err) {
+    bar?.done();
+    throw err;
   }
 }

@@ -46,8 +46,10 @@ export class TakeLog {
 
   /** The frame about to render: logs what changed since the last one, and the frame. */
   frame(t: FrameTime): void {
-    const structure = this.structureNow();
-    const key = JSON.stringify(structure);
+    const playing = this.src.structure();
+    // Amounts are values (logged as such); the structure is which slots play.
+    const key = JSON.stringify(playing);
+    const structure = this.withAmounts(playing);
     if (!this.start) {
       // Everything before this frame is in the snapshot.
       const scene = this.src.scene();
@@ -81,9 +83,9 @@ export class TakeLog {
     this.off();
   }
 
-  /** The engine's structure, with each edit's amount now: an edit that comes into play starts there. */
-  private structureNow(): TakeStructure {
-    const s = this.src.structure();
-    return { ...s, edits: s.edits.map((e) => ({ ...e })) };
+  /** The structure with each edit's amount now: an edit that comes into play starts there. */
+  private withAmounts(s: EngineStructure): TakeStructure {
+    const amount = (name: string) => Number(this.src.params.has(`/netbend/edit/${name}/amount`) ? this.src.params.target(`/netbend/edit/${name}/amount`) : 0);
+    return { ...s, edits: s.edits.map((e) => ({ ...e, amount: amount(e.name) })) };
   }
 }

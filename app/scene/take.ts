@@ -24,6 +24,8 @@ export const TakeStructureSchema = z.object({
       op: z.enum(EDIT_OPS as unknown as [string, ...string[]]),
       seed: z.number().int(),
       channels: z.array(z.number().int().nonnegative()).optional(),
+      /** Its amount when the structure was logged: where a slot coming into play starts. */
+      amount: z.number().finite(),
     }),
   ),
   blendLayers: z.array(z.string()),

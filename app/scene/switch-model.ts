@@ -1,0 +1,26 @@
+// Loading another model into a running show: the new engine is opened on the same registry beside
+// the playing one; parameters the new model also has keep their values (and their mappings),
+// the old model's own ones are removed. Used live and by a take's re-render alike.
+import type { ParameterRegistry } from '../control/registry.ts';
+import { Engine } from '../engine/engine.ts';
+import type { EpChoice } from '../engine/inference/protocol.ts';
+
+/** Parameters that belong to one model and go with it. */
+export const MODEL_OWNED = ['/netbend/source/', '/netbend/edit/', '/netbend/blend/', '/netbend/outputs/'];
+
+/**
+ * Opens `file` on `params`; resolves with the new engine once the old model's own parameters are
+ * gone. The caller swaps it in and closes the old one. If opening fails, nothing changed.
+ */
+export async function openNextModel(params: ParameterRegistry, file: string, ep: EpChoice | undefined): Promise<{ engine: Engine; warnings: string[] }> {
+  const defined = new Set<string>();
+  const off = params.on('define', (spec) => defined.add(spec.address));
+  let opened: Awaited<ReturnType<typeof Engine.open>>;
+  try {
+    opened = await Engine.open({ model: file, ep, registry: params });
+  } finally {
+    off();
+  }
+  for (const prefix of MODEL_OWNED) for (const spec of params.list()) if (spec.address.startsWith(prefix) && !defined.has(spec.address)) params.remove(spec.address);
+  return opened;
+}

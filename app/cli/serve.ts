@@ -22,6 +22,8 @@ export interface ServeOptions {
   bind?: string[];
   route?: string[];
   oscTarget?: string[];
+  /** Origins (besides netbend's own pages) trusted to control the show, already normalised. */
+  allowOrigin?: string[];
 }
 
 export async function serve(model: string, o: ServeOptions): Promise<void> {
@@ -37,6 +39,7 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     session,
     port: o.port,
     host: o.host,
+    allowOrigins: o.allowOrigin,
     handlers: [oscQueryHandler(session.params, { oscPort: () => session.osc?.port ?? 0, host: o.host })],
     upgrades: [oscQueryUpgrade(session.params, { osc: session.osc })],
   });

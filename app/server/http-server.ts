@@ -244,8 +244,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(opts.port, host, () => ok());
+    server.listen(opts.port, host, () => {
+      server.off('error', fail);
+      ok();
+    });
   });
+  // Once listening, an error (out of file descriptors under a connection flood, say) is news for
+  // the performer, not the end of the show.
+  server.on('error', (err) => session.notice('error', `HTTP server: ${err.message}`));
   const port = (server.address() as AddressInfo).port;
   const shown = host.includes(':') ? `[${host}]` : host;
   return {

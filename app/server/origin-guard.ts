@@ -63,7 +63,7 @@ export interface OriginGuard {
 }
 
 export function originGuard(o: OriginGuardOptions): OriginGuard {
-  const allow = new Set(o.allow ?? []);
+  const allow = new Set((o.allow ?? []).map(normaliseOrigin));
   const noticed = new Set<string>();
   const originOf = (req: IncomingMessage): string | undefined => {
     const h = req.headers.origin;

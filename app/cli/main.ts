@@ -9,6 +9,7 @@ import { serve, startElectron } from './serve.ts';
 import { render } from './render.ts';
 import { RECORD_FORMATS, type RecordFormat } from '../record/formats.ts';
 import { UsageError } from './bend-options.ts';
+import { normaliseOrigin } from '../server/origin-guard.ts';
 
 export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/default.onnx', import.meta.url));
 const PRESETS_DIR = fileURLToPath(new URL('../../presets', import.meta.url));
@@ -33,6 +34,14 @@ const ep = (v: string): EpChoice => {
   return v as EpChoice;
 };
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+/** `--allow-origin a,b` (repeatable): each one checked and written as browsers send it. */
+const origins = (v: string, prev: string[] = []) => {
+  try {
+    return [...prev, ...v.split(',').filter((s) => s.trim()).map(normaliseOrigin)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
 
 const bendFlags = (c: Command) =>
   c
@@ -99,6 +108,7 @@ program
   .option('--controller <net.onnx>', 'a regression net driven by parameters (e.g. 4 knobs -> 16 edit amounts)')
   .option('--bind <input=param>', 'controller input from a parameter, e.g. "0=knobs/k1" (repeatable)', collect)
   .option('--route <output=param>', 'controller output to a parameter, e.g. "3=b16-scale/amount" (repeatable)', collect)
+  .option('--allow-origin <origin,...>', "web origins besides netbend's own pages that may control the show and read its values, e.g. http://127.0.0.1:3000 (repeatable)", origins)
   .action((model: string, o) => serve(model, o));
 
 program

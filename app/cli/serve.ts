@@ -26,6 +26,8 @@ export interface ServeOptions {
   oscTarget?: string[];
   /** UDP senders OSC obeys, CIDRs or addresses (each may be comma-separated); default loopback. */
   oscAllow?: string[];
+  /** Origins (besides netbend's own pages) trusted to control the show, already normalised. */
+  allowOrigin?: string[];
 }
 
 export async function serve(model: string, o: ServeOptions): Promise<void> {
@@ -49,6 +51,7 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     session,
     port: o.port,
     host: o.host,
+    allowOrigins: o.allowOrigin,
     handlers: [oscQueryHandler(session.params, { oscPort: () => session.osc?.port ?? 0, host: o.host })],
     upgrades: [oscQueryUpgrade(session.params, { osc: session.osc })],
   });

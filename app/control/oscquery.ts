@@ -91,7 +91,9 @@ export function oscQueryHandler(params: ParameterRegistry, o: OscQueryOptions) {
     if (req.method !== 'GET') return false;
     const url = new URL(req.url ?? '/', 'http://x');
     const send = (status: number, body?: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+      // No CORS header of its own: any site could then read every value. The server this plugs into
+      // decides which origins may read (netbend's sets access-control-allow-origin for its pages).
+      res.writeHead(status, { 'content-type': 'application/json' });
       res.end(body === undefined ? undefined : JSON.stringify(body));
       return true;
     };
@@ -139,7 +141,11 @@ export type OscQueryUpgrade = ((req: IncomingMessage, socket: Duplex, head: Buff
 
 /** WebSocket side: LISTEN / IGNORE commands, value changes as binary OSC, path notices as JSON. */
 export function oscQueryUpgrade(params: ParameterRegistry, opts: OscQueryUpgradeOptions = {}): OscQueryUpgrade {
+  // The largest legitimate message is one OSC packet (as over UDP, whose datagrams stop at 64 KiB)
+  // or a LISTEN/IGNORE with a path; anything bigger is refused with 1009, not buffered.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  // Unhandled, an 'error' on the server would end the show; with noServer none is expected.
+  wss.on('error', () => {});
   const clients = new Map<WebSocket, Set<string>>();
   const known = new Set(params.list().map((s) => s.address));
   const ready = (ws: WebSocket) => ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED;
@@ -171,10 +177,19 @@ export function oscQueryUpgrade(params: ParameterRegistry, opts: OscQueryUpgrade
   wss.on('connection', (ws) => {
     clients.set(ws, new Set());
     ws.on('close', () => clients.delete(ws));
+    // A bad frame is an 'error' (ws then closes the client with 1002/1007/1009): drop it, live on.
     ws.on('error', () => clients.delete(ws));
     ws.on('message', (data, binary) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      if (binary) return void opts.osc?.receive(bytes);
+      if (binary) {
+        // Whatever OSC does with a hostile packet, it must not throw out of ws's frame parser.
+        try {
+          opts.osc?.receive(bytes);
+        } catch {
+          /* dropped, as a bad UDP datagram would be */
+        }
+        return;
+      }
       let msg: { COMMAND?: unknown; DATA?: unknown };
       try {
         msg = JSON.parse(bytes.toString('utf8')) as typeof msg;
@@ -192,6 +207,8 @@ export function oscQueryUpgrade(params: ParameterRegistry, opts: OscQueryUpgrade
     });
   });
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    // Node removes its error handler from upgraded sockets; a reset mid-handshake must not throw.
+    socket.on('error', () => {});
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     return true;
   };

@@ -8,7 +8,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { LiveSession } from './live-session.ts';
 import { FrameStream } from './frame-stream.ts';
 import { PageOutbox } from './page-outbox.ts';
-import { STATS_INTERVAL_MS, type ClientMessage, type ServerMessage } from './protocol.ts';
+import { STATS_INTERVAL_MS, type ServerMessage } from './protocol.ts';
+import { parseIncoming } from './commands.ts';
+import { originGuard } from './origin-guard.ts';
 
 export interface ServerOptions {
   session: LiveSession;
@@ -19,6 +21,8 @@ export interface ServerOptions {
   /** OSCQuery and other handlers: return true when they answered. */
   handlers?: Array<(req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>>;
   upgrades?: Array<(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => boolean>;
+  /** Origins besides our own pages that may open WebSockets and change things (--allow-origin). */
+  allowOrigins?: string[];
 }
 
 export interface RunningServer {
@@ -44,12 +48,29 @@ async function loadUi(session: LiveSession): Promise<UiFiles> {
 }
 
 const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1';
+/** Methods that only read; anything else changes state and must come from a trusted page. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * The largest message a page legitimately sends is a command: small JSON (a parameter set, a preset
+ * name, a partner path of at most a few KiB, a list of layer names). 64 KiB leaves room for all of
+ * them many times over while keeping what one hostile client can make us buffer small.
+ */
+const MAX_CLIENT_MESSAGE = 64 * 1024;
+
+/** Answers an upgrade with a plain HTTP error, before any WebSocket handshake. */
+function refuseUpgrade(socket: import('node:stream').Duplex, status: 401 | 403 | 404, text: string): void {
+  const body = `netbend: ${text}\n`;
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status];
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const token = isLoopback(host) ? undefined : (opts.token ?? randomBytes(12).toString('hex'));
   const session = opts.session;
   const ui = await loadUi(session);
+  const origins = originGuard({ allow: opts.allowOrigins, loopbackBind: isLoopback(host), refused: (text) => session.notice('warning', text) });
 
   const authorised = (req: IncomingMessage): boolean => {
     if (!token) return true;
@@ -62,6 +83,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const server = createServer(async (req, res) => {
     try {
+      // Set before the handlers, so every answer (OSCQuery's JSON included) carries our CORS policy.
+      const cors = origins.corsOrigin(req);
+      if (cors) res.setHeader('access-control-allow-origin', cors);
+      res.setHeader('vary', 'Origin');
+      if (!SAFE_METHODS.has(req.method ?? 'GET') && !origins.check(req, `${req.method} ${(req.url ?? '/').split('?')[0]}`)) {
+        res.writeHead(403, { 'content-type': 'text/plain' }).end('netbend: refused: this page is not netbend\'s own (see --allow-origin)\n');
+        return;
+      }
       if (!authorised(req)) {
         res.writeHead(401, { 'content-type': 'text/plain' }).end('netbend: add ?token=... to the URL\n');
         return;
@@ -84,13 +113,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE });
+  // With noServer nothing should reach this, but an unhandled 'error' would end the show.
+  wss.on('error', (err) => session.notice('warning', `WebSocket server: ${err.message}`));
   server.on('upgrade', (req, socket, head) => {
-    if (!authorised(req)) return socket.destroy();
+    // Node takes its own error handler off an upgraded socket: a client resetting the connection
+    // before a WebSocket owns it would otherwise be an uncaught 'error' that ends the process.
+    socket.on('error', () => {});
+    // Both WebSockets (/ws and OSCQuery's) are checked here, before any handshake completes.
+    if (!origins.check(req, 'a WebSocket connection')) return refuseUpgrade(socket, 403, "refused: this page is not netbend's own (see --allow-origin)");
+    if (!authorised(req)) return refuseUpgrade(socket, 401, 'add ?token=... to the URL');
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/ws') return wss.handleUpgrade(req, socket, head, (ws) => client(ws));
     for (const u of opts.upgrades ?? []) if (u(req, socket, head)) return;
-    socket.destroy();
+    refuseUpgrade(socket, 404, `no WebSocket at ${path}`);
   });
 
   const clients = new Set<Client>();
@@ -156,22 +192,39 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       clients.delete(c);
       if (c.wants.length) void retap().catch(() => {});
     });
-    ws.on('message', async (data, binary) => {
-      if (binary) return;
-      let msg: ClientMessage;
+    // A bad frame (invalid UTF-8, reserved opcode, too big...) is an 'error' here; ws then closes
+    // this client with the matching code (1002, 1007, 1009). Handled, it never reaches the process.
+    ws.on('error', () => {});
+    const told = new Set<string>();
+    /** Junk gets one notice per kind per page, not one per message: a flood stays a trickle. */
+    const tellOnce = (why: string) => {
+      const kind = why.split(':')[0]!;
+      if (told.has(kind)) return;
+      told.add(kind);
+      c.outbox.push({ type: 'notice', level: 'error', text: `bad message: ${why} (more like it from this page are ignored)` });
+    };
+    ws.on('message', (data, binary) => {
       try {
-        msg = JSON.parse(String(data));
-      } catch {
-        c.outbox.push({ type: 'notice', level: 'error', text: 'bad message: not JSON' });
-        return;
+        receive(data, binary);
+      } catch (err) {
+        // A listener that throws would throw out of ws's frame parser and end the process.
+        session.notice('error', `a page's message could not be handled: ${(err as Error).message}`);
       }
-      if (typeof msg !== 'object' || msg === null) return;
-      if ('ack' in msg) return c.stream.ack();
-      try {
+    });
+    function receive(data: import('ws').RawData, binary: boolean): void {
+      if (binary) return tellOnce('binary: this socket takes JSON text commands only');
+      const m = parseIncoming(String(data));
+      if (m.kind === 'ack') return c.stream.ack();
+      if (m.kind === 'junk') return tellOnce(m.why);
+      const reply = (r: { ok: true; result: unknown } | { ok: false; error: string }) => c.outbox.push({ type: 'reply', id: m.id, ...r });
+      if (m.kind === 'bad-command') return reply({ ok: false, error: m.error });
+      const msg = m.command;
+      // Every failure of a command becomes its reply; nothing thrown here reaches the process.
+      void (async () => {
         let result: unknown;
         if (msg.cmd === 'setTaps') {
           // Resolve names first, so a bad layer is refused before anything changes.
-          const layers = (Array.isArray(msg.layers) ? msg.layers : []).map((l) => session.engine.tree.resolve(String(l)).path);
+          const layers = msg.layers.map((l) => session.engine.tree.resolve(l).path);
           const before = c.wants;
           c.wants = layers;
           try {
@@ -182,17 +235,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           }
           result = layers;
         } else result = await session.command(msg);
-        c.outbox.push({ type: 'reply', id: msg.id, ok: true, result });
-      } catch (err) {
-        c.outbox.push({ type: 'reply', id: msg.id, ok: false, error: (err as Error).message });
-      }
-    });
+        reply({ ok: true, result });
+      })().catch((err: unknown) => {
+        try {
+          reply({ ok: false, error: err instanceof Error ? err.message : String(err) });
+        } catch {
+          /* the page is gone: nobody to tell */
+        }
+      });
+    }
   }
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(opts.port, host, () => ok());
+    server.listen(opts.port, host, () => {
+      server.off('error', fail);
+      ok();
+    });
   });
+  // Once listening, an error (out of file descriptors under a connection flood, say) is news for
+  // the performer, not the end of the show.
+  server.on('error', (err) => session.notice('error', `HTTP server: ${err.message}`));
   const port = (server.address() as AddressInfo).port;
   const shown = host.includes(':') ? `[${host}]` : host;
   return {

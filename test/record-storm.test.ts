@@ -392,6 +392,28 @@ describe('netbend serve recording under abuse', () => {
     t.diagnostic(`${frames} frames saved on SIGTERM`);
   });
 
+  test('a take whose ffmpeg dies sets the RECORD switch back to off and leaves no ffmpeg', { timeout: 60_000 }, async (t) => {
+    const dir = tempDir(t, 'netbend-broke-');
+    const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--record-dir', dir]);
+    const log = takeNotices(s.child);
+    const base = s.url.replace(/\/$/, '');
+    const osc = await oscSender(base);
+    try {
+      await osc.send(RECORD, true);
+      const encoder = await waitFor(() => log.started().length > 0 && ffmpegChildren(s.child.pid!)[0], 20_000, 'the encoder');
+      assert.equal(await recordValue(base), true);
+      process.kill(encoder, 'SIGKILL');
+      await waitFor(() => log.errors().length > 0, 10_000, 'the failure notice');
+      assert.match(log.errors()[0]!, /recording stopped: ffmpeg was killed by SIGKILL/);
+      await waitFor(async () => (await recordValue(base)) === false, 10_000, 'the RECORD switch to read off');
+      await waitFor(() => ffmpegChildren(s.child.pid!).length === 0, 10_000, 'no ffmpeg');
+    } finally {
+      osc.close();
+      await s.stop();
+    }
+    assert.deepEqual(ffmpegWorkingIn(dir), []);
+  });
+
   test('a take that cannot start sets the RECORD switch back to off', { timeout: 60_000 }, async (t) => {
     const dir = tempDir(t, 'netbend-refused-');
     const blocker = path.join(dir, 'not-a-folder');

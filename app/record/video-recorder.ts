@@ -91,6 +91,12 @@ export interface Recording {
   stop(): Promise<RecordingSummary>;
   /** Kills ffmpeg and deletes the partial recording; `path` is left as it was. Never rejects. */
   abort(): Promise<void>;
+  /**
+   * Resolves once the encoding ffmpeg process is gone, however the recording ended. stop()
+   * rejects at once for a recording that already failed, while ffmpeg may still be closing its
+   * fragment: callers that must never run two encoders wait on this too. Never rejects.
+   */
+  ffmpegExited(): Promise<void>;
 }
 
 interface Slot {
@@ -220,6 +226,10 @@ class FfmpegRecording implements Recording {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  ffmpegExited(): Promise<void> {
+    return this.exited.then(() => undefined);
   }
 
   stats(): RecordingStats {

@@ -10,7 +10,8 @@ import { FrameLoop, PLAY } from '../engine/frame-loop.ts';
 import type { Frame } from '../engine/frame.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 import type { Layer } from '../engine/onnx/layer-tree.ts';
-import { startRecording, type Recording, type RecordFormat } from '../record/video-recorder.ts';
+import type { RecordFormat } from '../record/video-recorder.ts';
+import { RecordingDesk, describeDeskEvent } from './recording-desk.ts';
 import { STATS_INTERVAL_MS, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from './protocol.ts';
 import { LoopDelayMonitor } from './loop-delay.ts';
 import { ModulationBank } from '../control/modulation.ts';
@@ -65,7 +66,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   readonly params: ParameterRegistry;
   engine: Engine;
   readonly loop: FrameLoop;
-  private recording: Recording | undefined;
+  private readonly desk: RecordingDesk;
   private readonly opts: LiveOptions;
   readonly tempo = new Tempo();
   readonly modulators: ModulationBank;
@@ -83,6 +84,20 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     this.params = params;
     this.engine = engine;
     this.opts = opts;
+    this.desk = new RecordingDesk({
+      dir: resolve(opts.recordDir ?? 'recordings'),
+      format: opts.recordFormat,
+      shape: () => {
+        const img = this.engine.image;
+        return img ? { width: img.width, height: img.height, fps: this.loop.stats().targetFps } : 'this model has no image output to record';
+      },
+      onEvent: (e) => {
+        const n = describeDeskEvent(e);
+        this.notice(n.level, n.text);
+        // The switch must say what is happening: a take that could not start or broke is off.
+        if (e.kind === 'refused' || e.kind === 'broke') this.params.set(RECORD, false, 'engine');
+      },
+    });
     this.modulators = new ModulationBank(params, this.tempo);
     this.midi = new MidiRouter(params, {
       send: (bytes) => this.midiPorts?.send(bytes),
@@ -122,7 +137,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       params.set(LOOP_DELAY_MAX, w.max, 'engine');
     });
     params.on('change', (c) => {
-      if (c.address === RECORD) void this.setRecording(c.value === true);
+      if (c.address === RECORD) void this.desk.set(c.value === true);
       else if (c.address === RECALL) void this.recall(Number(c.value));
       else if (c.address === BPM) this.tempo.bpm = Number(c.value);
       else if (c.address === TAP_TEMPO) {
@@ -131,7 +146,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       }
     });
     this.loop.on('frame', (f) => {
-      this.recording?.writeFrame(f.rgba!, f.index);
+      this.desk.writeFrame(f.rgba!, f.index);
       this.osc?.flush();
       this.emit('frame', f);
     });
@@ -236,15 +251,14 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     this.osc?.close();
     this.midiPorts?.close();
     await this.controller?.close();
-    await this.setRecording(false);
+    await this.desk.close();
     await this.engine.close();
     this.refusals.close();
   }
 
   stats(): EngineStats {
     const s = this.loop.stats();
-    const r = this.recording?.stats();
-    return { ...s, ep: this.engine.ep, refused: this.params.refused, recording: this.recording && r ? { path: this.recording.path, frames: r.frames, filled: r.filled } : null, loopDelay: { ...this.loopDelay.last } };
+    return { ...s, ep: this.engine.ep, refused: this.params.refused, recording: this.desk.stats(), loopDelay: { ...this.loopDelay.last } };
   }
 
   paramInfo(): ParamInfo[] {
@@ -344,49 +358,6 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       this.notice('info', `preset ${entry.name}`);
     } catch (err) {
       this.notice('error', (err as Error).message);
-    }
-  }
-
-  private async setRecording(on: boolean): Promise<void> {
-    if (on && !this.recording) {
-      const img = this.engine.image;
-      if (!img) {
-        this.notice('error', 'this model has no image output to record');
-        this.params.set(RECORD, false, 'engine');
-        return;
-      }
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-      const dir = resolve(this.opts.recordDir ?? 'recordings');
-      const format = this.opts.recordFormat ?? 'h264';
-      const ext = format === 'png' ? '' : format === 'h264' ? '.mp4' : '.mov';
-      try {
-        await mkdir(dir, { recursive: true });
-        this.recording = await startRecording({
-          path: join(dir, `netbend-${stamp}${ext}`),
-          format,
-          width: img.width,
-          height: img.height,
-          fps: this.loop.stats().targetFps,
-          onError: (err) => {
-            this.notice('error', `recording stopped: ${err.message}`);
-            this.recording = undefined;
-            this.params.set(RECORD, false, 'engine');
-          },
-        });
-        this.notice('info', `recording to ${this.recording.path}`);
-      } catch (err) {
-        this.notice('error', `cannot record: ${(err as Error).message}`);
-        this.params.set(RECORD, false, 'engine');
-      }
-    } else if (!on && this.recording) {
-      const r = this.recording;
-      this.recording = undefined;
-      try {
-        const s = await r.stop();
-        this.notice('info', `recorded ${s.frames} frames (${s.filled} filled) to ${s.path}`);
-      } catch (err) {
-        this.notice('error', `recording failed: ${(err as Error).message}`);
-      }
     }
   }
 }

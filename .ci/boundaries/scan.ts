@@ -1,7 +1,7 @@
 // Finds the module specifiers a source file names, without a parser: TypeScript 7 has no JS
 // compiler API and biome exposes no import graph, so this reads the text. Comments are blanked
 // first so that a comment mentioning `import('x')` is not an edge; strings stay, since the
-// specifiers are strings.
+// specifiers are strings, but a keyword inside a string is not code and matches nothing.
 
 export type ImportKind = 'static' | 'type' | 'dynamic' | 'require' | 'url';
 
@@ -12,9 +12,14 @@ export interface ImportRef {
   kind: ImportKind;
 }
 
-/** Replaces comments with spaces (newlines kept, so offsets and lines still match the source). */
-export function blankComments(src: string): string {
+/**
+ * Comments replaced with spaces (newlines kept, so offsets and lines still match the source), and
+ * which characters are code: a match counts only where its keyword is code, so the text of a
+ * string (a test fixture holding `import x from 'y'`, an error message) is not an import.
+ */
+export function lex(src: string): { text: string; code: Uint8Array } {
   const out = src.split('');
+  const code = new Uint8Array(src.length);
   let i = 0;
   const blank = (from: number, to: number) => {
     for (let k = from; k < to; k++) if (out[k] !== '\n') out[k] = ' ';
@@ -42,9 +47,9 @@ export function blankComments(src: string): string {
       i++;
       while (i < src.length && src[i] !== '`') i += src[i] === '\\' ? 2 : 1;
       i++;
-    } else i++;
+    } else code[i++] = 1;
   }
-  return out.join('');
+  return { text: out.join(''), code };
 }
 
 const Q = `['"]([^'"\\n]+)['"]`;
@@ -74,7 +79,7 @@ function isTypeImport(typeofPrefix: string | undefined, member: string | undefin
 }
 
 export function findImports(src: string): ImportRef[] {
-  const text = blankComments(src);
+  const { text, code } = lex(src);
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
   const lineOf = (offset: number) => {
@@ -91,7 +96,7 @@ export function findImports(src: string): ImportRef[] {
   for (const { re, kind } of PATTERNS) {
     for (const m of text.matchAll(re)) {
       const spec = kind === 'dynamic' ? m[2] : m[m.length - 1];
-      if (spec === undefined || m.index === undefined) continue;
+      if (spec === undefined || m.index === undefined || code[m.index] !== 1) continue;
       // Keyed by the specifier's offset: two patterns that see the same specifier count once.
       const at = m.index + m[0].lastIndexOf(spec);
       const typeOnly = kind === 'static' ? m[1]?.startsWith('type') === true : kind === 'dynamic' && isTypeImport(m[1], m[3]);

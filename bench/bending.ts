@@ -1,6 +1,6 @@
 // Issue 3's bench: stylegan2-256-slim on the CPU with every layer blending toward a partner (the
 // amount animated every frame), three animated edits and one tap, against a bare onnxruntime loop.
-import ort from 'onnxruntime-node';
+import ort from '../app/engine/inference/ort.ts';
 import { join } from 'node:path';
 import { Engine } from '../app/engine/engine.ts';
 import { BLEND_ALL } from '../app/engine/bend/bend-plan.ts';
@@ -64,7 +64,7 @@ async function makePartner(file: string): Promise<string> {
   const { readModelFile, encodeModel } = await import('../app/engine/onnx/model-file.ts');
   const { weightInitializers } = await import('../app/engine/onnx/model-info.ts');
   const { floatValues } = await import('../app/engine/onnx/tensor-data.ts');
-  const { gaussianArray } = await import('../app/engine/seeded-random.ts');
+  const { gaussianArray } = await import('../app/core/seeded-random.ts');
   const { writeFileSync, mkdirSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { model } = await readModelFile(file);

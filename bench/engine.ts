@@ -1,6 +1,6 @@
 // Issue 2's bench: for each fixture on the CPU, a bare onnxruntime-node `run` loop against
 // netbend's frame loop (sources, worker, in-graph RGBA conversion) on the same model.
-import ort from 'onnxruntime-node';
+import ort from '../app/engine/inference/ort.ts';
 import { join } from 'node:path';
 import { Engine } from '../app/engine/engine.ts';
 import { FIXTURES, sideBySide, writeResult } from './util.ts';

@@ -1,6 +1,6 @@
 // The alternative mechanism, measured side by side with the engine's in-graph bending: every
 // weight recomputed on the host as A + t(B - A) each frame and fed as a plain graph input.
-import ort from 'onnxruntime-node';
+import ort from '../app/engine/inference/ort.ts';
 import { readModelFile, encodeModel } from '../app/engine/onnx/model-file.ts';
 import { weightInitializers } from '../app/engine/onnx/model-info.ts';
 import { floatValues } from '../app/engine/onnx/tensor-data.ts';

@@ -12,8 +12,8 @@ import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { OSC } from '../app/control/osc-server.ts';
-import type { EngineStats, ServerMessage } from '../app/server/protocol.ts';
+import { OSC } from '../app/io/osc-server.ts';
+import type { EngineStats, ServerMessage } from '../app/core/protocol.ts';
 import { startServe } from '../test/helpers.ts';
 import { ROOT, writeResult } from './util.ts';
 

@@ -1,7 +1,7 @@
 // The OSC allow list's networks: parsing, normalising, and who is inside.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AllowList, CidrError, formatCidr, parseCidr } from '../app/control/cidr.ts';
+import { AllowList, CidrError, formatCidr, parseCidr } from '../app/io/cidr.ts';
 
 test('parseCidr: IPv4 and IPv6 networks and bare addresses, host bits cleared', () => {
   const cases: Array<[string, string]> = [

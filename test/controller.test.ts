@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import oscModule from 'osc-js';
 import { ROOT, tempDir } from './helpers.ts';
 import { makeMlp } from './models/make-test-models.ts';
-import { ParameterRegistry } from '../app/control/registry.ts';
+import { ParameterRegistry } from '../app/core/registry.ts';
 import { ControllerNet } from '../app/control/controller-net.ts';
-import { OscServer } from '../app/control/osc-server.ts';
+import { OscServer } from '../app/io/osc-server.ts';
 import { Engine } from '../app/engine/engine.ts';
 
 const OSC = ((oscModule as unknown as { default?: unknown }).default ?? oscModule) as unknown as typeof import('osc-js').default;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { LoopDelayMonitor, type LoopDelayWindow } from '../app/server/loop-delay.ts';
-import type { ServerMessage } from '../app/server/protocol.ts';
+import type { ServerMessage } from '../app/core/protocol.ts';
 import { fixture, startServe } from './helpers.ts';
 
 async function until(cond: () => boolean, ms = 20_000, what = 'condition'): Promise<void> {

@@ -1,7 +1,7 @@
 // MIDI mappings driven by real MIDI byte sequences, as a controller sends them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ParameterRegistry } from '../app/control/registry.ts';
+import { ParameterRegistry } from '../app/core/registry.ts';
 import { MidiRouter, type MidiRouterOptions } from '../app/control/midi-mapping.ts';
 
 function setup(opts: MidiRouterOptions = {}) {

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { ParameterRegistry } from '../app/control/registry.ts';
+import { ParameterRegistry } from '../app/core/registry.ts';
 import { MidiRouter } from '../app/control/midi-mapping.ts';
-import { NO_ALSA_SEQ, explainMidiError, fromBytes, listMidiPorts, openMidi, toBytes } from '../app/control/midi-ports.ts';
+import { NO_ALSA_SEQ, explainMidiError, fromBytes, listMidiPorts, openMidi, toBytes } from '../app/io/midi-ports.ts';
 
 const HAS_SEQ = process.platform !== 'linux' || existsSync('/dev/snd/seq');
 

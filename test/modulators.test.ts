@@ -5,7 +5,7 @@ import { lfoValue, parseLfo } from '../app/control/lfo.ts';
 import { Tempo } from '../app/control/tempo.ts';
 import { compileExpression } from '../app/control/expression.ts';
 import { ModulationBank } from '../app/control/modulation.ts';
-import { ParameterRegistry } from '../app/control/registry.ts';
+import { ParameterRegistry } from '../app/core/registry.ts';
 import { PresetMorph } from '../app/control/morph.ts';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} ≈ ${b}`);

@@ -13,10 +13,10 @@ import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { existsSync } from 'node:fs';
-import { ParameterRegistry } from '../app/control/registry.ts';
-import { OSC, OscServer, decodeOsc, packBundle, type OscPacketMessage } from '../app/control/osc-server.ts';
-import { oscQueryUpgrade } from '../app/control/oscquery.ts';
-import { AddressTree, compilePattern, matches, MAX_ADDRESS, PatternError } from '../app/control/osc-pattern.ts';
+import { ParameterRegistry } from '../app/core/registry.ts';
+import { OSC, OscServer, decodeOsc, packBundle, type OscPacketMessage } from '../app/io/osc-server.ts';
+import { oscQueryUpgrade } from '../app/io/oscquery.ts';
+import { AddressTree, compilePattern, matches, MAX_ADDRESS, PatternError } from '../app/io/osc-pattern.ts';
 import { cli, fixture, ROOT } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +38,7 @@ function msg(address: string, types = '', args: unknown[] = []): Uint8Array {
 
 /** The matcher this replaces (a backtracking regex), kept as the reference on small, tame inputs. */
 function referenceRegex(pattern: string): RegExp {
-  const escape = (s: string) => s.replace(/[.+^${}()|\\/[\]*?]/g, '\\$&');
+  const esc = (s: string) => s.replace(/[.+^${}()|\\/[\]*?]/g, '\\$&');
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
@@ -62,9 +62,9 @@ function referenceRegex(pattern: string): RegExp {
     } else if (c === '{') {
       const end = pattern.indexOf('}', i);
       if (end < 0) throw new Error('unclosed {');
-      re += `(?:${pattern.slice(i + 1, end).split(',').map(escape).join('|')})`;
+      re += `(?:${pattern.slice(i + 1, end).split(',').map(esc).join('|')})`;
       i = end;
-    } else re += escape(c);
+    } else re += esc(c);
   }
   return new RegExp(`^${re}$`);
 }

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { ParameterRegistry } from '../app/control/registry.ts';
-import { OSC, OscServer, decodeOsc, packBundle, type OscPacket, type OscPacketMessage } from '../app/control/osc-server.ts';
+import { ParameterRegistry } from '../app/core/registry.ts';
+import { OSC, OscServer, decodeOsc, packBundle, type OscPacket, type OscPacketMessage } from '../app/io/osc-server.ts';
 import { fixture, startServe } from './helpers.ts';
 
 /** A message with exactly these type tags (osc-js guesses i/f from the number otherwise). */

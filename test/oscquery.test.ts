@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import dgram from 'node:dgram';
 import WebSocket from 'ws';
-import { ParameterRegistry } from '../app/control/registry.ts';
-import { OSC, OscServer, decodeOsc, type OscPacketMessage } from '../app/control/osc-server.ts';
-import { oscQueryHandler, oscQueryUpgrade } from '../app/control/oscquery.ts';
+import { ParameterRegistry } from '../app/core/registry.ts';
+import { OSC, OscServer, decodeOsc, type OscPacketMessage } from '../app/io/osc-server.ts';
+import { oscQueryHandler, oscQueryUpgrade } from '../app/io/oscquery.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(ok: () => boolean, ms = 2000): Promise<void> {
@@ -198,7 +198,7 @@ test('LISTEN to an unknown path does nothing, even once the path appears', async
 
 test('LISTEN beyond the per-client cap is refused', async (t) => {
   const { params, base } = await setup(t);
-  const { MAX_LISTEN_PATHS } = await import('../app/control/oscquery.ts');
+  const { MAX_LISTEN_PATHS } = await import('../app/io/oscquery.ts');
   for (let i = 0; i <= MAX_LISTEN_PATHS; i++) params.define({ address: `/netbend/many/p${i}`, type: 'float', default: 0 });
   const c = await listener(t, base, params);
   for (let i = 0; i <= MAX_LISTEN_PATHS; i++) c.listen(`/netbend/many/p${i}`);

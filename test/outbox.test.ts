@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { CLOSE_NOT_READING, DEFAULT_OUTBOX_LIMITS, PageOutbox, type OutboxLimits } from '../app/server/page-outbox.ts';
-import type { ServerMessage } from '../app/server/protocol.ts';
-import { OSC } from '../app/control/osc-server.ts';
+import type { ServerMessage } from '../app/core/protocol.ts';
+import { OSC } from '../app/io/osc-server.ts';
 import { fixture, startServe } from './helpers.ts';
 
 async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {

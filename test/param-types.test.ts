@@ -1,7 +1,7 @@
 // Each parameter type's behaviour in one place: coerce, interpolate, format, OSC, MIDI travel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coerce, kindOf, PARAM_KINDS, ParamRefused, type ParamSpec } from '../app/control/param-types.ts';
+import { coerce, kindOf, PARAM_KINDS, ParamRefused, type ParamSpec } from '../app/core/param-types.ts';
 
 const spec = (s: Partial<ParamSpec> & Pick<ParamSpec, 'type'>): ParamSpec => ({ address: `/netbend/t/${s.type}`, default: 0, ...s });
 

@@ -2,7 +2,7 @@
 // the show's queue; argument-free actions are triggers too; history groups a drag into one step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ParameterRegistry } from '../app/control/registry.ts';
+import { ParameterRegistry } from '../app/core/registry.ts';
 import { ActionError, ActionRegistry, signature } from '../app/scene/actions.ts';
 import { QueueFull, SerialQueue } from '../app/scene/serial-queue.ts';
 import { SceneHistory } from '../app/scene/history.ts';

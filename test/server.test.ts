@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { fixture, startServe } from './helpers.ts';
-import { PACKET_HEADER_BYTES, readHeader, type ServerMessage } from '../app/server/protocol.ts';
+import { PACKET_HEADER_BYTES, readHeader, type ServerMessage } from '../app/core/protocol.ts';
 
 function connect(url: string): Promise<{ ws: WebSocket; messages: ServerMessage[]; frames: Array<{ index: number; width: number; height: number; bytes: number }>; call: (cmd: object) => Promise<ServerMessage> }> {
   const ws = new WebSocket(url.replace(/^http/, 'ws').replace(/\/(\?|$)/, '/ws$1'));

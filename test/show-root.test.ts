@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ROOT, tempDir } from './helpers.ts';
 import { makeMlp } from './models/make-test-models.ts';
-import { ParameterRegistry } from '../app/control/registry.ts';
+import { ParameterRegistry } from '../app/core/registry.ts';
 import { ControllerNet } from '../app/control/controller-net.ts';
 import { Engine } from '../app/engine/engine.ts';
 import { BPM, LiveSession } from '../app/server/live-session.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { PNG } from 'pngjs';
 import { createNoise2D, createNoise3D } from 'simplex-noise';
-import { gaussianArray, mulberry32 } from '../app/engine/seeded-random.ts';
+import { gaussianArray, mulberry32 } from '../app/core/seeded-random.ts';
 import type { InputSource, SourceFrameTime } from '../app/engine/sources/source.ts';
 import { SimplexStrip, STRIP_ROW } from '../app/engine/sources/simplex-strip.ts';
 import { GaussianWalk, slerp } from '../app/engine/sources/gaussian-walk.ts';

@@ -13,7 +13,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import WebSocket from 'ws';
 import type { Browser } from 'playwright-core';
 import { fixture, startServe, tempDir } from './helpers.ts';
-import { PACKET_HEADER_BYTES, readHeader, type ServerMessage } from '../app/server/protocol.ts';
+import { PACKET_HEADER_BYTES, readHeader, type ServerMessage } from '../app/core/protocol.ts';
 import { launch, noChromium, oscValue } from './ui-helpers.ts';
 
 const MODEL = fixture('stylegan2-64-tiny.onnx');

@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LiveSession } from '../server/live-session.ts';
 import { startServer } from '../server/http-server.ts';
-import { oscQueryHandler, oscQueryUpgrade } from '../control/oscquery.ts';
+import { oscQueryHandler, oscQueryUpgrade } from '../io/oscquery.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
-import { AllowList, CidrError } from '../control/cidr.ts';
+import { AllowList, CidrError } from '../io/cidr.ts';
 import { UsageError } from './bend-options.ts';
 
 export interface ServeOptions {

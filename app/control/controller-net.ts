@@ -3,7 +3,7 @@
 // 16 edit amounts) and, as read-only parameters, out over OSC. It runs beside the generator, off
 // the frame path: its results land on the next frame, latest wins.
 import { Engine } from '../engine/engine.ts';
-import { ParamRefused, type ParameterRegistry } from './registry.ts';
+import { ParamRefused, type ParameterRegistry } from '../core/registry.ts';
 import { findAddress } from './find-address.ts';
 
 export interface Route {

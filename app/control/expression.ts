@@ -4,7 +4,7 @@
 //   functions: sin cos tan abs min max clamp floor ceil fract mix smoothstep sqrt exp log pow noise
 //   names: t (seconds), beat, frame, pi, and parameters by short name or full address
 import { createNoise2D } from 'simplex-noise';
-import { mulberry32 } from '../engine/seeded-random.ts';
+import { mulberry32 } from '../core/seeded-random.ts';
 
 export interface ExprContext {
   t: number;

@@ -1,6 +1,6 @@
 // Performers type short names: an address matches when it equals the name or ends with it at a
 // segment boundary ("blend/all", "e1/amount", "z/speed").
-import type { ParameterRegistry } from './registry.ts';
+import type { ParameterRegistry } from '../core/registry.ts';
 
 export function findAddress(params: ParameterRegistry, name: string): string {
   if (params.has(name)) return name;

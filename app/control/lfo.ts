@@ -4,7 +4,7 @@
 //   rate   "0.5hz" (cycles per second, the default unit) or "4beats" (one cycle per 4 beats)
 // The value is center + depth * wave, wave in [-1, 1]; sine starts at its center, rising.
 import { createNoise2D } from 'simplex-noise';
-import { mulberry32 } from '../engine/seeded-random.ts';
+import { mulberry32 } from '../core/seeded-random.ts';
 import type { Tempo } from './tempo.ts';
 
 export const LFO_SHAPES = ['sine', 'triangle', 'saw', 'square', 'sh', 'random'] as const;

@@ -2,8 +2,8 @@
 // CC 7-bit and 14-bit pairs, notes (toggle, momentary, trigger), pitch bend, program change; curves,
 // ranges, invert, soft takeover, relative encoders, smoothing; MIDI learn; and feedback to motorised
 // faders and LED rings when a value changes by other means. No I/O here: midi-ports.ts is the edge.
-import type { ParameterRegistry, ParamSpec } from './registry.ts';
-import { kindOf } from './param-types.ts';
+import type { ParameterRegistry, ParamSpec } from '../core/registry.ts';
+import { kindOf } from '../core/param-types.ts';
 
 export type MidiKind = 'cc' | 'cc14' | 'note' | 'pitchbend' | 'program';
 export type Curve = 'lin' | 'exp' | 'log';

@@ -1,7 +1,7 @@
 // Modulators write into parameters once per frame, before the engine reads them: LFOs (pure
 // functions of time) and expressions (which may read other parameters). A modulated parameter takes
 // the modulator's value; an LFO's `center` is where it swings around.
-import { ParamRefused, type ParameterRegistry } from './registry.ts';
+import { ParamRefused, type ParameterRegistry } from '../core/registry.ts';
 import { findAddress } from './find-address.ts';
 import { lfoValue, parseLfo } from './lfo.ts';
 import { compileExpression, type Compiled } from './expression.ts';

@@ -1,8 +1,8 @@
 // Morph from the current values to a preset's over N seconds: continuous values glide (smoothstep),
 // the others switch at the end, each as its parameter type says. Driven by frame time, so it is
 // exact in offline renders too.
-import { kindOf } from './param-types.ts';
-import type { ParameterRegistry, ParamValue } from './registry.ts';
+import { kindOf } from '../core/param-types.ts';
+import type { ParameterRegistry, ParamValue } from '../core/registry.ts';
 
 export class PresetMorph {
   private readonly from = new Map<string, ParamValue>();

@@ -1,7 +1,7 @@
 // Refused values become one warning per parameter, not one per packet: an OSC flood of NaN or a
 // diverged controller net says what it refused once, then counts. The count since the last
 // warning rides on the next one, after a quiet interval.
-import type { ParameterRegistry, ParamRefusal } from './registry.ts';
+import type { ParameterRegistry, ParamRefusal } from '../core/registry.ts';
 
 export interface RefusalLogOptions {
   /** Milliseconds between two warnings about the same parameter. */

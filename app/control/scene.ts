@@ -5,7 +5,7 @@ import { nameEdits, type EditOp } from '../engine/bend/edit-ops.ts';
 import { resolve } from 'node:path';
 import { blendAmountSpec, editAmountSpec } from '../engine/bend/bend-plan.ts';
 import { PRESET_VERSION, PresetError, type Modulator, type Preset } from './preset.ts';
-import { coerce, isTransient, type ParameterRegistry, type ParamSpec, type ParamValue } from './registry.ts';
+import { coerce, isTransient, type ParameterRegistry, type ParamSpec, type ParamValue } from '../core/registry.ts';
 
 /** Parameters a preset does not store as params: edits and blends have their own sections. */
 const OWN_SECTIONS = ['/netbend/edit/', '/netbend/blend/', '/netbend/outputs/', '/netbend/transport/', '/netbend/record/'];

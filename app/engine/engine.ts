@@ -2,8 +2,8 @@
 // from the parameter registry once per frame. Slow work (sessions, partners) happens in workers and
 // is swapped in; render() only fills small buffers and waits for the worker.
 import { resolve } from 'node:path';
-import { Emitter } from '../control/emitter.ts';
-import { ParameterRegistry, ParamRefused, type ParamSpec } from '../control/registry.ts';
+import { Emitter } from '../core/emitter.ts';
+import { ParameterRegistry, ParamRefused, type ParamSpec } from '../core/registry.ts';
 import { readModelFile } from './onnx/model-file.ts';
 import { describeModel, type ModelInfo } from './onnx/model-info.ts';
 import { buildLayerTree, type LayerTree } from './onnx/layer-tree.ts';

@@ -1,6 +1,6 @@
 // The live show: a LiveClock drives the engine; each rendered frame goes to every sink (display
 // stream, recorder, OSC outputs). Transport and target fps are parameters like any other.
-import { Emitter } from '../control/emitter.ts';
+import { Emitter } from '../core/emitter.ts';
 import type { Engine } from './engine.ts';
 import { LiveClock, type FrameTime } from './clock.ts';
 import type { Frame } from './frame.ts';

@@ -3,8 +3,8 @@
 // OSCQuery), checked arguments, and runs through the show's one queue, so OSC, MIDI and the page
 // make the same move the same way. Actions without arguments are also trigger parameters, so
 // MIDI notes and OSCQuery clients reach them like any button.
-import { Emitter } from '../control/emitter.ts';
-import type { ChangeSource, ParameterRegistry } from '../control/registry.ts';
+import { Emitter } from '../core/emitter.ts';
+import type { ChangeSource, ParameterRegistry } from '../core/registry.ts';
 import { SerialQueue } from './serial-queue.ts';
 
 export type ActionArgType = 's' | 'f' | 'i';

@@ -1,7 +1,7 @@
 // The parameters every show has, beside the model's own: output, recording, preset recall,
 // tempo and eight general knobs. The live session and a take's re-render define the same set, so
 // a value logged live lands on the same parameter when the take renders again.
-import type { ParameterRegistry } from '../control/registry.ts';
+import type { ParameterRegistry } from '../core/registry.ts';
 
 export const BLACKOUT = '/netbend/output/blackout';
 export const RECORD = '/netbend/record/on';

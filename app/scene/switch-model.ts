@@ -1,7 +1,7 @@
 // Loading another model into a running show: the new engine is opened on the same registry beside
 // the playing one; parameters the new model also has keep their values (and their mappings),
 // the old model's own ones are removed. Used live and by a take's re-render alike.
-import type { ParameterRegistry } from '../control/registry.ts';
+import type { ParameterRegistry } from '../core/registry.ts';
 import { Engine } from '../engine/engine.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 

@@ -3,8 +3,8 @@
 // morphs included, so an exact re-render replays the very values the show used) and the
 // structure the frame renders with, whenever that changes (a new session swapped in, an edit
 // removed, a partner unloaded). frame() is called once per frame, just before it renders.
-import type { ParameterRegistry, ParamChange } from '../control/registry.ts';
-import { isTransient } from '../control/param-types.ts';
+import type { ParameterRegistry, ParamChange } from '../core/registry.ts';
+import { isTransient } from '../core/param-types.ts';
 import type { Preset } from '../control/preset.ts';
 import type { FrameTime } from '../engine/clock.ts';
 import type { EngineStructure } from '../engine/engine.ts';

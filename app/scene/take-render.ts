@@ -4,7 +4,7 @@
 // recording did). At another frame rate every slot is rendered and the same control curves play:
 // logged values land at their times, modulators run again from the scene (their live values
 // are skipped), so motion stays smooth at any rate.
-import { ParameterRegistry, type ChangeSource } from '../control/registry.ts';
+import { ParameterRegistry, type ChangeSource } from '../core/registry.ts';
 import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
 import { applyScene } from '../control/scene.ts';

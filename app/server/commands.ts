@@ -2,7 +2,7 @@
 // sees it. A schema per command (matching `Command` in protocol.ts, checked at compile time below),
 // so a bad message is answered with a sentence naming the field, and never reaches the session.
 import { z } from 'zod';
-import type { Command, FrameAck } from './protocol.ts';
+import type { Command, FrameAck } from '../core/protocol.ts';
 
 const paramValue = z.union([z.number(), z.boolean(), z.string()]);
 

@@ -3,7 +3,7 @@
 // queueing. Socket buffers alone would hold seconds of small frames; acks keep a slow page current
 // and the engine never waits for it.
 import type { WebSocket } from 'ws';
-import { MAX_FRAMES_IN_FLIGHT, PACKET_HEADER_BYTES, PacketKind, writeHeader } from './protocol.ts';
+import { MAX_FRAMES_IN_FLIGHT, PACKET_HEADER_BYTES, PacketKind, writeHeader } from '../core/protocol.ts';
 import type { Frame } from '../engine/frame.ts';
 
 /** Bytes the socket may hold before we stop adding frames (about two 1024px frames). */

@@ -8,7 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { LiveSession } from './live-session.ts';
 import { FrameStream } from './frame-stream.ts';
 import { PageOutbox } from './page-outbox.ts';
-import { STATS_INTERVAL_MS, type ServerMessage } from './protocol.ts';
+import { STATS_INTERVAL_MS, type ServerMessage } from '../core/protocol.ts';
 import { parseIncoming } from './commands.ts';
 import { originGuard } from './origin-guard.ts';
 
@@ -37,7 +37,7 @@ type UiFiles = Map<string, { type: string; body: Uint8Array | string }>;
 /** The UI is bundled in memory at start; if that fails the show still runs (OSC, MIDI, /ws). */
 async function loadUi(session: LiveSession): Promise<UiFiles> {
   try {
-    const { buildUi } = (await import('../ui/build.ts')) as { buildUi: () => Promise<UiFiles> };
+    const { buildUi } = (await import('./ui-build.ts')) as { buildUi: () => Promise<UiFiles> };
     return await buildUi();
   } catch (err) {
     const text = `netbend: the control UI could not be built (${(err as Error).message.split('\n')[0]}); OSC, MIDI and the engine run on.`;

@@ -3,8 +3,8 @@
 // client lands in `command()`, and every state change leaves through the registry's events.
 import { join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { Emitter } from '../control/emitter.ts';
-import { ParameterRegistry } from '../control/registry.ts';
+import { Emitter } from '../core/emitter.ts';
+import { ParameterRegistry } from '../core/registry.ts';
 import { Engine } from '../engine/engine.ts';
 import { FrameLoop, PLAY } from '../engine/frame-loop.ts';
 import type { Frame } from '../engine/frame.ts';
@@ -12,18 +12,18 @@ import type { EpChoice } from '../engine/inference/protocol.ts';
 import type { Layer } from '../engine/onnx/layer-tree.ts';
 import type { RecordFormat } from '../record/video-recorder.ts';
 import { RecordingDesk, describeDeskEvent } from './recording-desk.ts';
-import { STATS_INTERVAL_MS, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from './protocol.ts';
+import { STATS_INTERVAL_MS, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from '../core/protocol.ts';
 import { LoopDelayMonitor } from './loop-delay.ts';
 import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
-import { OscServer, type OscTarget } from '../control/osc-server.ts';
+import { OscServer, type OscTarget } from '../io/osc-server.ts';
 import { PresetMorph } from '../control/morph.ts';
 import { applyScene, captureScene, sceneParams } from '../control/scene.ts';
 import { RefusalLog } from '../control/refusal-log.ts';
 import { listPresets, loadPreset, savePreset, sweepOrphanTemps, type PresetEntry } from '../control/preset-store.ts';
 import type { Preset } from '../control/preset.ts';
 import { MidiRouter } from '../control/midi-mapping.ts';
-import { openMidi, type MidiPorts } from '../control/midi-ports.ts';
+import { openMidi, type MidiPorts } from '../io/midi-ports.ts';
 import { ControllerNet } from '../control/controller-net.ts';
 
 export interface LiveOptions {

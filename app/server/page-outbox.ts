@@ -6,7 +6,7 @@
 // HIGH_WATER bytes; one timer per page retries. A page stuck like that for too long is closed,
 // never the show. Pictures go their own way (FrameStream); both share the socket's buffer.
 import type { WebSocket } from 'ws';
-import type { ServerMessage } from './protocol.ts';
+import type { ServerMessage } from '../core/protocol.ts';
 
 export interface OutboxLimits {
   /** Bytes the socket may hold before JSON waits (pictures are bounded by acks on their own). */

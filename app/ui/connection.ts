@@ -7,7 +7,7 @@
 //    control shows is the server's value, except while the performer is dragging it (and until the
 //    server has answered those moves), so a slider never jumps back under the hand.
 import { batch, signal, type Signal } from '@preact/signals';
-import { PACKET_HEADER_BYTES, PacketKind, readHeader, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ParamValue, type ServerMessage } from '../server/protocol.ts';
+import { PACKET_HEADER_BYTES, PacketKind, readHeader, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ParamValue, type ServerMessage } from '../core/protocol.ts';
 
 export interface Picture {
   /** Frame index from the packet header. */
@@ -65,7 +65,7 @@ export function param(address: string): Signal<ParamInfo | undefined> {
 }
 
 /** A parameter's current value without subscribing (for key handlers and draw loops). */
-export const valueOf = (address: string): ParamValue | undefined => paramSignals.get(address)?.peek()?.value;
+export const currentValue = (address: string): ParamValue | undefined => paramSignals.get(address)?.peek()?.value;
 
 // --- pictures -------------------------------------------------------------------------------
 
@@ -321,7 +321,7 @@ function startFrames(): void {
 (globalThis as { netbend?: unknown }).netbend = {
   latest,
   stats,
-  value: (address: string) => valueOf(address),
+  value: (address: string) => currentValue(address),
   server: (address: string) => (serverValues.get(address) ?? param(address).peek())?.value,
   drawn: { output: -1, tap: '' as string, tapSize: [0, 0, 0] as number[], view: [0, 0] as number[] },
 };

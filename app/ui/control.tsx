@@ -2,7 +2,7 @@
 // preset pads under them; model, sources and every parameter in the side panel.
 import { render } from 'preact';
 import { useEffect } from 'preact/hooks';
-import { connect, connected, model, notices, param, presets, ready, setParam, stats, taps, valueOf } from './connection.ts';
+import { connect, connected, model, notices, param, presets, ready, setParam, stats, taps, currentValue } from './connection.ts';
 import { BLACKOUT, LayerPane, OutputPane, PLAY, RECORD } from './views.tsx';
 import { ModelPanel } from './model-panel.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
@@ -84,13 +84,13 @@ const TABS: Array<[Tab, string]> = [
 function Side() {
   return (
     <aside class="side">
-      <nav class="tabs" role="tablist">
+      <div class="tabs" role="tablist">
         {TABS.map(([t, label]) => (
           <button type="button" role="tab" id={`tab-${t}`} aria-selected={tab.value === t} class={tab.value === t ? 'on' : ''} onClick={() => (tab.value = t)}>
             {label}
           </button>
         ))}
-      </nav>
+      </div>
       <div class="side-scroll" role="tabpanel">
         {!ready.value ? <div class="hint pad">connecting to the engine…</div> : tab.value === 'model' ? <ModelPanel /> : tab.value === 'sources' ? <SourcesPanel /> : <ParamsPanel />}
       </div>
@@ -146,7 +146,8 @@ function KeyTable({ rows }: { rows: ReadonlyArray<readonly [string, string]> }) 
 function Help() {
   if (!help.value) return null;
   return (
-    <div class="help-overlay" id="help" role="dialog" aria-label="keyboard shortcuts" onClick={() => (help.value = false)}>
+    <div class="help-overlay" id="help" role="dialog" aria-label="keyboard shortcuts" onClick={() => (help.value = false)} onKeyDown={(e) => e.key === 'Escape' && (help.value = false)}>
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: this click only keeps the backdrop's close from firing; keys close the dialog from anywhere */}
       <div class="help-card" onClick={(e) => e.stopPropagation()}>
         <h2>keys</h2>
         <KeyTable rows={KEYS} />
@@ -196,10 +197,10 @@ window.addEventListener('keydown', (e) => {
   // A focused button would also "click" on space: the shortcut wins, the click is dropped.
   if (k === ' ') {
     e.preventDefault();
-    setParam(PLAY, valueOf(PLAY) === false);
-  } else if (k === 'b') setParam(BLACKOUT, Number(valueOf(BLACKOUT) ?? 0) > 0.5 ? 0 : 1);
+    setParam(PLAY, currentValue(PLAY) === false);
+  } else if (k === 'b') setParam(BLACKOUT, Number(currentValue(BLACKOUT) ?? 0) > 0.5 ? 0 : 1);
   else if (k === 'f') fill.value = !fill.value;
-  else if (k === 'r') setParam(RECORD, valueOf(RECORD) !== true);
+  else if (k === 'r') setParam(RECORD, currentValue(RECORD) !== true);
   else if (k === 'l') {
     e.preventDefault();
     const sel = document.getElementById('layer-select') as HTMLSelectElement | null;

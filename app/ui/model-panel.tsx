@@ -5,7 +5,7 @@ import { blendOwn, edits, layers, model, param, partner, run, send, size } from 
 import { selectLayer, shapeText } from './views.tsx';
 import { tapLayer, treeOpen } from './ui-state.ts';
 import { Bar, ParamRow } from './widgets.tsx';
-import type { LayerInfo } from '../server/protocol.ts';
+import type { LayerInfo } from '../core/protocol.ts';
 
 const OPS = ['scale', 'offset', 'set', 'noise', 'ablate'] as const;
 type Op = (typeof OPS)[number];

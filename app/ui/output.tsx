@@ -1,6 +1,6 @@
 // The clean output: the picture alone, black around, aspect-correct, no chrome. The cursor hides
 // after 2 s without moving; double-click toggles full screen. ?fill=1 crops to fill instead.
-import { connect, debugDrawn, latest, onFrame, valueOf } from './connection.ts';
+import { connect, debugDrawn, latest, onFrame, currentValue } from './connection.ts';
 import { OutputView } from './output-view.ts';
 
 const BLACKOUT = '/netbend/output/blackout';
@@ -12,7 +12,7 @@ const canvas = document.createElement('canvas');
 canvas.id = 'output';
 document.getElementById('app')!.append(canvas);
 
-const view = new OutputView(canvas, { fill: () => fill, blackout: () => Number(valueOf(BLACKOUT) ?? 0) });
+const view = new OutputView(canvas, { fill: () => fill, blackout: () => Number(currentValue(BLACKOUT) ?? 0) });
 onFrame((now) => {
   view.frame(now, latest.output);
   debugDrawn.output = view.shownIndex;

@@ -1,12 +1,12 @@
 // The two live pictures of the control page: the output (what the audience sees) and the layer
 // view (inside the net). Both draw on the shared animation frame, only the newest packet.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { connected, debugDrawn, latest, layers, onFrame, param, run, size, stats, taps, valueOf } from './connection.ts';
+import { connected, debugDrawn, latest, layers, onFrame, param, run, size, stats, taps, currentValue } from './connection.ts';
 import { OutputView } from './output-view.ts';
 import { TapView } from './tap-view.ts';
 import { fill, tapChannel, tapLayer, tapMap, tapMode } from './ui-state.ts';
 import { Segmented } from './widgets.tsx';
-import type { LayerInfo } from '../server/protocol.ts';
+import type { LayerInfo } from '../core/protocol.ts';
 
 export const BLACKOUT = '/netbend/output/blackout';
 export const PLAY = '/netbend/transport/play';
@@ -32,7 +32,7 @@ export function selectLayer(layer: string): void {
 export function OutputPane() {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    const view = new OutputView(ref.current!, { fill: () => fill.value, blackout: () => Number(valueOf(BLACKOUT) ?? 0) });
+    const view = new OutputView(ref.current!, { fill: () => fill.value, blackout: () => Number(currentValue(BLACKOUT) ?? 0) });
     const off = onFrame((now) => {
       view.frame(now, latest.output);
       debugDrawn.output = view.shownIndex;

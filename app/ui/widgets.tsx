@@ -5,8 +5,8 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { hold, learning, param, run, setParam } from './connection.ts';
-import type { ParamInfo, ParamValue } from '../server/protocol.ts';
-import { kindOf } from '../control/param-types.ts';
+import type { ParamInfo, ParamValue } from '../core/protocol.ts';
+import { kindOf } from '../core/param-types.ts';
 
 export type BarKind = 'plain' | 'blend' | 'edit' | 'source';
 
@@ -323,6 +323,7 @@ export function Segmented<T extends string | number>({ value, options, onChange,
   return (
     <div class={`seg ${disabled ? 'disabled' : ''}`} role="radiogroup" id={id} aria-label={label}>
       {options.map(([v, text, title]) => (
+        // biome-ignore lint/a11y/useSemanticElements: a segmented control drawn as buttons; role radio with aria-checked is the ARIA radio-group pattern
         <button type="button" role="radio" aria-checked={v === value} class={v === value ? 'on' : ''} data-value={String(v)} title={title} disabled={disabled} onClick={() => onChange(v)}>
           {text}
         </button>

@@ -9,7 +9,7 @@ import { create } from '@bufbuild/protobuf';
 import { NodeProtoSchema, TensorProtoSchema, type ModelProto, type TensorProto } from '../onnx/schema/onnx_pb.ts';
 import { valueInfo } from '../onnx/rewrite.ts';
 import { DataType, floatValues } from '../onnx/tensor-data.ts';
-import { gaussianArray } from '../seeded-random.ts';
+import { gaussianArray } from '../../core/seeded-random.ts';
 import type { EditOp } from './edit-ops.ts';
 
 export interface StructuralEdit {

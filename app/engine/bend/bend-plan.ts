@@ -1,7 +1,7 @@
 // What the performer asked the net to be: edits by weight name, glob or layer, and per-layer blend
 // amounts toward a partner. Amounts live in the registry (so MIDI/OSC/UI drive them); the plan
 // turns them into one WeightRecipe per live weight each frame.
-import type { ChangeSource, ParameterRegistry, ParamSpec } from '../../control/registry.ts';
+import type { ChangeSource, ParameterRegistry, ParamSpec } from '../../core/registry.ts';
 import type { LayerTree } from '../onnx/layer-tree.ts';
 import { deriveEditName, EDIT_NAME, EDIT_OPS, type EditOp } from './edit-ops.ts';
 import type { BendAmounts, BendSpec } from '../inference/protocol.ts';

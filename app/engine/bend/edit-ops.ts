@@ -1,6 +1,6 @@
 // The five weight edits and what "no change" means for each: an edit at its identity amount (or
 // removed) leaves the weight exactly as it was.
-import { gaussianArray } from '../seeded-random.ts';
+import { gaussianArray } from '../../core/seeded-random.ts';
 
 export type EditOp = 'scale' | 'offset' | 'set' | 'noise' | 'ablate';
 export const EDIT_OPS: readonly EditOp[] = ['scale', 'offset', 'set', 'noise', 'ablate'];

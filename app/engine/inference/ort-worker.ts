@@ -1,10 +1,10 @@
-// The only module that imports onnxruntime. It runs in a worker thread: session creation blocks
+// Runs onnxruntime (through ort.ts, its one importer) in a worker thread: session creation blocks
 // its thread for tens to hundreds of ms, and the engine's frame loop must not notice.
 import { parentPort } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import ort from 'onnxruntime-node';
+import ort from './ort.ts';
 import { encodeModel, readModelFile } from '../onnx/model-file.ts';
 import { addOutputs, appendRgbaOutput, RGBA_BIAS, RGBA_OUTPUT, RGBA_SCALE } from '../onnx/rewrite.ts';
 import { weightInitializers } from '../onnx/model-info.ts';

@@ -14,7 +14,7 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from './schema/onnx_pb.ts';
-import { mulberry32 } from '../seeded-random.ts';
+import { mulberry32 } from '../../core/seeded-random.ts';
 
 /** A dimension is a size or a symbolic name (`'batch'`). */
 export type Shape = readonly (number | string)[];

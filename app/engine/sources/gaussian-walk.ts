@@ -6,7 +6,7 @@
 //
 // The K vectors (and the angle between each pair) are computed when the seed list changes, never
 // per frame; fill() only blends two precomputed vectors into the output.
-import { gaussianArray } from '../seeded-random.ts';
+import { gaussianArray } from '../../core/seeded-random.ts';
 import type { InputSource, SourceFrameTime } from './source.ts';
 
 export interface GaussianWalkParams {

@@ -3,7 +3,7 @@
 // inline the noise kernels into their fill loops: calling simplex-noise's closure per sample boxes
 // every returned double (a heap allocation per value) when V8 does not inline it. The tests check
 // these kernels against simplex-noise itself.
-import { mulberry32 } from '../seeded-random.ts';
+import { mulberry32 } from '../../core/seeded-random.ts';
 
 export const F2 = 0.5 * (Math.sqrt(3) - 1);
 export const G2 = (3 - Math.sqrt(3)) / 6;

@@ -49,8 +49,8 @@ export function readHeader(view: DataView): PacketHeader {
 }
 
 // One declaration of what a parameter is, shared with the registry (pure TypeScript, no Node or DOM).
-export type { ParamInfo, ParamValue } from '../control/param-types.ts';
-import type { ParamInfo, ParamValue } from '../control/param-types.ts';
+export type { ParamInfo, ParamValue } from './param-types.ts';
+import type { ParamInfo, ParamValue } from './param-types.ts';
 
 export interface LayerInfo {
   path: string;

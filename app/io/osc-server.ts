@@ -11,7 +11,7 @@
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import oscModule from 'osc-js';
-import type { ParameterRegistry, ParamSpec, ParamValue } from './registry.ts';
+import type { ParameterRegistry, ParamSpec, ParamValue } from '../core/registry.ts';
 import { AddressTree, isPattern, MAX_ADDRESS, PatternCache } from './osc-pattern.ts';
 import { AllowList } from './cidr.ts';
 import { decodeMessage } from './osc-decode.ts';

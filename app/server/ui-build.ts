@@ -34,7 +34,7 @@ const page = (title: string, script: string, background: string) => `<!doctype h
 
 export async function buildUi(): Promise<UiFiles> {
   const result = await build({
-    entryPoints: { control: here('./control.tsx'), output: here('./output.tsx') },
+    entryPoints: { control: here('../ui/control.tsx'), output: here('../ui/output.tsx') },
     bundle: true,
     write: false,
     format: 'esm',
@@ -56,7 +56,7 @@ export async function buildUi(): Promise<UiFiles> {
     if (!f.path.endsWith('.js')) continue;
     files.set(f.path.replace(/\\/g, '/').replace(/^[A-Za-z]:/, ''), { type: 'text/javascript; charset=utf-8', body: f.contents });
   }
-  files.set('/assets/style.css', { type: 'text/css; charset=utf-8', body: await readFile(here('./style.css'), 'utf8') });
+  files.set('/assets/style.css', { type: 'text/css; charset=utf-8', body: await readFile(here('../ui/style.css'), 'utf8') });
   files.set('/', { type: 'text/html; charset=utf-8', body: page('netbend', 'control', '#08090b') });
   files.set('/output', { type: 'text/html; charset=utf-8', body: page('netbend output', 'output', '#000') });
   return files;

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ParameterRegistry, ParamSpec } from './registry.ts';
+import type { ParameterRegistry, ParamSpec } from '../core/registry.ts';
 import { packValue, type OscServer } from './osc-server.ts';
 
 const ATTRIBUTES = ['VALUE', 'TYPE', 'RANGE', 'CLIPMODE', 'ACCESS', 'DESCRIPTION', 'UNIT', 'FULL_PATH', 'CONTENTS'] as const;

@@ -15,7 +15,11 @@ export async function benchBending(): Promise<void> {
   // A partner of the same architecture: the model's own weights, scaled, written beside the bench.
   const partner = await makePartner(file);
   const bare = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
-  const z = new ort.Tensor('float32', new Float32Array(512).map((_, i) => Math.sin(i)), [1, 512]);
+  const z = new ort.Tensor(
+    'float32',
+    new Float32Array(512).map((_, i) => Math.sin(i)),
+    [1, 512],
+  );
   await bare.run({ z });
   const { engine } = await Engine.open({ model: file, ep: 'cpu' });
   await engine.loadPartner(partner);
@@ -56,7 +60,12 @@ export async function benchBending(): Promise<void> {
     bendingFps: r.b,
     ratioBendingOverBare: r.ratio,
     mechanism: 'in-graph: every bent weight computed in the graph from the original, the partner and scalar amount inputs; frames with every bend at identity run a session with the original weights',
-    hostFedComparison: { note: 'blend only (no edits, no tap): every weight recomputed in JS as A + t(B - A) each frame and fed as a graph input', bareFps: host.bareFps, fps: host.fps, ratioHostFedOverBare: host.ratio },
+    hostFedComparison: {
+      note: 'blend only (no edits, no tap): every weight recomputed in JS as A + t(B - A) each frame and fed as a graph input',
+      bareFps: host.bareFps,
+      fps: host.fps,
+      ratioHostFedOverBare: host.ratio,
+    },
   });
 }
 

@@ -45,7 +45,7 @@ export async function benchControl(): Promise<void> {
     await done;
     offChange();
     // Spread the sends over the frame interval so they land at every phase of it.
-    await new Promise((r) => setTimeout(r, 1000 / FPS + (i * 7) % 29));
+    await new Promise((r) => setTimeout(r, 1000 / FPS + ((i * 7) % 29)));
   }
   udp.close();
   await session.close();
@@ -55,7 +55,10 @@ export async function benchControl(): Promise<void> {
   const budget = 1000 / FPS + inferMedian;
   console.log(`OSC -> frame latency at ${FPS} fps: median ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms (budget: one frame interval + inference = ${budget.toFixed(1)} ms)`);
   writeResult('control', {
-    model: 'models/default.onnx', ep: 'cpu', fps: FPS, samples: SAMPLES,
+    model: 'models/default.onnx',
+    ep: 'cpu',
+    fps: FPS,
+    samples: SAMPLES,
     goal: 'latency <= one frame interval + inference time',
     latencyMs: { median: q(0.5), p99: q(0.99), max: sorted.at(-1) },
     inferenceMsMedian: inferMedian,

@@ -19,7 +19,11 @@ export async function benchEngine(): Promise<void> {
   for (const [name, frames] of MODELS) {
     const file = join(FIXTURES, name);
     const bare = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
-    const z = new ort.Tensor('float32', new Float32Array(512).map((_, i) => Math.sin(i)), [1, 512]);
+    const z = new ort.Tensor(
+      'float32',
+      new Float32Array(512).map((_, i) => Math.sin(i)),
+      [1, 512],
+    );
     await bare.run({ z });
     const { engine } = await Engine.open({ model: file, ep: 'cpu' });
     let index = 0;

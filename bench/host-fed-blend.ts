@@ -10,7 +10,15 @@ export async function hostFedBlendFps(file: string, partnerFile: string, frames:
   const { model } = await readModelFile(file);
   const partner = new Map(weightInitializers((await readModelFile(partnerFile)).model).map((w) => [w.name, floatValues(w)]));
   const weights = weightInitializers(model).map((w) => ({ name: w.name, a: floatValues(w), b: partner.get(w.name)!, out: new Float32Array(floatValues(w).length), dims: w.dims.map(Number) }));
-  const s = await ort.InferenceSession.create(encodeModel(weightsToInputs(model, weights.map((w) => w.name))), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const s = await ort.InferenceSession.create(
+    encodeModel(
+      weightsToInputs(
+        model,
+        weights.map((w) => w.name),
+      ),
+    ),
+    { executionProviders: ['cpu'], graphOptimizationLevel: 'all' },
+  );
   const feeds: Record<string, ort.Tensor> = { z };
   for (const w of weights) feeds[w.name] = new ort.Tensor('float32', w.out, w.dims);
   let frame = 0;

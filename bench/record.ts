@@ -34,7 +34,11 @@ export async function benchRecord(): Promise<void> {
   };
   const stats: Array<{ frames: number; filled: number }> = [];
   await loop(false);
-  const r = await sideBySide(3, () => loop(false), () => loop(true));
+  const r = await sideBySide(
+    3,
+    () => loop(false),
+    () => loop(true),
+  );
   // The live case: the frame loop at a target rate, recording through the same writeFrame path.
   const loopFps = new FrameLoop(engine, TARGET_FPS);
   engine.params.set(FPS, TARGET_FPS);
@@ -53,15 +57,31 @@ export async function benchRecord(): Promise<void> {
     if (summary) stats.push({ frames: summary.frames, filled: summary.filled });
     return frames / LIVE_SECONDS;
   };
-  const l = await sideBySide(2, () => live(false), () => live(true));
+  const l = await sideBySide(
+    2,
+    () => live(false),
+    () => live(true),
+  );
   await engine.close();
   rmSync(dir, { recursive: true, force: true });
   console.log(`default.onnx ${img.width}x${img.height} live at ${TARGET_FPS} fps target: ${l.a.toFixed(1)} fps without recording, ${l.b.toFixed(1)} fps recording H.264, ratio ${l.ratio.toFixed(3)}`);
   console.log(`unthrottled (every core busy): ${r.a.toFixed(1)} fps without, ${r.b.toFixed(1)} fps recording (${r.ratio.toFixed(3)})`);
   writeResult('record', {
-    model: 'models/default.onnx', size: [img.width, img.height], format: 'h264', ep: 'cpu', goal: 'ratio >= 0.9',
-    targetFps: TARGET_FPS, liveFpsWithout: l.a, liveFpsRecording: l.b, ratioLiveRecordingOverWithout: l.ratio,
-    unthrottled: { note: 'frames rendered as fast as possible; on 2 cores the H.264 encoder competes with inference for the same cores', fpsWithout: r.a, fpsRecording: r.b, recordingOverWithout: r.ratio },
+    model: 'models/default.onnx',
+    size: [img.width, img.height],
+    format: 'h264',
+    ep: 'cpu',
+    goal: 'ratio >= 0.9',
+    targetFps: TARGET_FPS,
+    liveFpsWithout: l.a,
+    liveFpsRecording: l.b,
+    ratioLiveRecordingOverWithout: l.ratio,
+    unthrottled: {
+      note: 'frames rendered as fast as possible; on 2 cores the H.264 encoder competes with inference for the same cores',
+      fpsWithout: r.a,
+      fpsRecording: r.b,
+      recordingOverWithout: r.ratio,
+    },
     recordings: stats,
   });
 }

@@ -160,7 +160,16 @@ function neverReading(url: string, show: Show): WebSocket {
 function garbage(url: string): WebSocket {
   const ws = new WebSocket(url);
   ws.on('error', () => {});
-  const bad = () => pick([() => randomBytes(1 + Math.floor(Math.random() * 512)), () => '{"cmd": "set", "address": ', () => '[1,2', () => JSON.stringify({ cmd: 'nope', id: 1 }), () => JSON.stringify({ cmd: 'set', address: 5, value: {}, id: 2 }), () => 'null', () => '"' + 'x'.repeat(1000)])();
+  const bad = () =>
+    pick([
+      () => randomBytes(1 + Math.floor(Math.random() * 512)),
+      () => '{"cmd": "set", "address": ',
+      () => '[1,2',
+      () => JSON.stringify({ cmd: 'nope', id: 1 }),
+      () => JSON.stringify({ cmd: 'set', address: 5, value: {}, id: 2 }),
+      () => 'null',
+      () => '"' + 'x'.repeat(1000),
+    ])();
   const timer = setInterval(() => {
     if (ws.readyState !== ws.OPEN) return;
     const m = bad();
@@ -204,7 +213,10 @@ const timers = [
     const due = Math.floor(((Date.now() - oscStart) * OSC_HZ) / 1000);
     for (let k = 0; k < 50 && counts.osc < due; k++) {
       // One datagram in ten is junk: random bytes, or a real address with a broken body.
-      const bytes = Math.random() < 0.1 ? (counts.junk++, Math.random() < 0.5 ? randomBytes(1 + Math.floor(Math.random() * 200)) : new TextEncoder().encode(pick(s.nodes).FULL_PATH + '\0,f\0\0\xff')) : pack(pick(s.nodes).FULL_PATH, randomValue(pick(s.nodes)));
+      const bytes =
+        Math.random() < 0.1
+          ? (counts.junk++, Math.random() < 0.5 ? randomBytes(1 + Math.floor(Math.random() * 200)) : new TextEncoder().encode(pick(s.nodes).FULL_PATH + '\0,f\0\0\xff'))
+          : pack(pick(s.nodes).FULL_PATH, randomValue(pick(s.nodes)));
       counts.osc++;
       udp.send(bytes, s.oscPort, '127.0.0.1');
     }
@@ -212,12 +224,18 @@ const timers = [
   setInterval(() => {
     const n = counts.presetLoads++;
     events.push({ t: Date.now() - t0, what: 'preset' });
-    show.call({ cmd: 'loadPreset', name: n % 2 ? 'soak-b' : 'soak-a' }).then((r) => void (r.ok || counts.presetErrors++), () => counts.presetErrors++);
+    show.call({ cmd: 'loadPreset', name: n % 2 ? 'soak-b' : 'soak-a' }).then(
+      (r) => void (r.ok || counts.presetErrors++),
+      () => counts.presetErrors++,
+    );
   }, PRESET_EVERY_MS),
   setInterval(() => {
     const n = counts.partnerLoads++;
     events.push({ t: Date.now() - t0, what: 'partner' });
-    show.call({ cmd: 'loadPartner', path: n % 2 ? null : partner }).then((r) => void (r.ok || counts.partnerErrors++), () => counts.partnerErrors++);
+    show.call({ cmd: 'loadPartner', path: n % 2 ? null : partner }).then(
+      (r) => void (r.ok || counts.partnerErrors++),
+      () => counts.partnerErrors++,
+    );
   }, PARTNER_EVERY_MS),
   setInterval(() => {
     const pid = show.serve.child.pid;
@@ -226,7 +244,9 @@ const timers = [
   setInterval(() => {
     const last = fpsSamples.at(-1);
     const rss = rssSamples.at(-1);
-    console.log(`soak: ${((Date.now() - t0) / 60_000).toFixed(1)} min, fps ${last?.fps.toFixed(1) ?? '-'}, RSS ${rss ? (rss.rss / 2 ** 20).toFixed(0) : '-'} MB, loop p99 ${loopWindows.at(-1)?.p99 ?? '-'} ms, OSC ${counts.osc}, crashes ${crashes}`);
+    console.log(
+      `soak: ${((Date.now() - t0) / 60_000).toFixed(1)} min, fps ${last?.fps.toFixed(1) ?? '-'}, RSS ${rss ? (rss.rss / 2 ** 20).toFixed(0) : '-'} MB, loop p99 ${loopWindows.at(-1)?.p99 ?? '-'} ms, OSC ${counts.osc}, crashes ${crashes}`,
+    );
   }, 30_000),
 ];
 

@@ -34,10 +34,16 @@ export async function benchStream(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'netbend-stream-'));
   const big = join(dir, 'big-1024.onnx');
   writeFileSync(big, bigModel(1024));
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
   const results: Record<string, unknown> = {};
   try {
-    for (const [name, model] of [['256x256', join(ROOT, 'models', 'default.onnx')], ['1024x1024', big]] as const) {
+    for (const [name, model] of [
+      ['256x256', join(ROOT, 'models', 'default.onnx')],
+      ['1024x1024', big],
+    ] as const) {
       const { session } = await LiveSession.open({ model, ep: 'cpu', fps: TARGET_FPS, midi: false, presetsDir: dir });
       const server = await startServer({ session, port: 0 });
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
@@ -62,5 +68,11 @@ export async function benchStream(): Promise<void> {
     await browser.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  writeResult('stream', { transport: 'WebSocket, binary RGBA8 packets, one ack per drawn frame (latest wins)', page: '/output in headless Chromium (SwiftShader WebGL)', targetFps: TARGET_FPS, goal: 'ratio >= 0.95', sizes: results });
+  writeResult('stream', {
+    transport: 'WebSocket, binary RGBA8 packets, one ack per drawn frame (latest wins)',
+    page: '/output in headless Chromium (SwiftShader WebGL)',
+    targetFps: TARGET_FPS,
+    goal: 'ratio >= 0.95',
+    sizes: results,
+  });
 }

@@ -167,7 +167,11 @@ export function buildDefaultModel(p: DefaultModelParams = DEFAULT_PARAMS): Uint8
   const s = 'G.synthesis.torgb';
   const full = (c: number) => [1, c, HI, HI];
   const fieldStd = [p.toneGain, p.maskGain, p.shadeGain];
-  const fieldsW = g.initializer(`${s}.fields.weight`, Float32Array.from({ length: 3 * coarseC }, (_, i) => (rng.gaussian() * fieldStd[Math.floor(i / coarseC)]!) / Math.sqrt(coarseC)), [3, coarseC, 1, 1]);
+  const fieldsW = g.initializer(
+    `${s}.fields.weight`,
+    Float32Array.from({ length: 3 * coarseC }, (_, i) => (rng.gaussian() * fieldStd[Math.floor(i / coarseC)]!) / Math.sqrt(coarseC)),
+    [3, coarseC, 1, 1],
+  );
   const fieldsB = g.initializer(`${s}.fields.bias`, Float32Array.from([0, p.maskBias, 0]), [3]);
   const fieldsLo = g.op('Conv', [coarse, fieldsW, fieldsB], {}, { scope: `${s}.fields`, shapes: [[1, 3, coarseRes, coarseRes]] });
   const fields = g.op('Resize', [fieldsLo, '', g.constant(new Float32Array([1, 1, HI / coarseRes, HI / coarseRes]))], { mode: attr.string('linear') }, { scope: `${s}.fields`, shapes: [full(3)] });
@@ -177,7 +181,11 @@ export function buildDefaultModel(p: DefaultModelParams = DEFAULT_PARAMS): Uint8
   const detail = g.op('Conv', [x, detailW], {}, { scope: `${s}.detail`, shapes: [full(1)] });
   const tone = g.op('Add', [toneCoarse, g.op('Mul', [mask, detail], {}, { scope: s, shapes: [full(1)] })], {}, { scope: s, shapes: [full(1)] });
   const ps = `${s}.palette`;
-  const k = g.initializer(`${ps}.freq`, Float32Array.from([1, 1.15, 1.3], (v) => v * (1 + 0.05 * rng.gaussian())), [1, 3, 1, 1]);
+  const k = g.initializer(
+    `${ps}.freq`,
+    Float32Array.from([1, 1.15, 1.3], (v) => v * (1 + 0.05 * rng.gaussian())),
+    [1, 3, 1, 1],
+  );
   // Phases a third of a turn apart give the full hue circle; w turns it, and sets each channel's
   // amplitude and offset, so one latent is pastel, another dark and saturated.
   const phases = style(`${ps}.affine`, 3, p.palette, [0, 2.1, 4.2]);

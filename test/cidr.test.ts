@@ -27,7 +27,11 @@ test('parseCidr: IPv4 and IPv6 networks and bare addresses, host bits cleared', 
 
 test('parseCidr: anything else is one readable error', () => {
   for (const bad of ['', 'localhost', '10.0.0.300', '10.0.0', '1.2.3.4/33', '1.2.3.4/-1', '1.2.3.4/', '::/129', '::1::2', '1.2.3.4/8/8', 'gggg::1', '10.0.0.0/08x']) {
-    assert.throws(() => parseCidr(bad), (err: unknown) => err instanceof CidrError && err.message.includes(`"${bad}"`), bad);
+    assert.throws(
+      () => parseCidr(bad),
+      (err: unknown) => err instanceof CidrError && err.message.includes(`"${bad}"`),
+      bad,
+    );
   }
 });
 

@@ -98,7 +98,10 @@ test('a tanh MLP [1,8] -> [1,32] reports its 32 outputs in stats.json', async (t
   const values = Object.values(stats.outputs) as number[][];
   assert.equal(values.length, 1);
   assert.equal(values[0]!.length, 32);
-  assert.ok(values[0]!.every((v) => Number.isFinite(v) && Math.abs(v) <= 1), 'tanh outputs in [-1,1]');
+  assert.ok(
+    values[0]!.every((v) => Number.isFinite(v) && Math.abs(v) <= 1),
+    'tanh outputs in [-1,1]',
+  );
 });
 
 test('bad input: one clear line naming the file and the problem, non-zero exit', async (t) => {

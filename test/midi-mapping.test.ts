@@ -142,7 +142,11 @@ test('soft takeover (pickup) ignores the control until it crosses the value', ()
 });
 
 test('relative encoders step up and down, clamp at the ends, ints step whole units', () => {
-  for (const [encoder, up, down] of [['relative-2c', 1, 127], ['relative-bin', 65, 63], ['relative-sign', 1, 65]] as const) {
+  for (const [encoder, up, down] of [
+    ['relative-2c', 1, 127],
+    ['relative-bin', 65, 63],
+    ['relative-sign', 1, 65],
+  ] as const) {
     const { params, router, num } = setup();
     params.set('/netbend/a', 5);
     router.add({ param: '/netbend/a', kind: 'cc', channel: 0, number: 16, encoder });
@@ -225,7 +229,10 @@ test('MIDI learn maps the next control; a quick LSB partner makes it 14-bit', ()
   router.learn('/netbend/a'); // re-learn replaces
   router.handle([0x84, 40, 0]); // a release is not a gesture
   router.handle([0x94, 40, 100]);
-  assert.deepEqual(router.list().map((m) => [m.kind, m.number]), [['note', 40]]);
+  assert.deepEqual(
+    router.list().map((m) => [m.kind, m.number]),
+    [['note', 40]],
+  );
 
   router.learn('/netbend/b');
   router.handle([0xb0, 2, 10]);
@@ -241,7 +248,11 @@ test('MIDI learn maps the next control; a quick LSB partner makes it 14-bit', ()
   router.learn('/netbend/on');
   router.cancelLearn();
   router.handle([0xb0, 9, 1]);
-  assert.equal(router.list().some((m) => m.param === '/netbend/on'), false, 'cancelled');
+  assert.equal(
+    router.list().some((m) => m.param === '/netbend/on'),
+    false,
+    'cancelled',
+  );
   router.learn('/netbend/b');
   router.learn(undefined);
   assert.equal(router.learning, undefined);
@@ -263,7 +274,14 @@ test('feedback: other sources send bytes back (inverse curve), MIDI changes do n
   assert.deepEqual(sent.splice(0), [[0x90, 40, 127]]);
   router.handle([0xb5, 3, 0, 0xb5, 35, 0]); // heard on channel 5
   params.set('/netbend/b', 1, 'preset');
-  assert.deepEqual(sent.splice(0), [[0xb5, 3, 127], [0xb5, 35, 127]], "14-bit, back on the channel it was heard on");
+  assert.deepEqual(
+    sent.splice(0),
+    [
+      [0xb5, 3, 127],
+      [0xb5, 35, 127],
+    ],
+    '14-bit, back on the channel it was heard on',
+  );
   params.set('/netbend/hit', true, 'ui');
   params.set('/netbend/n', 2, 'ui');
   assert.deepEqual(sent, [], 'triggers and unmapped parameters send nothing');
@@ -303,12 +321,26 @@ test('mappings round-trip through JSON; bad ones are refused whole with clear er
   for (const [entry, err] of bad) assert.throws(() => r2.fromJSON([...json, entry]), err);
   assert.throws(() => r2.fromJSON({}), /expected an array/);
   assert.deepEqual(r2.list(), router.list(), 'unchanged by the refused lists');
-  r2.fromJSON([{ param: '/netbend/b', kind: 'cc', channel: 0, number: 1 }, { id: 'midi1', param: '/netbend/a', kind: 'cc', channel: 0, number: 2 }]);
-  assert.deepEqual(r2.list().map((m) => m.id).sort(), ['midi1', 'midi2'], 'made-up ids never take a saved one');
+  r2.fromJSON([
+    { param: '/netbend/b', kind: 'cc', channel: 0, number: 1 },
+    { id: 'midi1', param: '/netbend/a', kind: 'cc', channel: 0, number: 2 },
+  ]);
+  assert.deepEqual(
+    r2
+      .list()
+      .map((m) => m.id)
+      .sort(),
+    ['midi1', 'midi2'],
+    'made-up ids never take a saved one',
+  );
 });
 
 test('a callback that throws does not stop the byte stream', () => {
-  const { router, num } = setup({ onProgram: () => { throw new Error('boom'); } });
+  const { router, num } = setup({
+    onProgram: () => {
+      throw new Error('boom');
+    },
+  });
   router.add({ param: '/netbend/a', kind: 'cc', channel: 0, number: 7 });
   router.handle([0xc0, 1, 0xb0, 7, 127]);
   assert.equal(num('/netbend/a'), 10);

@@ -78,7 +78,10 @@ test("easymidi's messages become the router's bytes, and feedback bytes become e
     assert.deepEqual(toBytes(type, msg), bytes, type);
     assert.deepEqual(fromBytes(bytes), [type, msg], type);
   }
-  assert.deepEqual(['clock', 'start', 'continue', 'stop'].map((t) => toBytes(t, {})), [[0xf8], [0xfa], [0xfb], [0xfc]]);
+  assert.deepEqual(
+    ['clock', 'start', 'continue', 'stop'].map((t) => toBytes(t, {})),
+    [[0xf8], [0xfa], [0xfb], [0xfc]],
+  );
   assert.equal(toBytes('sysex', { bytes: 1 }), undefined);
   assert.equal(fromBytes([0xf8]), undefined);
 
@@ -88,7 +91,13 @@ test("easymidi's messages become the router's bytes, and feedback bytes become e
   const clock: string[] = [];
   const router = new MidiRouter(params, { onClock: (k) => clock.push(k) });
   router.add({ param: '/netbend/k', kind: 'cc', channel: 15, number: 74 });
-  for (const [type, msg] of [['start', {}], ['clock', {}], ['cc', { channel: 15, controller: 74, value: 127 }], ['stop', {}]] as const) router.handle(toBytes(type, msg)!);
+  for (const [type, msg] of [
+    ['start', {}],
+    ['clock', {}],
+    ['cc', { channel: 15, controller: 74, value: 127 }],
+    ['stop', {}],
+  ] as const)
+    router.handle(toBytes(type, msg)!);
   assert.deepEqual(clock, ['start', 'tick', 'stop']);
   assert.equal(params.get('/netbend/k'), 1);
 });

@@ -69,7 +69,8 @@ test('expressions: precedence, functions, names; no way out to JavaScript', () =
     ['this.x', /unexpected "\."/],
     ['process', /unknown name process/],
     ['sin(1, 2)', /sin takes 1 arguments/],
-  ] as const) assert.throws(() => ev(src), msg, src);
+  ] as const)
+    assert.throws(() => ev(src), msg, src);
 });
 
 test('the modulation bank writes into a real registry each frame', () => {
@@ -86,7 +87,10 @@ test('the modulation bank writes into a real registry each frame', () => {
   bank.add({ target: '/netbend/source/z/speed', kind: 'expr', source: 'k1 * 4 + frame / 10' });
   bank.apply(0, 10);
   close(params.number('/netbend/source/z/speed'), 3);
-  assert.deepEqual(bank.list().map((m) => [m.kind, m.target]), [['expr', '/netbend/source/z/speed']]);
+  assert.deepEqual(
+    bank.list().map((m) => [m.kind, m.target]),
+    [['expr', '/netbend/source/z/speed']],
+  );
   assert.ok(changes.length >= 2);
   assert.throws(() => bank.add({ target: 'nowhere', kind: 'lfo', source: 'sine' }), /no parameter "nowhere"/);
   assert.throws(() => bank.add({ target: 'z/speed', kind: 'expr', source: 'k1 +' }), /unexpected/);

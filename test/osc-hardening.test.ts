@@ -50,8 +50,7 @@ function referenceRegex(pattern: string): RegExp {
       if (end < 0) throw new Error('unclosed [');
       re += `(?!/)[^${pattern.slice(i + 2, end).replace(/[\\\]^]/g, '\\$&')}]`;
       i = end;
-    }
-    else if (c === '[') {
+    } else if (c === '[') {
       const end = pattern.indexOf(']', i);
       if (end < 0) throw new Error('unclosed [');
       let body = pattern.slice(i + 1, end);
@@ -62,7 +61,11 @@ function referenceRegex(pattern: string): RegExp {
     } else if (c === '{') {
       const end = pattern.indexOf('}', i);
       if (end < 0) throw new Error('unclosed {');
-      re += `(?:${pattern.slice(i + 1, end).split(',').map(esc).join('|')})`;
+      re += `(?:${pattern
+        .slice(i + 1, end)
+        .split(',')
+        .map(esc)
+        .join('|')})`;
       i = end;
     } else re += esc(c);
   }
@@ -124,11 +127,16 @@ test('matcher: same answers as the old regex on 20000 small random patterns and 
   const patternPart = () =>
     Array.from({ length: 1 + rnd(4) }, () => {
       switch (rnd(6)) {
-        case 0: return '*';
-        case 1: return '?';
-        case 2: return `[${pick(['', '!'])}${pick(['a', 'ab', 'a-c', 'b-', '-a', 'c', ''])}]`;
-        case 3: return `{${Array.from({ length: 1 + rnd(3) }, () => word(2)).join(',')}}`;
-        default: return word(3);
+        case 0:
+          return '*';
+        case 1:
+          return '?';
+        case 2:
+          return `[${pick(['', '!'])}${pick(['a', 'ab', 'a-c', 'b-', '-a', 'c', ''])}]`;
+        case 3:
+          return `{${Array.from({ length: 1 + rnd(3) }, () => word(2)).join(',')}}`;
+        default:
+          return word(3);
       }
     }).join('');
   let agreed = 0;
@@ -171,7 +179,10 @@ test('decoder: the types osc-js knew; a blob inside a bundle reads its own bytes
 function showRegistry(): ParameterRegistry {
   const params = new ParameterRegistry();
   for (const s of ['z', 'w', 'noise']) for (const p of ['speed', 'amplitude', 'seed']) params.define({ address: `/netbend/source/${s}/${p}`, type: 'float', default: 0, min: 0, max: 1000 });
-  for (let b = 4; b <= 256; b *= 2) for (const l of ['conv0', 'conv1', 'torgb']) for (const w of ['weight', 'bias', 'affine.weight', 'affine.bias', 'noise_strength']) params.define({ address: `/netbend/blend/G.synthesis.b${b}.${l}.${w}`, type: 'float', default: 0, clamp: false });
+  for (let b = 4; b <= 256; b *= 2)
+    for (const l of ['conv0', 'conv1', 'torgb'])
+      for (const w of ['weight', 'bias', 'affine.weight', 'affine.bias', 'noise_strength'])
+        params.define({ address: `/netbend/blend/G.synthesis.b${b}.${l}.${w}`, type: 'float', default: 0, clamp: false });
   for (let e = 1; e <= 120; e++) params.define({ address: `/netbend/edit/e${e}/amount`, type: 'float', default: 0, min: -4, max: 4 });
   for (let k = 1; k <= 8; k++) params.define({ address: `/netbend/knobs/k${k}`, type: 'float', default: 0, min: 0, max: 1 });
   for (let o = 0; o < 32; o++) params.define({ address: `/netbend/outputs/mlp/${o}`, type: 'float', default: 0, readOnly: true });
@@ -271,7 +282,10 @@ async function bombard(t: { diagnostic(s: string): void }, params: ParameterRegi
   const applied = osc.stats.applied - start.applied;
   assert.ok(applied <= 10 * 2048, `the amplification was capped (${applied} sets)`);
   const changed = Object.keys(params.values()).filter((a) => params.values()[a] !== before[a]);
-  assert.ok(changed.every((a) => /^\/netbend\/(source|edit|knobs)\/[^/]+\/[^/]+$/.test(a)), 'only /netbend/*/*/* matches moved');
+  assert.ok(
+    changed.every((a) => /^\/netbend\/(source|edit|knobs)\/[^/]+\/[^/]+$/.test(a)),
+    'only /netbend/*/*/* matches moved',
+  );
 
   const n = osc.stats.received;
   await send([msg('/netbend/source/z/speed', 'f', [1.5])]);
@@ -370,7 +384,9 @@ const MODEL = fixture('stylegan2-64-tiny.onnx');
 
 /** `netbend serve` as startServe runs it, keeping stderr: the allow list is printed there. */
 async function serveLogged(extra: string[]) {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'netbend.js'), 'serve', MODEL, '--port', '0', '--osc-port', '0', '--no-open', '--ep', 'cpu', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'netbend.js'), 'serve', MODEL, '--port', '0', '--osc-port', '0', '--no-open', '--ep', 'cpu', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const url = await new Promise<string>((ok, fail) => {

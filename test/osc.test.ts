@@ -170,7 +170,7 @@ test('2000 random-byte datagrams: no crash, nothing changes, counted; OSC still 
   const { params, osc, send, deliver, get } = await setup(t);
   const before = params.values();
   let seed = 12345;
-  const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24);
+  const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24;
   const prefix = new TextEncoder().encode('/netbend/source/x/speed\0,');
   for (let i = 0; i < 2000; i++) {
     const junk = Uint8Array.from({ length: 1 + ((rnd() << 1) | (rnd() & 1)) }, rnd);
@@ -183,7 +183,7 @@ test('2000 random-byte datagrams: no crash, nothing changes, counted; OSC still 
   }
   assert.equal(osc.stats.received, 2000);
   assert.equal(osc.stats.applied, 0);
-  assert.equal(osc.stats.dropped, 2000, "every one dropped as malformed");
+  assert.equal(osc.stats.dropped, 2000, 'every one dropped as malformed');
   assert.deepEqual(params.values(), before, 'no value changed');
   await deliver(msg('/netbend/source/x/speed', 'f', [0.5]));
   assert.equal(get('/netbend/source/x/speed'), 0.5, 'OSC still works');
@@ -193,7 +193,10 @@ test('changes go out to targets once per flush, typed, and never back to the pee
   const a = await listener(t);
   const b = await listener(t);
   // Peer A both sends from and listens on its socket (the usual two-way controller setup).
-  const { params, osc, port } = await setup(t, [{ host: '127.0.0.1', port: a.port }, { host: 'localhost', port: b.port }]);
+  const { params, osc, port } = await setup(t, [
+    { host: '127.0.0.1', port: a.port },
+    { host: 'localhost', port: b.port },
+  ]);
   assert.equal(osc.flush(), 0, 'nothing changed, nothing sent');
   params.set('/netbend/source/x/speed', 1, 'ui');
   params.set('/netbend/source/x/speed', 2, 'ui');
@@ -216,7 +219,10 @@ test('changes go out to targets once per flush, typed, and never back to the pee
       '/netbend/hit': [',I', Infinity],
     });
     assert.equal(r.got.length, 6, 'once per address per flush');
-    assert.ok(r.got.every((m) => m.bundled), 'batched into a bundle');
+    assert.ok(
+      r.got.every((m) => m.bundled),
+      'batched into a bundle',
+    );
   }
   // A value from peer A goes to B, not back to A.
   const aCount = a.got.length;

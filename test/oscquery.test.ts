@@ -65,7 +65,11 @@ test('the namespace: nested containers with FULL_PATH, TYPE, RANGE, VALUE, ACCES
     CLIPMODE: ['both'],
     UNIT: ['Hz'],
   });
-  const n = (p: string) => p.split('/').slice(1).reduce((node, seg) => node.CONTENTS[seg], root);
+  const n = (p: string) =>
+    p
+      .split('/')
+      .slice(1)
+      .reduce((node, seg) => node.CONTENTS[seg], root);
   assert.deepEqual([n('/netbend/source/z/seed').TYPE, n('/netbend/source/z/seed').VALUE], ['i', [1]]);
   assert.deepEqual([n('/netbend/output/on').TYPE, n('/netbend/output/on').VALUE, n('/netbend/output/on').RANGE], ['T', [true], undefined]);
   assert.deepEqual([n('/netbend/output/mode').TYPE, n('/netbend/output/mode').RANGE], ['s', [{ VALS: ['rgb', 'pca'] }]]);
@@ -138,7 +142,11 @@ test('LISTEN over a WebSocket streams changes as binary OSC; IGNORE stops; path 
   params.set('/netbend/output/on', true, 'ui');
   await until(() => osc.length >= 3);
   await sleep(30);
-  assert.deepEqual(osc.slice(2).map((m) => m.address), ['/netbend/output/on'], 'ignored path is quiet');
+  assert.deepEqual(
+    osc.slice(2).map((m) => m.address),
+    ['/netbend/output/on'],
+    'ignored path is quiet',
+  );
 
   params.define({ address: '/netbend/edit/e1/amount', type: 'float', default: 0, min: -1, max: 1 });
   params.define({ address: '/netbend/edit/e1/amount', type: 'float', default: 0, min: -2, max: 2 });
@@ -193,7 +201,11 @@ test('LISTEN to an unknown path does nothing, even once the path appears', async
   params.set('/netbend/later/x', 1, 'ui');
   params.set('/netbend/source/z/speed', 2, 'ui');
   await until(() => c.osc.some((m) => m.address === '/netbend/source/z/speed'));
-  assert.deepEqual(c.osc.map((m) => m.address), ['/netbend/source/z/speed'], 'changes go out in order: the unknown path sent nothing before');
+  assert.deepEqual(
+    c.osc.map((m) => m.address),
+    ['/netbend/source/z/speed'],
+    'changes go out in order: the unknown path sent nothing before',
+  );
 });
 
 test('LISTEN beyond the per-client cap is refused', async (t) => {
@@ -206,7 +218,10 @@ test('LISTEN beyond the per-client cap is refused', async (t) => {
   params.set(`/netbend/many/p${MAX_LISTEN_PATHS}`, 1, 'ui'); // one past the cap
   params.set(`/netbend/many/p${MAX_LISTEN_PATHS - 1}`, 1, 'ui'); // the last one that fits
   await until(() => c.osc.length > 0);
-  assert.deepEqual(c.osc.map((m) => m.address), [`/netbend/many/p${MAX_LISTEN_PATHS - 1}`]);
+  assert.deepEqual(
+    c.osc.map((m) => m.address),
+    [`/netbend/many/p${MAX_LISTEN_PATHS - 1}`],
+  );
   // IGNORE makes room again.
   c.listen('/netbend/many/p0', 'IGNORE');
   c.listen(`/netbend/many/p${MAX_LISTEN_PATHS}`);
@@ -234,6 +249,9 @@ test('a removed parameter leaves every LISTEN set: its namesake later is not str
   params.set('/netbend/source/z/speed', 3, 'ui');
   for (const c of [a, b]) {
     await until(() => c.osc.some((m) => m.address === '/netbend/source/z/speed'));
-    assert.deepEqual(c.osc.map((m) => m.address), ['/netbend/edit/e1/amount', '/netbend/source/z/speed']);
+    assert.deepEqual(
+      c.osc.map((m) => m.address),
+      ['/netbend/edit/e1/amount', '/netbend/source/z/speed'],
+    );
   }
 });

@@ -79,7 +79,10 @@ test('a page that does not read gets the latest value per address, bounded notic
     ['92 older notices were dropped while this page was not reading', ...Array.from({ length: 8 }, (_, i) => `notice ${92 + i}`)],
     'the newest notices, in order, after word of the dropped ones',
   );
-  assert.deepEqual(received.filter((m) => m.type === 'reply').map((m) => (m as { id: number }).id), Array.from({ length: 20 }, (_, i) => i));
+  assert.deepEqual(
+    received.filter((m) => m.type === 'reply').map((m) => (m as { id: number }).id),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
   assert.equal((received.filter((m) => m.type === 'stats').at(-1) as { stats: { frame: number } }).stats.frame, 99, 'the latest stats');
 });
 
@@ -174,7 +177,7 @@ test('serve: an OSC flood with a page that never reads keeps memory bounded and 
         return;
       }
       const m = JSON.parse(String(d)) as ServerMessage;
-      if (m.type === 'param') (seen.params++, seen.last.set(m.address, m.value));
+      if (m.type === 'param') seen.params++, seen.last.set(m.address, m.value);
     });
     const never = new WebSocket(wsUrl);
     const neverSeen = { params: 0, closed: 0, last: new Map<string, unknown>() };
@@ -182,7 +185,7 @@ test('serve: an OSC flood with a page that never reads keeps memory bounded and 
     never.on('message', (d, binary) => {
       if (binary) return;
       const m = JSON.parse(String(d)) as ServerMessage;
-      if (m.type === 'param') (neverSeen.params++, neverSeen.last.set(m.address, m.value));
+      if (m.type === 'param') neverSeen.params++, neverSeen.last.set(m.address, m.value);
     });
     await Promise.all([reading, never].map((w) => new Promise((ok, fail) => w.once('open', ok).once('error', fail))));
     socketOf(never).pause();

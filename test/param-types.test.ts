@@ -36,7 +36,11 @@ test('bools, triggers, enums and strings switch at the end of a morph and travel
   assert.equal(coerce(e, 2), 'c');
   assert.throws(() => coerce(e, 'z'), /expected one of a, b, c/);
   assert.throws(() => coerce(s, 3), /expected a string/);
-  for (const [p, a, z] of [[b, false, true], [e, 'a', 'c'], [s, 'x', 'y']] as const) {
+  for (const [p, a, z] of [
+    [b, false, true],
+    [e, 'a', 'c'],
+    [s, 'x', 'y'],
+  ] as const) {
     assert.equal(kindOf(p).continuous, false);
     assert.equal(kindOf(p).interpolate(a, z, 0.99), a);
     assert.equal(kindOf(p).interpolate(a, z, 1), z);

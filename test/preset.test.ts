@@ -71,11 +71,17 @@ test('version 1 presets get named edits, and every eN address in them follows it
     'v1.json',
   );
   assert.equal(p.version, 2);
-  assert.deepEqual(p.edits.map((e) => e.name), ['b16-scale', 'b32.conv0-noise', 'b16-scale-2']);
+  assert.deepEqual(
+    p.edits.map((e) => e.name),
+    ['b16-scale', 'b32.conv0-noise', 'b16-scale-2'],
+  );
   assert.deepEqual(Object.keys(p.params), ['/netbend/edit/b32.conv0-noise/amount', '/netbend/source/z/seed']);
   assert.equal(p.modulators[0]!.target, '/netbend/edit/b16-scale-2/amount');
   assert.equal(p.mappings.midi[0]!.param, '/netbend/edit/b16-scale/amount');
-  assert.throws(() => parsePreset({ netbend: 'preset', version: 2, name: 'x', model: { path: 'm' }, edits: [{ name: 'a/b', target: 'b16', op: 'scale', amount: 1 }] }, 'bad.json'), /edits\[0\]\.name: one address segment/);
+  assert.throws(
+    () => parsePreset({ netbend: 'preset', version: 2, name: 'x', model: { path: 'm' }, edits: [{ name: 'a/b', target: 'b16', op: 'scale', amount: 1 }] }, 'bad.json'),
+    /edits\[0\]\.name: one address segment/,
+  );
 });
 
 test('version 0 presets migrate; unknown future versions are refused', () => {
@@ -104,7 +110,10 @@ test('save is atomic: an invalid preset or a failed write leaves the old file in
   // Paths are written relative to the preset and resolve back to the same model.
   assert.match(before, /"path": "[^/"][^"]*default\.onnx"/);
   assert.equal((await loadPreset(file)).model.path, p.model.path);
-  assert.deepEqual((await listPresets(dir)).map((e) => e.name), ['bent']);
+  assert.deepEqual(
+    (await listPresets(dir)).map((e) => e.name),
+    ['bent'],
+  );
 });
 
 test('a scene saved from a bent engine loads back to the same values and pixels', async () => {
@@ -121,7 +130,10 @@ test('a scene saved from a bent engine loads back to the same values and pixels'
     await b.engine.settled();
     assert.equal(b.engine.params.get('/netbend/source/z/speed'), 1.7);
     assert.equal(b.engine.params.get('/netbend/source/z/seed'), 2);
-    assert.deepEqual(b.engine.bend.listEdits().map((e) => [e.target, e.op, e.amount]), [['L2_128_16', 'scale', 0.4]]);
+    assert.deepEqual(
+      b.engine.bend.listEdits().map((e) => [e.target, e.op, e.amount]),
+      [['L2_128_16', 'scale', 0.4]],
+    );
     const t = { index: 3, time: 0.1, dt: 0.1 };
     assert.deepEqual((await b.engine.render(t)).rgba, (await a.engine.render(t)).rgba);
   } finally {
@@ -173,26 +185,48 @@ test('listing skips a file over the size bound (said once) and rereads only file
   assert.ok(50 * 1024 * 1024 > MAX_PRESET_BYTES);
   const said: string[] = [];
   const onSkip = (m: string) => said.push(m);
-  assert.deepEqual((await listPresets(dir, { onSkip })).map((e) => e.name), ['first', 'second']);
+  assert.deepEqual(
+    (await listPresets(dir, { onSkip })).map((e) => e.name),
+    ['first', 'second'],
+  );
   assert.equal(said.length, 1);
   assert.match(said[0]!, /huge\.json.*too big/);
-  assert.deepEqual((await listPresets(dir, { onSkip })).map((e) => e.name), ['first', 'second']);
+  assert.deepEqual(
+    (await listPresets(dir, { onSkip })).map((e) => e.name),
+    ['first', 'second'],
+  );
   assert.equal(said.length, 1, 'said once');
 
   // The cache answers while (mtime, size) stay: an unreadable file with its old stamp still lists.
   if (process.getuid?.() !== 0) {
     chmodSync(join(dir, 'a.json'), 0o000);
-    assert.deepEqual((await listPresets(dir)).map((e) => e.name), ['first', 'second'], 'not reread');
+    assert.deepEqual(
+      (await listPresets(dir)).map((e) => e.name),
+      ['first', 'second'],
+      'not reread',
+    );
     chmodSync(join(dir, 'a.json'), 0o600);
   }
   // Same size, same mtime, other content: still the cached entry (nothing was read).
   const stamp = new Date(Date.now() - 10_000);
   writeFileSync(join(dir, 'b.json'), preset('SECOND'));
   utimesSync(join(dir, 'b.json'), stamp, stamp);
-  assert.deepEqual((await listPresets(dir)).map((e) => e.name), ['first', 'SECOND'], 'a new mtime is read');
+  assert.deepEqual(
+    (await listPresets(dir)).map((e) => e.name),
+    ['first', 'SECOND'],
+    'a new mtime is read',
+  );
   writeFileSync(join(dir, 'b.json'), preset('secnd2'));
   utimesSync(join(dir, 'b.json'), stamp, stamp);
-  assert.deepEqual((await listPresets(dir)).map((e) => e.name), ['first', 'SECOND'], 'same (mtime, size): the cached entry, nothing read');
+  assert.deepEqual(
+    (await listPresets(dir)).map((e) => e.name),
+    ['first', 'SECOND'],
+    'same (mtime, size): the cached entry, nothing read',
+  );
   writeFileSync(join(dir, 'b.json'), preset('changed again'));
-  assert.deepEqual((await listPresets(dir)).map((e) => e.name), ['first', 'changed again'], 'a change shows');
+  assert.deepEqual(
+    (await listPresets(dir)).map((e) => e.name),
+    ['first', 'changed again'],
+    'a change shows',
+  );
 });

@@ -79,12 +79,16 @@ function isRunning(pid: number): boolean {
 
 /** ffmpeg processes that `parent` started and that are still running (not zombies waiting to be reaped). */
 function ffmpegChildren(parent: number): number[] {
-  return processes().filter((p) => p.ppid === parent && p.comm === 'ffmpeg' && p.state !== 'Z').map((p) => p.pid);
+  return processes()
+    .filter((p) => p.ppid === parent && p.comm === 'ffmpeg' && p.state !== 'Z')
+    .map((p) => p.pid);
 }
 
 /** Running ffmpeg processes, anyone's, whose command line names `dir` (outlives the parent: orphans too). */
 function ffmpegWorkingIn(dir: string): number[] {
-  return processes().filter((p) => p.comm === 'ffmpeg' && p.state !== 'Z' && readProc(`/proc/${p.pid}/cmdline`).includes(dir)).map((p) => p.pid);
+  return processes()
+    .filter((p) => p.comm === 'ffmpeg' && p.state !== 'Z' && readProc(`/proc/${p.pid}/cmdline`).includes(dir))
+    .map((p) => p.pid);
 }
 
 /** Samples a process's running ffmpeg children as often as the machine allows, keeping the worst count. */
@@ -167,7 +171,7 @@ describe('recording desk (in-process, real ffmpeg)', () => {
 
       // Wishes at random moments, overlapping starts and stops (a fixed seed: the same storm every run).
       let seed = 9;
-      const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
       const pending: Promise<void>[] = [];
       let last = true;
       for (let k = 0; k < 40; k++) {
@@ -189,7 +193,10 @@ describe('recording desk (in-process, real ffmpeg)', () => {
     assert.ok(watch.samples() > 20, `sampled ${watch.samples()} times`);
     assert.ok(watch.most() <= 1, `at most one ffmpeg at a time (saw ${watch.most()})`);
     assert.deepEqual(ffmpegChildren(process.pid), [], 'no ffmpeg left');
-    assert.deepEqual(events.filter((e) => e.kind === 'lost' || e.kind === 'refused' || e.kind === 'broke'), []);
+    assert.deepEqual(
+      events.filter((e) => e.kind === 'lost' || e.kind === 'refused' || e.kind === 'broke'),
+      [],
+    );
     const started = checkTakeSequence(events);
     const saved = events.flatMap((e) => (e.kind === 'saved' ? [path.basename(e.summary.path)] : []));
     const { takes, partials } = await takeFiles(dir);
@@ -237,7 +244,10 @@ describe('recording desk (in-process, real ffmpeg)', () => {
     const desk = new RecordingDesk({ dir, ffmpegPath: '/nonexistent/ffmpeg', shape: () => ({ width: W, height: H, fps: 30 }), onEvent: (e) => events.push(e) });
     await desk.set(true);
     assert.equal(desk.recording, false);
-    assert.deepEqual(events.map((e) => e.kind), ['refused']);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['refused'],
+    );
     assert.match((events[0] as { error: Error }).error.message, /ffmpeg was not found/);
     await desk.close();
     assert.deepEqual(await readdir(dir), []);
@@ -250,7 +260,14 @@ test('a process that exits without closing its desk takes its ffmpeg with it; th
   // A show that dies by process.exit() mid-take, told when to by the test (once frames are on disk).
   // HD frames faster than ffmpeg encodes them: on stdin EOF it would need a while to finish the
   // backlog, so only the exit hook can explain an encoder that is gone the moment the show is.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `
     import { RecordingDesk } from ${JSON.stringify(desk)};
     const desk = new RecordingDesk({ dir: ${JSON.stringify(dir)}, shape: () => ({ width: 1280, height: 720, fps: 30 }), onEvent: (e) => process.send(e) });
     await desk.set(true);
@@ -258,7 +275,10 @@ test('a process that exits without closing its desk takes its ffmpeg with it; th
     let i = 0;
     setInterval(() => { px.fill(i % 256); desk.writeFrame(px, i++); }, 5);
     process.on('message', () => process.exit(0));
-  `], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  `,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
   const gone = exited(child);
   const started = await withTimeout(new Promise<DeskEvent>((r) => child.once('message', (e) => r(e as DeskEvent))), 20_000, 'the take to start');
   assert.equal(started.kind, 'started');
@@ -325,11 +345,15 @@ describe('netbend serve recording under abuse', () => {
       assert.ok(took < 1000, `50 toggles took ${took.toFixed(0)} ms`);
       await waitFor(async () => (await recordValue(base)) === false, 10_000, 'the RECORD switch to read off');
       // Settled: every take that started has ended, no encoder or remux runs, no partial is left.
-      await waitFor(async () => {
-        assert.ok(watch.most() <= 1, `at most one ffmpeg child at a time (saw ${watch.most()})\n${log.text()}`);
-        const { partials } = await takeFiles(dir);
-        return log.started().length === log.ended().length && partials.length === 0 && ffmpegChildren(s.child.pid!).length === 0;
-      }, 60_000, () => `every take to end\n${log.text()}`);
+      await waitFor(
+        async () => {
+          assert.ok(watch.most() <= 1, `at most one ffmpeg child at a time (saw ${watch.most()})\n${log.text()}`);
+          const { partials } = await takeFiles(dir);
+          return log.started().length === log.ended().length && partials.length === 0 && ffmpegChildren(s.child.pid!).length === 0;
+        },
+        60_000,
+        () => `every take to end\n${log.text()}`,
+      );
       assert.ok(watch.most() <= 1, `at most one ffmpeg child at a time (saw ${watch.most()})`);
     };
     try {
@@ -337,7 +361,7 @@ describe('netbend serve recording under abuse', () => {
       await storm();
       // Over a take that has frames on disk: it must be finished once, whatever follows.
       await osc.send(RECORD, true);
-      const held = (await waitFor(() => log.started().length > log.ended().length && log.started().at(-1), 20_000, 'the held take to start'));
+      const held = await waitFor(() => log.started().length > log.ended().length && log.started().at(-1), 20_000, 'the held take to start');
       await waitFor(async () => ((await probeVideo(partialPathFor(held, 'h264')).catch(() => null))?.frames ?? 0) > 0, 30_000, 'frames in the held take');
       await storm();
       assert.ok(log.saved().includes(held), `the held take ${held} was saved`);
@@ -357,7 +381,10 @@ describe('netbend serve recording under abuse', () => {
     assert.deepEqual(ffmpegWorkingIn(dir), [], 'no ffmpeg left after the serve exited');
     const after = await takeFiles(dir);
     assert.deepEqual(after, { takes, partials: [] }, 'nothing changed while the serve closed');
-    const saved = log.saved().map((p) => path.basename(p)).sort();
+    const saved = log
+      .saved()
+      .map((p) => path.basename(p))
+      .sort();
     assert.deepEqual(takes, saved, 'the files are exactly the saved takes');
     const frames = await assertPlayable(dir, takes);
     t.diagnostic(`${started.length} takes started, ${takes.length} saved (frames ${frames.join(', ')}), most ffmpeg at once ${watch.most()} over ${watch.samples()} samples`);

@@ -5,9 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  RecorderError, decodeFrames, listEncoders, probeVideo, startRecording, type Recording,
-} from '../app/record/video-recorder.ts';
+import { RecorderError, decodeFrames, listEncoders, probeVideo, startRecording, type Recording } from '../app/record/video-recorder.ts';
 
 const RECORDER = fileURLToPath(new URL('../app/record/video-recorder.ts', import.meta.url));
 const W = 64;
@@ -48,7 +46,11 @@ async function writeAll(rec: Recording, frames: [level: number, index: number][]
   }
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 describe('video recorder (system ffmpeg)', () => {
   test('H.264: 24 frames at 12 fps, CFR, faststart MP4 replacing an earlier file only at stop()', async () => {
@@ -56,7 +58,10 @@ describe('video recorder (system ffmpeg)', () => {
     const out = path.join(dir, 'take.mp4');
     await writeFile(out, 'earlier recording');
     const rec = await startRecording({ path: out, format: 'h264', width: W, height: H, fps: 12 });
-    await writeAll(rec, Array.from({ length: 24 }, (_, i) => [i * 10, i] as [number, number]));
+    await writeAll(
+      rec,
+      Array.from({ length: 24 }, (_, i) => [i * 10, i] as [number, number]),
+    );
     assert.equal(await readFile(out, 'utf8'), 'earlier recording', 'target untouched while recording');
     const summary = await rec.stop();
     assert.deepEqual(
@@ -77,7 +82,13 @@ describe('video recorder (system ffmpeg)', () => {
     const dir = await tempDir();
     const out = path.join(dir, 'gaps.mp4');
     const rec = await startRecording({ path: out, width: W, height: H, fps: 12 });
-    await writeAll(rec, [[0, 0], [40, 1], [80, 2], [160, 5], [200, 6]]);
+    await writeAll(rec, [
+      [0, 0],
+      [40, 1],
+      [80, 2],
+      [160, 5],
+      [200, 6],
+    ]);
     const summary = await rec.stop();
     assert.equal(summary.frames, 7);
     assert.equal(summary.filled, 2);
@@ -90,7 +101,16 @@ describe('video recorder (system ffmpeg)', () => {
     const dir = await tempDir();
     const out = path.join(dir, 'odd.mp4');
     const rec = await startRecording({ path: out, width: 63, height: 37, fps: 10 });
-    await writeAll(rec, [[50, 0], [100, 1], [150, 2]], 63, 37);
+    await writeAll(
+      rec,
+      [
+        [50, 0],
+        [100, 1],
+        [150, 2],
+      ],
+      63,
+      37,
+    );
     await rec.stop();
     const info = await probeVideo(out);
     assert.deepEqual([info.frames, info.width, info.height], [3, 64, 38]);
@@ -103,7 +123,10 @@ describe('video recorder (system ffmpeg)', () => {
     const dir = await tempDir();
     const out = path.join(dir, 'take.mov');
     const rec = await startRecording({ path: out, format: 'prores', width: W, height: H, fps: 25 });
-    await writeAll(rec, Array.from({ length: 10 }, (_, i) => [i * 20, i] as [number, number]));
+    await writeAll(
+      rec,
+      Array.from({ length: 10 }, (_, i) => [i * 20, i] as [number, number]),
+    );
     const summary = await rec.stop();
     assert.equal(summary.frames, 10);
     assert.deepEqual(await probeVideo(out), { frames: 10, width: 64, height: 64, codec: 'prores', fps: 25 });
@@ -113,7 +136,11 @@ describe('video recorder (system ffmpeg)', () => {
     const dir = await tempDir();
     const out = path.join(dir, 'frames');
     const rec = await startRecording({ path: out, format: 'png', width: W, height: H, fps: 30 });
-    await writeAll(rec, [[10, 0], [20, 1], [30, 3]]);
+    await writeAll(rec, [
+      [10, 0],
+      [20, 1],
+      [30, 3],
+    ]);
     const summary = await rec.stop();
     assert.deepEqual([summary.frames, summary.filled], [4, 1]);
     assert.deepEqual((await readdir(out)).sort(), ['frame-00000.png', 'frame-00001.png', 'frame-00002.png', 'frame-00003.png']);
@@ -132,7 +159,16 @@ describe('video recorder (system ffmpeg)', () => {
     const opts = { path: out, format: 'hap' as const, width: 62, height: 30, fps: 30 };
     if ((await listEncoders()).has('hap')) {
       const rec = await startRecording(opts);
-      await writeAll(rec, [[0, 0], [128, 1], [255, 2]], 62, 30);
+      await writeAll(
+        rec,
+        [
+          [0, 0],
+          [128, 1],
+          [255, 2],
+        ],
+        62,
+        30,
+      );
       await rec.stop();
       const info = await probeVideo(out);
       assert.deepEqual([info.frames, info.width, info.height, info.codec], [3, 64, 32, 'hap']);
@@ -164,27 +200,39 @@ describe('video recorder (system ffmpeg)', () => {
   test('crash safety: SIGKILL of the recording process leaves a playable partial, earlier file intact', async (t) => {
     const dir = await tempDir();
     // (a) netbend and ffmpeg both killed; (b) only netbend killed, ffmpeg finishes on stdin EOF.
-    const runs = await Promise.all(['both', 'node'].map(async (kill) => {
-      const out = path.join(dir, `crash-${kill}.mp4`);
-      await writeFile(out, 'earlier recording');
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+    const runs = await Promise.all(
+      ['both', 'node'].map(async (kill) => {
+        const out = path.join(dir, `crash-${kill}.mp4`);
+        await writeFile(out, 'earlier recording');
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            '--input-type=module',
+            '-e',
+            `
         import { startRecording } from ${JSON.stringify(pathToFileURL(RECORDER).href)};
         const rec = await startRecording({ path: ${JSON.stringify(out)}, width: ${W}, height: ${H}, fps: 30 });
         console.log(JSON.stringify({ pid: rec.pid, partial: rec.partialPath }));
         const px = new Uint8Array(${W * H * 4});
         let i = 0;
         setInterval(() => { px.fill(i % 256); rec.writeFrame(px, i++); }, 5);
-      `], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] });
-      const started = await new Promise<{ pid: number; partial: string }>((resolve, reject) => {
-        child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString())));
-        child.once('exit', (code) => reject(new Error(`recording child exited early (${code})`)));
-      });
-      await new Promise((r) => setTimeout(r, 1500));
-      child.kill('SIGKILL');
-      if (kill === 'both') process.kill(started.pid, 'SIGKILL');
-      await waitForExit(started.pid);
-      return { out, ...started };
-    }));
+      `,
+          ],
+          { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        const started = await new Promise<{ pid: number; partial: string }>((resolve, reject) => {
+          child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString())));
+          child.once('exit', (code) => reject(new Error(`recording child exited early (${code})`)));
+        });
+        await new Promise((r) => setTimeout(r, 1500));
+        child.kill('SIGKILL');
+        if (kill === 'both') process.kill(started.pid, 'SIGKILL');
+        await waitForExit(started.pid);
+        return { out, ...started };
+      }),
+    );
     for (const { out, partial } of runs) {
       assert.equal(await readFile(out, 'utf8'), 'earlier recording', 'earlier recording untouched');
       const info = await probeVideo(partial);
@@ -202,7 +250,10 @@ describe('video recorder (system ffmpeg)', () => {
     const dir = await tempDir();
     const errors: Error[] = [];
     const rec = await startRecording({ path: path.join(dir, 'dies.mp4'), width: W, height: H, fps: 30, onError: (e) => errors.push(e) });
-    await writeAll(rec, [[0, 0], [50, 1]]);
+    await writeAll(rec, [
+      [0, 0],
+      [50, 1],
+    ]);
     process.kill(rec.pid!, 'SIGKILL');
     for (let i = 2; errors.length === 0 && i < 400; i++) {
       rec.writeFrame(frame(i % 256), i);
@@ -232,7 +283,10 @@ describe('video recorder (system ffmpeg)', () => {
     const dir = await tempDir();
     const out = path.join(dir, 'aborted.mp4');
     const rec = await startRecording({ path: out, width: W, height: H, fps: 30 });
-    await writeAll(rec, [[0, 0], [1, 1]]);
+    await writeAll(rec, [
+      [0, 0],
+      [1, 1],
+    ]);
     await rec.abort();
     assert.deepEqual(await readdir(dir), []);
     await assert.rejects(rec.stop(), (e: RecorderError) => e.code === 'ABORTED');

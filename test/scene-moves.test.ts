@@ -11,12 +11,28 @@ test('actions check their arguments against the signature and say how to call th
   const params = new ParameterRegistry();
   const actions = new ActionRegistry(params);
   const calls: unknown[][] = [];
-  actions.define({ address: '/netbend/edit/add', args: [{ name: 'name', type: 's' }, { name: 'target', type: 's' }, { name: 'op', type: 's' }, { name: 'amount', type: 'f', optional: true }], description: 'add an edit', run: (a) => calls.push(a) });
+  actions.define({
+    address: '/netbend/edit/add',
+    args: [
+      { name: 'name', type: 's' },
+      { name: 'target', type: 's' },
+      { name: 'op', type: 's' },
+      { name: 'amount', type: 'f', optional: true },
+    ],
+    description: 'add an edit',
+    run: (a) => calls.push(a),
+  });
   assert.equal(signature(actions.spec('/netbend/edit/add')!.args), 'sss[f]');
   await actions.invoke('/netbend/edit/add', ['grain', 'b16', 'noise', 0.3], 'osc');
   await actions.invoke('/netbend/edit/add', ['grain2', 'b16', 'noise'], 'osc');
-  assert.deepEqual(calls, [['grain', 'b16', 'noise', 0.3], ['grain2', 'b16', 'noise']]);
-  await assert.rejects(actions.invoke('/netbend/edit/add', ['x'], 'osc'), (e: Error) => e instanceof ActionError && /\/netbend\/edit\/add ,sss\[f\] \(name target op \[amount\]\): got 1 argument/.test(e.message));
+  assert.deepEqual(calls, [
+    ['grain', 'b16', 'noise', 0.3],
+    ['grain2', 'b16', 'noise'],
+  ]);
+  await assert.rejects(
+    actions.invoke('/netbend/edit/add', ['x'], 'osc'),
+    (e: Error) => e instanceof ActionError && /\/netbend\/edit\/add ,sss\[f\] \(name target op \[amount\]\): got 1 argument/.test(e.message),
+  );
   await assert.rejects(actions.invoke('/netbend/edit/add', ['a', 'b', 'c', NaN], 'osc'), /amount must be a finite number/);
   await assert.rejects(actions.invoke('/netbend/edit/add', ['a', 'b', 3], 'osc'), /op must be a string/);
   await assert.rejects(actions.invoke('/netbend/edit/add', ['a'.repeat(2000), 'b', 'c'], 'osc'), /name must be a string of 1-1024/);
@@ -51,7 +67,10 @@ test('queued moves run one at a time in the order asked; a flood is refused, not
   const c = q.run(() => {
     throw new Error('c fails');
   });
-  await assert.rejects(q.run(() => 0), QueueFull);
+  await assert.rejects(
+    q.run(() => 0),
+    QueueFull,
+  );
   release();
   await a;
   await b;

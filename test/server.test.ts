@@ -6,7 +6,9 @@ import WebSocket from 'ws';
 import { fixture, startServe } from './helpers.ts';
 import { PACKET_HEADER_BYTES, readHeader, type ServerMessage } from '../app/core/protocol.ts';
 
-function connect(url: string): Promise<{ ws: WebSocket; messages: ServerMessage[]; frames: Array<{ index: number; width: number; height: number; bytes: number }>; call: (cmd: object) => Promise<ServerMessage> }> {
+function connect(
+  url: string,
+): Promise<{ ws: WebSocket; messages: ServerMessage[]; frames: Array<{ index: number; width: number; height: number; bytes: number }>; call: (cmd: object) => Promise<ServerMessage> }> {
   const ws = new WebSocket(url.replace(/^http/, 'ws').replace(/\/(\?|$)/, '/ws$1'));
   const messages: ServerMessage[] = [];
   const frames: Array<{ index: number; width: number; height: number; bytes: number }> = [];
@@ -100,7 +102,10 @@ test('a preset of another model switches the model live; pages get a new hello, 
   const { writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const dir = tempDir(t);
-  writeFileSync(join(dir, 'other.json'), JSON.stringify({ netbend: 'preset', version: 1, name: 'other', model: { path: join(ROOT, 'models', 'default.onnx') }, params: { '/netbend/source/z/seed': 5 } }));
+  writeFileSync(
+    join(dir, 'other.json'),
+    JSON.stringify({ netbend: 'preset', version: 1, name: 'other', model: { path: join(ROOT, 'models', 'default.onnx') }, params: { '/netbend/source/z/seed': 5 } }),
+  );
   const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--presets', dir]);
   try {
     const c = await connect(s.url);
@@ -113,7 +118,7 @@ test('a preset of another model switches the model live; pages get a new hello, 
     assert.equal(hello.width, 256);
     assert.ok(hello.model.endsWith('default.onnx'));
     assert.ok(hello.layers.some((l) => l.path === 'G'));
-    assert.ok(!hello.params.some((p) => p.address.startsWith('/netbend/blend/G.synthesis.b16')), 'the old model\'s own parameters are gone');
+    assert.ok(!hello.params.some((p) => p.address.startsWith('/netbend/blend/G.synthesis.b16')), "the old model's own parameters are gone");
     assert.equal(hello.params.find((p) => p.address === '/netbend/knobs/k1')?.value, 0.75, 'show-wide values survive');
     await until(() => c.messages.some((m) => m.type === 'param' && m.address === '/netbend/source/z/seed' && m.value === 5));
     const n = c.frames.length;

@@ -31,7 +31,7 @@ test('a glide advances once per frame when a controller net runs beside the mode
   await engine.render({ index: 0, time: 0, dt });
   assert.equal(await ctl.step(), true, 'the controller ran');
   // One one-pole step of dt toward 1 from 0, not two.
-  assert.ok(Math.abs(params.get('/netbend/glide') as number - (1 - Math.exp(-dt / 1))) < 1e-9, `got ${params.get('/netbend/glide')}`);
+  assert.ok(Math.abs((params.get('/netbend/glide') as number) - (1 - Math.exp(-dt / 1))) < 1e-9, `got ${params.get('/netbend/glide')}`);
 });
 
 test('the MIDI clock sets the tempo parameter, not only the tempo', async (t) => {
@@ -46,7 +46,7 @@ test('the MIDI clock sets the tempo parameter, not only the tempo', async (t) =>
   assert.ok(seen.length >= 1);
 });
 
-test('a model switch releases the old model\'s listeners on the registry', async (t) => {
+test("a model switch releases the old model's listeners on the registry", async (t) => {
   const { session } = await LiveSession.open({ model: DEFAULT_MODEL, midi: false, presetsDir: tempDir(t) });
   t.after(() => session.close());
   const count = () => session.params.listenerCount('change');

@@ -88,7 +88,12 @@ test('strip: within [-1.05, 1.05] at amplitude 1, using most of it, and amplitud
   assert.ok(lo < -0.5 && hi > 0.5, `spans most of [-1, 1]: ${lo}..${hi}`);
   const base = run(strip, 3.3);
   const scaled = run(new SimplexStrip([1, 512], { amplitude: 2, offset: -0.5 }), 3.3);
-  assert.ok(maxAbsDiff(scaled, Array.from(base, (v) => -0.5 + 2 * v)) < 1e-5);
+  assert.ok(
+    maxAbsDiff(
+      scaled,
+      Array.from(base, (v) => -0.5 + 2 * v),
+    ) < 1e-5,
+  );
 });
 
 test('strip: scrolling by speed * dt = k * spacing shifts the row by k entries', () => {
@@ -180,7 +185,13 @@ test('walk: slerp is safe for parallel and nearly parallel vectors; a repeated s
   }
   const scaled = a.map((v) => 2 * v);
   slerp(out, a, scaled, 0.5);
-  assert.ok(maxAbsDiff(out, a.map((v) => 1.5 * v)) < 1e-5, 'parallel vectors of different length blend linearly');
+  assert.ok(
+    maxAbsDiff(
+      out,
+      a.map((v) => 1.5 * v),
+    ) < 1e-5,
+    'parallel vectors of different length blend linearly',
+  );
   const still = new GaussianWalk([1, 64], { seeds: [7, 7], secondsPerSeed: 1 });
   for (const time of [0, 0.25, 0.5, 1.7]) assert.ok(maxAbsDiff(run(still, time), gaussianArray(64, 7)) < 1e-6);
 });
@@ -241,7 +252,12 @@ test('noise texture: stays in its range for any octaves, and uses it; 0..1 range
   }
   const base = run(new NoiseTexture([1, 1, 16, 16]), 1);
   const mapped = run(new NoiseTexture([1, 1, 16, 16], 'nchw', { amplitude: 0.5, offset: 2 }), 1);
-  assert.ok(maxAbsDiff(mapped, Array.from(base, (v) => 2 + 0.5 * v)) < 1e-5);
+  assert.ok(
+    maxAbsDiff(
+      mapped,
+      Array.from(base, (v) => 2 + 0.5 * v),
+    ) < 1e-5,
+  );
 });
 
 test('noise texture: deterministic, seeded, continuous in time, changing over time', () => {
@@ -344,18 +360,33 @@ test('image file: errors name the file and what is wrong', (t) => {
   const dir = tempDir(t);
   const shape = [1, 3, 8, 8];
   const missing = join(dir, 'nope.png');
-  assert.throws(() => new ImageFile(shape, 'nchw', missing), (e: Error) => e.message.includes(missing) && /no such file/.test(e.message));
+  assert.throws(
+    () => new ImageFile(shape, 'nchw', missing),
+    (e: Error) => e.message.includes(missing) && /no such file/.test(e.message),
+  );
   const text = join(dir, 'notes.png');
   writeFileSync(text, 'hello, not an image');
-  assert.throws(() => new ImageFile(shape, 'nchw', text), (e: Error) => e.message.includes(text) && /not a PNG/.test(e.message));
+  assert.throws(
+    () => new ImageFile(shape, 'nchw', text),
+    (e: Error) => e.message.includes(text) && /not a PNG/.test(e.message),
+  );
   const jpeg = join(dir, 'photo.jpg');
   writeFileSync(jpeg, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46]));
-  assert.throws(() => new ImageFile(shape, 'nchw', jpeg), (e: Error) => e.message.includes(jpeg) && /JPEG/.test(e.message) && /only PNG/.test(e.message));
+  assert.throws(
+    () => new ImageFile(shape, 'nchw', jpeg),
+    (e: Error) => e.message.includes(jpeg) && /JPEG/.test(e.message) && /only PNG/.test(e.message),
+  );
   const broken = join(dir, 'broken.png');
   const good = new PNG({ width: 4, height: 4 });
   writeFileSync(broken, PNG.sync.write(good).subarray(0, 40));
-  assert.throws(() => new ImageFile(shape, 'nchw', broken), (e: Error) => e.message.includes(broken) && /PNG/.test(e.message));
-  assert.throws(() => new ImageFile(shape, 'nchw', dir), (e: Error) => e.message.includes(dir) && /folder/.test(e.message));
+  assert.throws(
+    () => new ImageFile(shape, 'nchw', broken),
+    (e: Error) => e.message.includes(broken) && /PNG/.test(e.message),
+  );
+  assert.throws(
+    () => new ImageFile(shape, 'nchw', dir),
+    (e: Error) => e.message.includes(dir) && /folder/.test(e.message),
+  );
 });
 
 // --- vector params -------------------------------------------------------------------------------
@@ -363,7 +394,12 @@ test('image file: errors name the file and what is wrong', (t) => {
 test('vector params: p0..pK-1 default 0, settable by index, by name and through params; names overridable', () => {
   const v = new VectorSource([1, 4]);
   assert.deepEqual(v.names, ['p0', 'p1', 'p2', 'p3']);
-  assert.deepEqual(Object.entries(v.params), [['p0', 0], ['p1', 0], ['p2', 0], ['p3', 0]]);
+  assert.deepEqual(Object.entries(v.params), [
+    ['p0', 0],
+    ['p1', 0],
+    ['p2', 0],
+    ['p3', 0],
+  ]);
   v.set(1, 0.5);
   v.set('p3', -2);
   v.params.p2 = 1.25;

@@ -9,7 +9,10 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const noChromium = !existsSync(CHROMIUM) && 'no /usr/bin/chromium (apt-get install -y chromium)';
 
 export function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
 }
 
 export interface CanvasStats {

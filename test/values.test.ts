@@ -182,7 +182,11 @@ test('a preset carrying record, recall and play neither records, recalls nor pau
   assert.equal(session.params.target(RECORD), false);
   assert.equal(session.params.target(PLAY), true);
   assert.equal(session.stats().recording, null);
-  for (const a of [RECORD, RECALL, PLAY]) assert.ok(warnings.some((w) => w.includes(a) && /not applied/.test(w)), `says it skipped ${a}: ${warnings.join('; ')}`);
+  for (const a of [RECORD, RECALL, PLAY])
+    assert.ok(
+      warnings.some((w) => w.includes(a) && /not applied/.test(w)),
+      `says it skipped ${a}: ${warnings.join('; ')}`,
+    );
   assert.throws(() => readdirSync(recordings), /ENOENT/, 'no recording was started');
 
   // Loading it live (the page's command) behaves the same.

@@ -141,7 +141,11 @@ function rawClient(port: number, path: string, bad: Buffer | undefined, headers:
     sock.on('error', () => {}); // the server may reset us mid-write: that is a close too
     sock.on('connect', () => {
       const h = { host: `127.0.0.1:${port}`, upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': randomBytes(16).toString('base64'), 'sec-websocket-version': '13', ...headers };
-      sock.write(`GET ${path} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+      sock.write(
+        `GET ${path} HTTP/1.1\r\n${Object.entries(h)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}\r\n`,
+      );
     });
     sock.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
@@ -201,7 +205,12 @@ test('1,000 malformed frames on /ws and on the OSCQuery socket close those clien
     assert.ok(results.length >= 1000);
     const wrong = results.filter((r) => r.status !== 101 || r.code !== r.expected);
     assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} bad clients were not closed with the expected code`);
-    for (const path of ['/ws', '/']) for (const b of BAD_FRAMES) assert.ok(results.some((r) => r.path === path && r.kind === b.kind), `${b.kind} on ${path} was sent`);
+    for (const path of ['/ws', '/'])
+      for (const b of BAD_FRAMES)
+        assert.ok(
+          results.some((r) => r.path === path && r.kind === b.kind),
+          `${b.kind} on ${path} was sent`,
+        );
 
     // The show went on: the other page still gets pictures, and a new page can connect.
     assert.equal(watcher.ws.readyState, WebSocket.OPEN, 'the good page is still connected');
@@ -387,7 +396,7 @@ function attack(p: import('playwright-core').Page, port: number): Promise<Attemp
   }, port);
 }
 
-test('in Chromium: a page of another site cannot drive the show or read it; netbend\'s own page can; --allow-origin lets it', { skip, timeout: 180_000 }, async (t) => {
+test("in Chromium: a page of another site cannot drive the show or read it; netbend's own page can; --allow-origin lets it", { skip, timeout: 180_000 }, async (t) => {
   const site = await foreignSite(t);
   const presets = tempDir(t);
   const s = await startServe(MODEL, ['--presets', presets]);
@@ -406,7 +415,10 @@ test('in Chromium: a page of another site cannot drive the show or read it; netb
     await tab.goto(s.url);
     const own = await attack(tab, port);
     assert.equal(own.opened, true);
-    assert.deepEqual(own.replies.map((r) => r.ok), [true, true]);
+    assert.deepEqual(
+      own.replies.map((r) => r.ok),
+      [true, true],
+    );
     assert.equal(own.read.ok, true);
     assert.equal(await oscValue(base, BLACKOUT), 1, 'our own page turned blackout on');
     assert.ok(existsSync(`${presets}/stolen.json`));
@@ -437,7 +449,10 @@ test('in Chromium: a page of another site cannot drive the show or read it; netb
     await tab2.goto(site.url);
     const listed = await attack(tab2, Number(new URL(s2.url).port));
     assert.equal(listed.opened, true, JSON.stringify(listed));
-    assert.deepEqual(listed.replies.map((r) => r.ok), [true, true]);
+    assert.deepEqual(
+      listed.replies.map((r) => r.ok),
+      [true, true],
+    );
     assert.equal(listed.read.ok, true, JSON.stringify(listed.read));
     assert.equal(JSON.parse(listed.read.body!).VALUE[0], 1);
     assert.equal(await oscValue(s2.url.replace(/\/$/, ''), BLACKOUT), 1);

@@ -17,7 +17,10 @@ export async function inspect(file: string, opts: { json?: boolean }): Promise<v
   const shape = (s: unknown[]) => `[${s.join(', ')}]`;
   const params = info.weights.reduce((n, w) => n + w.count, 0);
   const out: string[] = [];
-  out.push(`${file}`, `  producer ${info.producer || 'unknown'}, IR ${info.irVersion}, opset ${info.opset}, ${info.nodeCount} nodes, ${info.weights.length} weights (${(params / 1e6).toFixed(2)} M parameters)`);
+  out.push(
+    `${file}`,
+    `  producer ${info.producer || 'unknown'}, IR ${info.irVersion}, opset ${info.opset}, ${info.nodeCount} nodes, ${info.weights.length} weights (${(params / 1e6).toFixed(2)} M parameters)`,
+  );
   out.push('inputs');
   for (const i of info.inputs) out.push(`  ${i.name}  ${i.dtype} ${shape(i.shape)}`);
   out.push('outputs');

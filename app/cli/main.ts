@@ -37,7 +37,13 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** `--allow-origin a,b` (repeatable): each one checked and written as browsers send it. */
 const origins = (v: string, prev: string[] = []) => {
   try {
-    return [...prev, ...v.split(',').filter((s) => s.trim()).map(normaliseOrigin)];
+    return [
+      ...prev,
+      ...v
+        .split(',')
+        .filter((s) => s.trim())
+        .map(normaliseOrigin),
+    ];
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
@@ -82,10 +88,15 @@ bendFlags(
     .option('--fps <f>', "frames per second (default 30, or the take's)", positive('--fps'))
     .option('--size <WxH>', 'video size (frames are scaled), default the model output size')
     .requiredOption('--out <file>', 'output file (.mp4, .mov) or folder (png)')
-    .option('--format <f>', `video format: ${RECORD_FORMATS.join('|')}`, (v: string) => {
-      if (!(RECORD_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${RECORD_FORMATS.join(', ')}`);
-      return v as RecordFormat;
-    }, 'h264' as RecordFormat)
+    .option(
+      '--format <f>',
+      `video format: ${RECORD_FORMATS.join('|')}`,
+      (v: string) => {
+        if (!(RECORD_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${RECORD_FORMATS.join(', ')}`);
+        return v as RecordFormat;
+      },
+      'h264' as RecordFormat,
+    )
     .option('--seed <s>', 'seed of the latent source', int('--seed'))
     .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep),
 ).action((model: string | undefined, o) => render(model, o));

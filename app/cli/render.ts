@@ -33,7 +33,8 @@ export async function render(model: string | undefined, o: RenderOptions): Promi
   const scaleTo = o.size ? parseSize(o.size) : undefined;
   if (o.take) {
     if (model) throw new UsageError('--take renders the model the take names: give no model with it');
-    if (o.seconds !== undefined || o.edit?.length || o.blend || o.animate?.length || o.tap?.length || o.seed !== undefined) throw new UsageError('--take replays the performance as it was: --seconds, --seed and bending flags do not apply');
+    if (o.seconds !== undefined || o.edit?.length || o.blend || o.animate?.length || o.tap?.length || o.seed !== undefined)
+      throw new UsageError('--take replays the performance as it was: --seconds, --seed and bending flags do not apply');
     return renderTakeFile(o.take, { ...o, size: scaleTo });
   }
   if (!model) throw new UsageError('render needs a model or preset, or --take <take.json>');
@@ -55,7 +56,7 @@ export async function render(model: string | undefined, o: RenderOptions): Promi
     try {
       await clock.run(async (t) => {
         modulators.apply(t.time, t.index);
-      animate(t.time);
+        animate(t.time);
         const frame = await engine.render(t);
         await rec.ready();
         rec.writeFrame(frame.rgba!, t.index);

@@ -38,7 +38,13 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     if (err instanceof CidrError) throw new UsageError(`--osc-allow ${err.message}`);
     throw err;
   }
-  const { session, warnings } = await LiveSession.open({ model, ep: o.ep, fps: o.fps, seed: o.seed, oscPort: o.oscPort, oscHost: o.host,
+  const { session, warnings } = await LiveSession.open({
+    model,
+    ep: o.ep,
+    fps: o.fps,
+    seed: o.seed,
+    oscPort: o.oscPort,
+    oscHost: o.host,
     oscTargets: (o.oscTarget ?? []).map(parseTarget),
     oscAllow: o.oscAllow,
     presetsDir: o.presets,

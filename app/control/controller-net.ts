@@ -38,11 +38,17 @@ export class ControllerNet {
 
   /** The net's input parameters (p0 ... under /netbend/ctl/<name>/source/<input>/). */
   inputs(): string[] {
-    return this.params.list().map((s) => s.address).filter((a) => a.startsWith(`/netbend/ctl/${this.name}/source/`));
+    return this.params
+      .list()
+      .map((s) => s.address)
+      .filter((a) => a.startsWith(`/netbend/ctl/${this.name}/source/`));
   }
 
   outputs(): string[] {
-    return this.params.list().map((s) => s.address).filter((a) => a.startsWith(`/netbend/ctl/${this.name}/outputs/`));
+    return this.params
+      .list()
+      .map((s) => s.address)
+      .filter((a) => a.startsWith(`/netbend/ctl/${this.name}/outputs/`));
   }
 
   /** Input `index` (or a full input address) follows parameter `from`. */

@@ -148,10 +148,11 @@ export function compileExpression(src: string, lookup: (name: string) => (() => 
         const args: Compiled[] = [];
         if (peek().text !== ')') {
           args.push(ternary());
-          while (peek().text === ',') (next(), args.push(ternary()));
+          while (peek().text === ',') next(), args.push(ternary());
         }
         expect(')');
-        if (args.length < f.arity[0] || args.length > f.arity[1]) throw new ExpressionError(`${t.text} takes ${f.arity[0]}${f.arity[1] !== f.arity[0] ? `..${f.arity[1]}` : ''} arguments, got ${args.length} at ${t.pos}`);
+        if (args.length < f.arity[0] || args.length > f.arity[1])
+          throw new ExpressionError(`${t.text} takes ${f.arity[0]}${f.arity[1] !== f.arity[0] ? `..${f.arity[1]}` : ''} arguments, got ${args.length} at ${t.pos}`);
         const fn = f.fn;
         return (c) => fn(...args.map((a) => a(c)));
       }

@@ -362,7 +362,8 @@ export class MidiRouter {
     const ch = m.channel === 'any' ? (this.lastChannel.get(m.id) ?? 0) : m.channel;
     const x = this.normalized(m);
     const send = this.opts.send!;
-    if (m.kind === 'cc') send([0xb0 | ch, m.number, Math.round(x * 127)]); // relative encoders: ring position
+    if (m.kind === 'cc')
+      send([0xb0 | ch, m.number, Math.round(x * 127)]); // relative encoders: ring position
     else if (m.kind === 'cc14') {
       const v = Math.round(x * 16383);
       this.pair.set(m.id, { msb: v >> 7, lsb: v & 0x7f });
@@ -427,7 +428,8 @@ export function parseMapping(x: unknown, params: ParameterRegistry): Omit<MidiMa
   const channel = o.channel;
   if (channel !== 'any' && !(Number.isInteger(channel) && (channel as number) >= 0 && (channel as number) <= 15)) throw new Error(`channel must be 0..15 or "any" (got ${describe(channel)})`);
   let number = o.number;
-  if (kind === 'pitchbend' || kind === 'program') number = 0; // one per channel: no number
+  if (kind === 'pitchbend' || kind === 'program')
+    number = 0; // one per channel: no number
   else if (number === undefined) throw new Error(`number is required for ${kind}`);
   const maxNumber = kind === 'cc14' ? 31 : 127;
   if (!(Number.isInteger(number) && (number as number) >= 0 && (number as number) <= maxNumber)) throw new Error(`number must be 0..${maxNumber} for ${kind} (got ${describe(o.number)})`);

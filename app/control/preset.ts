@@ -22,7 +22,10 @@ export const PresetSchema = z.object({
   version: z.literal(PRESET_VERSION),
   name: z.string().min(1),
   model: z.object({ path: z.string().min(1), ep: z.enum(EP_CHOICES as unknown as [string, ...string[]]).optional() }),
-  partner: z.object({ path: z.string().min(1) }).nullable().default(null),
+  partner: z
+    .object({ path: z.string().min(1) })
+    .nullable()
+    .default(null),
   params: z.record(z.string().startsWith('/netbend/'), value).default({}),
   edits: z
     .array(
@@ -95,7 +98,8 @@ function nameV1Edits(p: Record<string, unknown>): Record<string, unknown> {
   const valid = edits.every((e) => typeof e === 'object' && e !== null && typeof e.target === 'string' && EDIT_OPS.includes(e.op as EditOp));
   if (!valid) return p; // the schema will say what is wrong
   const names = nameEdits(edits as Array<{ target: string; op: EditOp; name?: string }>);
-  const rename = (address: unknown) => (typeof address === 'string' ? address.replace(/^\/netbend\/edit\/e(\d+)\//, (whole, n: string) => (names[Number(n) - 1] ? `/netbend/edit/${names[Number(n) - 1]}/` : whole)) : address);
+  const rename = (address: unknown) =>
+    typeof address === 'string' ? address.replace(/^\/netbend\/edit\/e(\d+)\//, (whole, n: string) => (names[Number(n) - 1] ? `/netbend/edit/${names[Number(n) - 1]}/` : whole)) : address;
   const params = typeof p.params === 'object' && p.params !== null ? Object.fromEntries(Object.entries(p.params).map(([a, v]) => [rename(a), v])) : p.params;
   const modulators = Array.isArray(p.modulators) ? p.modulators.map((m) => (typeof m === 'object' && m !== null ? { ...m, target: rename((m as { target?: unknown }).target) } : m)) : p.modulators;
   const mappings = p.mappings as { midi?: unknown } | undefined;
@@ -108,7 +112,8 @@ export function parsePreset(json: unknown, file: string): Preset {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PresetError(`${file}: a preset is a JSON object`);
   if (depthOf(json, MAX_PRESET_DEPTH) > MAX_PRESET_DEPTH) throw new PresetError(`${file}: nested deeper than ${MAX_PRESET_DEPTH} levels; not a netbend preset`);
   const raw = json as Record<string, unknown>;
-  if (typeof raw.version === 'number' && raw.version > PRESET_VERSION) throw new PresetError(`${file}: preset version ${raw.version} is newer than this netbend understands (${PRESET_VERSION}); update netbend`);
+  if (typeof raw.version === 'number' && raw.version > PRESET_VERSION)
+    throw new PresetError(`${file}: preset version ${raw.version} is newer than this netbend understands (${PRESET_VERSION}); update netbend`);
   const result = PresetSchema.safeParse(migrate(raw));
   if (!result.success) {
     const issue = result.error.issues[0]!;

@@ -128,7 +128,19 @@ function openOutput(index) {
   const display = screen.getAllDisplays()[index] ?? screen.getPrimaryDisplay();
   closeOutput();
   const { x, y, width, height } = display.bounds;
-  const win = (output = new BrowserWindow({ x, y, width, height, frame: false, fullscreen: true, show: false, backgroundColor: '#000000', title: 'netbend output', autoHideMenuBar: true, webPreferences: secure }));
+  const win = (output = new BrowserWindow({
+    x,
+    y,
+    width,
+    height,
+    frame: false,
+    fullscreen: true,
+    show: false,
+    backgroundColor: '#000000',
+    title: 'netbend output',
+    autoHideMenuBar: true,
+    webPreferences: secure,
+  }));
   lockDown(win);
   // The page hides the cursor after 2 s still; on a projector it never shows.
   win.webContents.on('did-finish-load', () => void win.webContents.insertCSS('*, *::before, *::after { cursor: none !important; }'));

@@ -102,7 +102,11 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     this.ns = opts.namespace ?? '/netbend';
     this.smoothing = opts.smoothing ?? true;
     this.numericOutputs = info.outputs.filter((o) => o.name !== image?.output).map((o) => o.name);
-    this.bend = new BendPlan(tree, info.weights.map((w) => w.name), params);
+    this.bend = new BendPlan(
+      tree,
+      info.weights.map((w) => w.name),
+      params,
+    );
   }
 
   static async open(opts: EngineOptions): Promise<{ engine: Engine; warnings: string[] }> {
@@ -171,7 +175,8 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       // Validate against every weight before the session swap, so a bad partner changes nothing.
       const { model } = await readModelFile(path);
       const mismatches = partnerMismatches(this.info, describeModel(model));
-      if (mismatches.length) throw new Error(`blend partner ${path} does not match ${this.file}:\n  ${mismatches.slice(0, 20).join('\n  ')}${mismatches.length > 20 ? `\n  ... and ${mismatches.length - 20} more` : ''}`);
+      if (mismatches.length)
+        throw new Error(`blend partner ${path} does not match ${this.file}:\n  ${mismatches.slice(0, 20).join('\n  ')}${mismatches.length > 20 ? `\n  ... and ${mismatches.length - 20} more` : ''}`);
     }
     this.bend.partner = path;
     if (path) this.bend.defineBlendParams();
@@ -301,7 +306,8 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       if (o.name === this.image?.output) continue;
       const count = o.shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : 1), 1);
       if (count > 256) continue;
-      for (let i = 0; i < count; i++) this.params.define({ address: `${this.ns}/outputs/${o.name}/${i}`, type: 'float', default: 0, readOnly: true, clamp: false, limit: OUTPUT_LIMIT, description: `output ${o.name}[${i}]` });
+      for (let i = 0; i < count; i++)
+        this.params.define({ address: `${this.ns}/outputs/${o.name}/${i}`, type: 'float', default: 0, readOnly: true, clamp: false, limit: OUTPUT_LIMIT, description: `output ${o.name}[${i}]` });
     }
   }
 }
@@ -315,9 +321,10 @@ function bindSource(params: ParameterRegistry, root: string, input: string, shap
   for (const [key, value] of Object.entries(source.params)) {
     if (typeof value !== 'number' && typeof value !== 'boolean') continue;
     const address = `${root}/${key}`;
-    const spec: ParamSpec = typeof value === 'boolean'
-      ? { address, type: 'bool', default: value }
-      : { address, type: key === 'seed' || key === 'octaves' ? 'int' : 'float', default: value, clamp: false, ...SOURCE_RANGES[key] };
+    const spec: ParamSpec =
+      typeof value === 'boolean'
+        ? { address, type: 'bool', default: value }
+        : { address, type: key === 'seed' || key === 'octaves' ? 'int' : 'float', default: value, clamp: false, ...SOURCE_RANGES[key] };
     params.define(spec);
     bound.params.push([address, key]);
   }

@@ -83,7 +83,10 @@ export class AllowList {
 
   /** Every spec may itself be a comma-separated list. Throws CidrError on the first bad one. */
   constructor(specs: readonly string[] = LOOPBACK) {
-    this.cidrs = specs.flatMap((s) => s.split(',')).filter((s) => s.trim() !== '').map(parseCidr);
+    this.cidrs = specs
+      .flatMap((s) => s.split(','))
+      .filter((s) => s.trim() !== '')
+      .map(parseCidr);
   }
 
   allows(sender: string): boolean {

@@ -42,7 +42,10 @@ export function compilePattern(pattern: string): CompiledPattern {
   const budget = { tokens: 0, alternatives: 0 };
   // A `/` inside `[...]` or `{...}` splits the part and leaves it unclosed: malformed, since no
   // part of an address can contain one.
-  const parts = pattern.slice(1).split('/').map((p) => part(p, pattern, budget));
+  const parts = pattern
+    .slice(1)
+    .split('/')
+    .map((p) => part(p, pattern, budget));
   return { source: pattern, parts };
 }
 
@@ -91,7 +94,7 @@ function part(p: string, pattern: string, budget: { tokens: number; alternatives
       const lengths = t.alts.map((a) => a.length);
       min += Math.min(...lengths);
       max += Math.max(...lengths);
-    } else (min++, max++);
+    } else min++, max++;
   }
   return { tokens, min, max };
 }

@@ -314,11 +314,14 @@ export class OscServer {
 
   /** Timers run off the event loop's cached clock and can fire a little early: never apply before `due`. */
   private wait(p: OscPacketBundle, from: string | undefined): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (Date.now() < p.due) return this.wait(p, from);
-      this.work(() => p.elements.forEach((e) => this.dispatch(e, from)));
-    }, Math.max(1, p.due - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (Date.now() < p.due) return this.wait(p, from);
+        this.work(() => p.elements.forEach((e) => this.dispatch(e, from)));
+      },
+      Math.max(1, p.due - Date.now()),
+    );
     this.timers.add(timer);
   }
 

@@ -107,8 +107,19 @@ export function oscQueryHandler(params: ParameterRegistry, o: OscQueryOptions) {
         OSC_PORT: o.oscPort(),
         OSC_TRANSPORT: 'UDP',
         EXTENSIONS: {
-          ACCESS: true, VALUE: true, RANGE: true, DESCRIPTION: true, UNIT: true, CLIPMODE: true, TAGS: false, CRITICAL: false,
-          LISTEN: true, PATH_CHANGED: true, PATH_ADDED: true, PATH_REMOVED: true, PATH_RENAMED: false,
+          ACCESS: true,
+          VALUE: true,
+          RANGE: true,
+          DESCRIPTION: true,
+          UNIT: true,
+          CLIPMODE: true,
+          TAGS: false,
+          CRITICAL: false,
+          LISTEN: true,
+          PATH_CHANGED: true,
+          PATH_ADDED: true,
+          PATH_REMOVED: true,
+          PATH_RENAMED: false,
         },
       });
     }
@@ -202,8 +213,7 @@ export function oscQueryUpgrade(params: ParameterRegistry, opts: OscQueryUpgrade
       // rest is ignored silently.
       if (msg.COMMAND === 'LISTEN') {
         if (params.has(msg.DATA) && paths.size < MAX_LISTEN_PATHS) paths.add(msg.DATA);
-      }
-      else if (msg.COMMAND === 'IGNORE') paths.delete(msg.DATA);
+      } else if (msg.COMMAND === 'IGNORE') paths.delete(msg.DATA);
     });
   });
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {

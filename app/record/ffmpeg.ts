@@ -7,14 +7,7 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 
-export type RecorderErrorCode =
-  | 'FFMPEG_NOT_FOUND'
-  | 'ENCODER_UNAVAILABLE'
-  | 'FFMPEG_FAILED'
-  | 'BAD_OPTIONS'
-  | 'BAD_FRAME'
-  | 'NOTHING_RECORDED'
-  | 'ABORTED';
+export type RecorderErrorCode = 'FFMPEG_NOT_FOUND' | 'ENCODER_UNAVAILABLE' | 'FFMPEG_FAILED' | 'BAD_OPTIONS' | 'BAD_FRAME' | 'NOTHING_RECORDED' | 'ABORTED';
 
 export class RecorderError extends Error {
   readonly code: RecorderErrorCode;
@@ -52,7 +45,12 @@ export function notFoundError(tool: 'ffmpeg' | 'ffprobe', bin: string, cause: un
 
 /** Last `n` non-empty lines of a tool's stderr, for error messages. */
 export function lastLines(text: string, n = 12): string {
-  return text.split(/\r?\n/).map((l) => l.trimEnd()).filter(Boolean).slice(-n).join('\n');
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .slice(-n)
+    .join('\n');
 }
 
 /** Keeps only the tail of a growing stderr stream (ffmpeg can log a lot over an hour). */

@@ -42,10 +42,7 @@ export function partialPathFor(finalPath: string, format: RecordFormat): string 
 
 /** RGB -> Y'CbCr with BT.709 coefficients, limited range, tagged so players decode it back the same way. */
 function yuv(pixFmt: string, pad: string): string[] {
-  return [
-    '-vf', `${pad},scale=out_color_matrix=bt709:out_range=tv,format=${pixFmt}`,
-    '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
-  ];
+  return ['-vf', `${pad},scale=out_color_matrix=bt709:out_range=tv,format=${pixFmt}`, '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv'];
 }
 
 const PAD_EVEN = 'pad=ceil(iw/2)*2:ceil(ih/2)*2';
@@ -71,36 +68,98 @@ export function planFormat(format: RecordFormat, finalPath: string, fps: number,
   switch (format) {
     case 'h264':
       return {
-        format, encoder: 'libx264', kind: 'file', partialPath, remuxMuxer: 'mp4',
+        format,
+        encoder: 'libx264',
+        kind: 'file',
+        partialPath,
+        remuxMuxer: 'mp4',
         outputArgs: [
           ...yuv('yuv420p', scale + PAD_EVEN),
-          '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-g', gop,
-          '-movflags', `+frag_keyframe${FRAGMENTED}`, ...FLUSH, '-f', 'mp4', partialPath,
+          '-c:v',
+          'libx264',
+          '-preset',
+          'veryfast',
+          '-crf',
+          '18',
+          '-g',
+          gop,
+          '-movflags',
+          `+frag_keyframe${FRAGMENTED}`,
+          ...FLUSH,
+          '-f',
+          'mp4',
+          partialPath,
         ],
       };
     case 'prores':
       return {
-        format, encoder: 'prores_ks', kind: 'file', partialPath, remuxMuxer: 'mov',
+        format,
+        encoder: 'prores_ks',
+        kind: 'file',
+        partialPath,
+        remuxMuxer: 'mov',
         outputArgs: [
           ...yuv('yuv422p10le', scale + PAD_EVEN),
-          '-c:v', 'prores_ks', '-profile:v', '2', '-vendor', 'apl0',
-          '-movflags', FRAGMENTED, '-frag_duration', '1000000', ...FLUSH, '-f', 'mov', partialPath,
+          '-c:v',
+          'prores_ks',
+          '-profile:v',
+          '2',
+          '-vendor',
+          'apl0',
+          '-movflags',
+          FRAGMENTED,
+          '-frag_duration',
+          '1000000',
+          ...FLUSH,
+          '-f',
+          'mov',
+          partialPath,
         ],
       };
     case 'hap':
       return {
-        format, encoder: 'hap', kind: 'file', partialPath, remuxMuxer: 'mov',
+        format,
+        encoder: 'hap',
+        kind: 'file',
+        partialPath,
+        remuxMuxer: 'mov',
         outputArgs: [
           // DXT textures are 4x4 blocks: HAP needs both sides to be multiples of 4.
-          '-vf', scale + PAD_4, '-c:v', 'hap', '-format', 'hap',
-          '-movflags', FRAGMENTED, '-frag_duration', '1000000', ...FLUSH, '-f', 'mov', partialPath,
+          '-vf',
+          scale + PAD_4,
+          '-c:v',
+          'hap',
+          '-format',
+          'hap',
+          '-movflags',
+          FRAGMENTED,
+          '-frag_duration',
+          '1000000',
+          ...FLUSH,
+          '-f',
+          'mov',
+          partialPath,
         ],
       };
     case 'png':
       return {
-        format, encoder: 'png', kind: 'dir', partialPath, remuxMuxer: null,
+        format,
+        encoder: 'png',
+        kind: 'dir',
+        partialPath,
+        remuxMuxer: null,
         outputArgs: [
-          ...(scale ? ['-vf', scale.slice(0, -1)] : []), '-c:v', 'png', '-pix_fmt', 'rgba', '-f', 'image2', '-start_number', '0', '-atomic_writing', '1',
+          ...(scale ? ['-vf', scale.slice(0, -1)] : []),
+          '-c:v',
+          'png',
+          '-pix_fmt',
+          'rgba',
+          '-f',
+          'image2',
+          '-start_number',
+          '0',
+          '-atomic_writing',
+          '1',
           path.join(partialPath, PNG_PATTERN),
         ],
       };

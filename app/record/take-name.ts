@@ -12,7 +12,11 @@ const EXT: Record<RecordFormat, string> = { h264: '.mp4', prores: '.mov', hap: '
 /** Takes named by this process so far: two takes in the same millisecond still differ. */
 let takesNamed = 0;
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** `dir/netbend-2026-12-01T19-40-36-123-001.mp4`: a name no file in `dir` has yet. */
 export async function nextTakePath(dir: string, format: RecordFormat, now: Date = new Date()): Promise<string> {

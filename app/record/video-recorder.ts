@@ -18,9 +18,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import {
-  RecorderError, StderrTail, defaultFfmpegPath, ensureFfmpeg, listEncoders, notFoundError, runTool,
-} from './ffmpeg.ts';
+import { RecorderError, StderrTail, defaultFfmpegPath, ensureFfmpeg, listEncoders, notFoundError, runTool } from './ffmpeg.ts';
 import { RECORD_FORMATS, planFormat, type FormatPlan, type RecordFormat } from './formats.ts';
 
 export { RecorderError, decodeFrames, listEncoders, probeVideo } from './ffmpeg.ts';
@@ -118,7 +116,11 @@ function checkOptions(o: RecordingOptions): RecordFormat {
   return format;
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** A partial left by a crashed session is evidence, not garbage: move it aside instead of overwriting it. */
 async function keepStalePartial(partial: string): Promise<void> {
@@ -197,7 +199,7 @@ class FfmpegRecording implements Recording {
     this.partialPath = plan.partialPath;
     this.format = plan.format;
     this.frameBytes = opts.width * opts.height * 4;
-    this.maxQueue = Math.max(1, Math.floor(opts.maxQueuedFrames ?? Math.min(16, Math.max(2, Math.floor(64 * 2 ** 20 / this.frameBytes)))));
+    this.maxQueue = Math.max(1, Math.floor(opts.maxQueuedFrames ?? Math.min(16, Math.max(2, Math.floor((64 * 2 ** 20) / this.frameBytes)))));
     this.maxGap = Math.max(0, Math.floor(opts.maxGapFrames ?? Math.ceil(opts.fps * 60)));
 
     const args = ['-hide_banner', '-nostats', '-loglevel', 'warning', '-y'];
@@ -240,7 +242,12 @@ class FfmpegRecording implements Recording {
     if (this.state !== 'recording' || !Number.isFinite(frameIndex)) return;
     if (rgba?.length !== this.frameBytes) {
       const { width, height } = this.opts;
-      this.fail(new RecorderError('BAD_FRAME', `writeFrame: expected ${width}x${height} RGBA (${this.frameBytes} bytes), got ${rgba?.length ?? 0} bytes; recording stopped, what was recorded so far is in ${this.partialPath}`));
+      this.fail(
+        new RecorderError(
+          'BAD_FRAME',
+          `writeFrame: expected ${width}x${height} RGBA (${this.frameBytes} bytes), got ${rgba?.length ?? 0} bytes; recording stopped, what was recorded so far is in ${this.partialPath}`,
+        ),
+      );
       return;
     }
     const index = Math.floor(frameIndex);
@@ -329,10 +336,7 @@ class FfmpegRecording implements Recording {
   private exitError(code: number | null, signal: NodeJS.Signals | null, what: string): RecorderError {
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const tail = this.stderr.lines();
-    return new RecorderError(
-      'FFMPEG_FAILED',
-      `ffmpeg ${how} (${what}); what was recorded so far is in ${this.partialPath}` + (tail ? `\nffmpeg said:\n${tail}` : ''),
-    );
+    return new RecorderError('FFMPEG_FAILED', `ffmpeg ${how} (${what}); what was recorded so far is in ${this.partialPath}` + (tail ? `\nffmpeg said:\n${tail}` : ''));
   }
 
   /** Ends the recording with `err`. Reported once: through onError while recording, else by stop()'s rejection. */
@@ -436,9 +440,10 @@ export async function startRecording(opts: RecordingOptions): Promise<Recording>
   const version = await ensureFfmpeg(ffmpeg);
   const plan = planFormat(format, opts.path, opts.fps, opts.scaleTo);
   if (!(await listEncoders(ffmpeg)).has(plan.encoder)) {
-    const hint = format === 'hap'
-      ? 'This ffmpeg build has no HAP encoder (it needs ffmpeg built with --enable-libsnappy); record as prores or h264, or install an ffmpeg that lists "hap" in `ffmpeg -encoders`.'
-      : `This ffmpeg build has no ${plan.encoder} encoder; install a full ffmpeg build (e.g. sudo apt install ffmpeg).`;
+    const hint =
+      format === 'hap'
+        ? 'This ffmpeg build has no HAP encoder (it needs ffmpeg built with --enable-libsnappy); record as prores or h264, or install an ffmpeg that lists "hap" in `ffmpeg -encoders`.'
+        : `This ffmpeg build has no ${plan.encoder} encoder; install a full ffmpeg build (e.g. sudo apt install ffmpeg).`;
     throw new RecorderError('ENCODER_UNAVAILABLE', `cannot record ${format}: "${ffmpeg} -encoders" does not list ${plan.encoder} (${version}). ${hint}`);
   }
   await mkdir(path.dirname(path.resolve(opts.path)), { recursive: true });

@@ -76,7 +76,17 @@ export class TakeLog {
   /** The take so far; undefined before the first frame. */
   take(video?: string): Take | undefined {
     if (!this.start) return undefined;
-    return { netbend: 'take', version: TAKE_VERSION, fps: this.src.fps, width: this.src.width, height: this.src.height, ...(video ? { video } : {}), start: this.start, frames: this.frames, log: this.log };
+    return {
+      netbend: 'take',
+      version: TAKE_VERSION,
+      fps: this.src.fps,
+      width: this.src.width,
+      height: this.src.height,
+      ...(video ? { video } : {}),
+      start: this.start,
+      frames: this.frames,
+      log: this.log,
+    };
   }
 
   close(): void {

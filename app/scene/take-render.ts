@@ -41,7 +41,11 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
   try {
     // The scene as it stood, with exactly the edits its playing session served.
     const served = new Set(take.start.structure.edits.map((e) => e.name));
-    await applyScene(engine, { ...scene, partner: take.start.structure.partner ? { path: take.start.structure.partner } : null, edits: scene.edits.filter((e) => e.name !== undefined && served.has(e.name)) });
+    await applyScene(engine, {
+      ...scene,
+      partner: take.start.structure.partner ? { path: take.start.structure.partner } : null,
+      edits: scene.edits.filter((e) => e.name !== undefined && served.has(e.name)),
+    });
     for (const [address, v] of Object.entries(take.start.current)) params.setCurrent(address, v);
     await engine.settled();
     if (!engine.image) throw new Error(`${engine.file}: this model has no image output to render`);

@@ -55,8 +55,7 @@ function describe(issue: z.core.$ZodIssue, msg: Record<string, unknown>): string
       return `${at}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
     case 'invalid_union':
       // The discriminator matched nothing: the command name itself is wrong or missing.
-      if (issue.path.join('.') === 'cmd' || issue.errors.length === 0)
-        return `cmd: ${'cmd' in msg ? `unknown command ${JSON.stringify(msg.cmd)}` : 'missing'} (one of ${COMMAND_NAMES.join(', ')})`;
+      if (issue.path.join('.') === 'cmd' || issue.errors.length === 0) return `cmd: ${'cmd' in msg ? `unknown command ${JSON.stringify(msg.cmd)}` : 'missing'} (one of ${COMMAND_NAMES.join(', ')})`;
       {
         // A value that may be one of several types (a parameter value): name them all.
         const types = issue.errors.flatMap((branch) => branch.filter((i) => i.code === 'invalid_type').map((i) => (i as { expected: string }).expected));
@@ -76,7 +75,8 @@ export function parseIncoming(text: string): Incoming {
   } catch {
     return { kind: 'junk', why: 'not JSON' };
   }
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return { kind: 'junk', why: `expected a JSON object, got ${Array.isArray(msg) ? 'an array' : msg === null ? 'null' : article(typeof msg)}` };
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
+    return { kind: 'junk', why: `expected a JSON object, got ${Array.isArray(msg) ? 'an array' : msg === null ? 'null' : article(typeof msg)}` };
   const obj = msg as Record<string, unknown>;
   if ('ack' in obj) {
     const a = ackSchema.safeParse(obj);

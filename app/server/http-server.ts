@@ -43,7 +43,10 @@ async function loadUi(session: LiveSession): Promise<UiFiles> {
     const text = `netbend: the control UI could not be built (${(err as Error).message.split('\n')[0]}); OSC, MIDI and the engine run on.`;
     session.notice('error', text);
     const page = { type: 'text/html; charset=utf-8', body: `<!doctype html><title>netbend</title><pre>${text.replace(/</g, '&lt;')}</pre>` };
-    return new Map([['/', page], ['/output', page]]);
+    return new Map([
+      ['/', page],
+      ['/output', page],
+    ]);
   }
 }
 
@@ -88,7 +91,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (cors) res.setHeader('access-control-allow-origin', cors);
       res.setHeader('vary', 'Origin');
       if (!SAFE_METHODS.has(req.method ?? 'GET') && !origins.check(req, `${req.method} ${(req.url ?? '/').split('?')[0]}`)) {
-        res.writeHead(403, { 'content-type': 'text/plain' }).end('netbend: refused: this page is not netbend\'s own (see --allow-origin)\n');
+        res.writeHead(403, { 'content-type': 'text/plain' }).end("netbend: refused: this page is not netbend's own (see --allow-origin)\n");
         return;
       }
       if (!authorised(req)) {

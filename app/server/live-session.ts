@@ -272,7 +272,18 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   hello(): ServerMessage {
     const e = this.engine;
     const layer = (l: Layer): LayerInfo => ({ path: l.path, shape: l.outputShape, weights: l.weights.length, tappable: !!l.output, children: l.children.map(layer) });
-    return { type: 'hello', model: e.file, width: e.image?.width ?? 0, height: e.image?.height ?? 0, layers: e.tree.roots.map(layer), params: this.paramInfo(), partner: e.bend.partner ?? null, edits: this.edits(), taps: e.tapped(), presets: this.presets };
+    return {
+      type: 'hello',
+      model: e.file,
+      width: e.image?.width ?? 0,
+      height: e.image?.height ?? 0,
+      layers: e.tree.roots.map(layer),
+      params: this.paramInfo(),
+      partner: e.bend.partner ?? null,
+      edits: this.edits(),
+      taps: e.tapped(),
+      presets: this.presets,
+    };
   }
 
   state(): ServerMessage {

@@ -118,7 +118,15 @@ function onPacket(buf: ArrayBuffer): void {
   } else if (h.kind === PacketKind.Tap) {
     const layer = tapLayers.get(h.tapId);
     // The header offset (16) keeps the floats aligned: a view, no copy.
-    if (layer) latest.taps.set(layer, { index: h.index, width: h.width, height: h.height, channels: h.channels, data: new Float32Array(buf, PACKET_HEADER_BYTES, (buf.byteLength - PACKET_HEADER_BYTES) >> 2), seq: ++seq });
+    if (layer)
+      latest.taps.set(layer, {
+        index: h.index,
+        width: h.width,
+        height: h.height,
+        channels: h.channels,
+        data: new Float32Array(buf, PACKET_HEADER_BYTES, (buf.byteLength - PACKET_HEADER_BYTES) >> 2),
+        seq: ++seq,
+      });
   }
 }
 

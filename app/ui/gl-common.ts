@@ -1,6 +1,13 @@
 // What the regl views share: the full-canvas quad, canvas sizing, and fit/fill aspect maths.
 
-export const QUAD = [[-1, -1], [1, -1], [-1, 1], [-1, 1], [1, -1], [1, 1]];
+export const QUAD = [
+  [-1, -1],
+  [1, -1],
+  [-1, 1],
+  [-1, 1],
+  [1, -1],
+  [1, 1],
+];
 
 /**
  * The quad's scale for a picture of pw x ph in a canvas of cw x ch: fit letterboxes (the whole

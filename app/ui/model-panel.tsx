@@ -137,7 +137,13 @@ function LayerRows({ list, depth, adding, setAdding, inherited }: { list: LayerI
               </button>
               <span class="lshape num">{shapeText(l.shape)}</span>
               {blending && <span class="lblend">{l.weights > 0 && <Bar address={address} label="" kind="blend" ticks={[1]} inherited={owned ? undefined : inherited} />}</span>}
-              <button type="button" class={`icon add ${adding === l.path ? 'on' : ''}`} disabled={l.weights === 0} title={l.weights ? `add an edit to ${l.path} (${l.weights} weights)` : 'no weights here'} onClick={() => setAdding(adding === l.path ? '' : l.path)}>
+              <button
+                type="button"
+                class={`icon add ${adding === l.path ? 'on' : ''}`}
+                disabled={l.weights === 0}
+                title={l.weights ? `add an edit to ${l.path} (${l.weights} weights)` : 'no weights here'}
+                onClick={() => setAdding(adding === l.path ? '' : l.path)}
+              >
                 +
               </button>
             </div>
@@ -161,7 +167,14 @@ function Edits() {
       <div class="block-title">
         edits <span class="count num">{list.length}</span>
         <span class="spacer" />
-        <button type="button" id="restore" class="danger" disabled={list.length === 0 && !partner.value} onClick={() => run({ cmd: 'restore' })} title="remove every edit and set every blend back to 0: the original weights, exactly">
+        <button
+          type="button"
+          id="restore"
+          class="danger"
+          disabled={list.length === 0 && !partner.value}
+          onClick={() => run({ cmd: 'restore' })}
+          title="remove every edit and set every blend back to 0: the original weights, exactly"
+        >
           restore originals
         </button>
       </div>
@@ -175,7 +188,13 @@ function Edits() {
               kind="edit"
               ticks={e.op === 'scale' ? [1] : undefined}
               extra={
-                <button type="button" class="icon remove" aria-label={`remove edit ${e.name}`} title={`remove this edit (${e.op} ${e.target})`} onClick={() => run({ cmd: 'removeEdit', edit: e.name })}>
+                <button
+                  type="button"
+                  class="icon remove"
+                  aria-label={`remove edit ${e.name}`}
+                  title={`remove this edit (${e.op} ${e.target})`}
+                  onClick={() => run({ cmd: 'removeEdit', edit: e.name })}
+                >
                   ✕
                 </button>
               }

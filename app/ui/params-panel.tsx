@@ -47,7 +47,15 @@ export function ParamsPanel() {
   return (
     <div class="panel-body" id="params-panel">
       <div class="row sticky">
-        <input type="search" class="grow" id="param-filter" spellcheck={false} placeholder={`filter ${paramList.value.length} parameters by address`} value={paramFilter.value} onInput={(e) => (paramFilter.value = (e.target as HTMLInputElement).value)} />
+        <input
+          type="search"
+          class="grow"
+          id="param-filter"
+          spellcheck={false}
+          placeholder={`filter ${paramList.value.length} parameters by address`}
+          value={paramFilter.value}
+          onInput={(e) => (paramFilter.value = (e.target as HTMLInputElement).value)}
+        />
       </div>
       {groups.size === 0 && <div class="hint">no parameter matches</div>}
       {[...groups].map(([g, list]) => {

@@ -66,7 +66,16 @@ export function OutputPane() {
         </div>
       </div>
       <div class="pane-foot">
-        <Segmented id="fit-fill" label="fit or fill" value={fill.value ? 'fill' : 'fit'} options={[['fit', 'fit', 'the whole picture, black around (F)'], ['fill', 'fill', 'cover the view, edges cropped (F)']]} onChange={(v) => (fill.value = v === 'fill')} />
+        <Segmented
+          id="fit-fill"
+          label="fit or fill"
+          value={fill.value ? 'fill' : 'fit'}
+          options={[
+            ['fit', 'fit', 'the whole picture, black around (F)'],
+            ['fill', 'fill', 'cover the view, edges cropped (F)'],
+          ]}
+          onChange={(v) => (fill.value = v === 'fill')}
+        />
         <span class="foot-hint">F</span>
       </div>
     </section>
@@ -112,7 +121,10 @@ function OutputWindowButton() {
         onClick={() => {
           const sel = document.getElementById('display-select') as HTMLSelectElement | null;
           const p = open ? electron.closeOutput() : electron.openOutput(Number(sel?.value ?? 0));
-          p.then(() => setOpen(!open), () => {});
+          p.then(
+            () => setOpen(!open),
+            () => {},
+          );
         }}
       >
         {open ? 'close output' : 'open output'}
@@ -212,8 +224,29 @@ export function LayerPane() {
         {layer && onScreen !== layer && <div class="empty">waiting for the first frame of this layer…</div>}
       </div>
       <div class="pane-foot">
-        <Segmented id="tap-mode" label="layer view mode" value={mode} options={[['grid', 'grid', 'every channel, one colour scale for the whole layer (click a cell to open it)'], ['channel', 'channel', 'one channel, its own colour scale'], ['pca', 'PCA', 'the first three principal components of the channels as red, green, blue']]} onChange={(v) => (tapMode.value = v)} />
-        <Segmented id="tap-map" label="colormap" value={tapMap.value} disabled={mode === 'pca'} options={[[1, 'viridis'], [2, 'magma'], [0, 'grey']]} onChange={(v) => (tapMap.value = v)} />
+        <Segmented
+          id="tap-mode"
+          label="layer view mode"
+          value={mode}
+          options={[
+            ['grid', 'grid', 'every channel, one colour scale for the whole layer (click a cell to open it)'],
+            ['channel', 'channel', 'one channel, its own colour scale'],
+            ['pca', 'PCA', 'the first three principal components of the channels as red, green, blue'],
+          ]}
+          onChange={(v) => (tapMode.value = v)}
+        />
+        <Segmented
+          id="tap-map"
+          label="colormap"
+          value={tapMap.value}
+          disabled={mode === 'pca'}
+          options={[
+            [1, 'viridis'],
+            [2, 'magma'],
+            [0, 'grey'],
+          ]}
+          onChange={(v) => (tapMap.value = v)}
+        />
       </div>
     </section>
   );

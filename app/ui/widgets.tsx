@@ -165,7 +165,11 @@ export function Bar({ address, label, kind = 'plain', ticks, inherited }: { addr
       <div class="bar-fill" style={{ left: `${left * 100}%`, width: `${width * 100}%` }} />
       <div class="bar-head" style={{ left: `${at * 100}%` }} />
       {origin > 0 && <div class="bar-tick zero" style={{ left: `${origin * 100}%` }} />}
-      {ticks?.filter((t) => t > lo && t < hi && t !== 0).map((t) => <div class="bar-tick" style={{ left: `${frac(t) * 100}%` }} />)}
+      {ticks
+        ?.filter((t) => t > lo && t < hi && t !== 0)
+        .map((t) => (
+          <div class="bar-tick" style={{ left: `${frac(t) * 100}%` }} />
+        ))}
       <span class="bar-name">{name}</span>
       {editing ? (
         <ValueEntry
@@ -220,7 +224,16 @@ function Toggle({ address, label }: { address: string; label: string }) {
   const p = param(address).value!;
   const on = p.value === true;
   return (
-    <button type="button" role="switch" aria-checked={on} class={`toggle ${on ? 'on' : ''}`} data-address={address} disabled={p.readOnly} title={p.description ?? address} onClick={() => setParam(address, !on)}>
+    <button
+      type="button"
+      role="switch"
+      aria-checked={on}
+      class={`toggle ${on ? 'on' : ''}`}
+      data-address={address}
+      disabled={p.readOnly}
+      title={p.description ?? address}
+      onClick={() => setParam(address, !on)}
+    >
       <span class="toggle-track">
         <span class="toggle-knob" />
       </span>
@@ -285,7 +298,21 @@ function Text({ address, label }: { address: string; label: string }) {
 }
 
 /** One parameter as the right control for its type, with MIDI learn and (optionally) its address. */
-export function ParamRow({ address, label, showAddress = true, kind, ticks, extra }: { address: string; label?: string; showAddress?: boolean; kind?: BarKind; ticks?: number[]; extra?: ComponentChildren }) {
+export function ParamRow({
+  address,
+  label,
+  showAddress = true,
+  kind,
+  ticks,
+  extra,
+}: {
+  address: string;
+  label?: string;
+  showAddress?: boolean;
+  kind?: BarKind;
+  ticks?: number[];
+  extra?: ComponentChildren;
+}) {
   const p = param(address).value;
   if (!p) return null;
   const name = label ?? address.split('/').slice(-2).join(' ');
@@ -319,7 +346,21 @@ export function ParamRow({ address, label, showAddress = true, kind, ticks, extr
 }
 
 /** A row of mutually exclusive buttons (fixed widths: nothing moves when the choice does). */
-export function Segmented<T extends string | number>({ value, options, onChange, disabled, id, label }: { value: T; options: Array<[T, string] | [T, string, string]>; onChange: (v: T) => void; disabled?: boolean; id?: string; label?: string }) {
+export function Segmented<T extends string | number>({
+  value,
+  options,
+  onChange,
+  disabled,
+  id,
+  label,
+}: {
+  value: T;
+  options: Array<[T, string] | [T, string, string]>;
+  onChange: (v: T) => void;
+  disabled?: boolean;
+  id?: string;
+  label?: string;
+}) {
   return (
     <div class={`seg ${disabled ? 'disabled' : ''}`} role="radiogroup" id={id} aria-label={label}>
       {options.map(([v, text, title]) => (

@@ -11,7 +11,14 @@ export function writeModel(path: string, bytes: Uint8Array): void {
 
 /** He-style init: keeps activations in a sane range through LeakyReLU stacks. */
 function convWeights(g: GraphBuilder, rng: SeededRandom, scope: string, shape: [number, number, number, number], fanIn: number, cout: number): [string, string] {
-  const w = g.initializer(`${scope}.weight`, rng.normal(shape.reduce((a, b) => a * b, 1), Math.sqrt(2 / fanIn)), shape);
+  const w = g.initializer(
+    `${scope}.weight`,
+    rng.normal(
+      shape.reduce((a, b) => a * b, 1),
+      Math.sqrt(2 / fanIn),
+    ),
+    shape,
+  );
   const b = g.initializer(`${scope}.bias`, rng.normal(cout, 0.05), [cout]);
   return [w, b];
 }
@@ -30,7 +37,12 @@ export function makeUnet(path: string): Uint8Array {
   const conv = (x: string, scope: string, cin: number, cout: number, k: number, stride: number, res: number, extra: Record<string, Attr> = {}) => {
     const [w, b] = convWeights(g, rng, scope, [cout, cin, k, k], cin * k * k, cout);
     const pad = Math.floor((k - 1) / 2);
-    return g.op('Conv', [x, w, b], { kernel_shape: attr.ints([k, k]), strides: attr.ints([stride, stride]), pads: attr.ints([pad, pad, pad, pad]), ...extra }, { scope, shapes: [[1, cout, res, res]] });
+    return g.op(
+      'Conv',
+      [x, w, b],
+      { kernel_shape: attr.ints([k, k]), strides: attr.ints([stride, stride]), pads: attr.ints([pad, pad, pad, pad]), ...extra },
+      { scope, shapes: [[1, cout, res, res]] },
+    );
   };
 
   const e0 = lrelu(conv(image, 'G.enc0', 3, 16, 3, 2, 64), 'G.enc0', [1, 16, 64, 64]);

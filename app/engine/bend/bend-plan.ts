@@ -73,7 +73,14 @@ export class BendPlan {
   resolveTarget(target: string): string[] {
     if (this.weights.includes(target)) return [target];
     if (/[*?[]/.test(target)) {
-      const re = new RegExp('^' + target.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+      const re = new RegExp(
+        '^' +
+          target
+            .replace(/[.+^${}()|\\]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.') +
+          '$',
+      );
       const hits = this.weights.filter((w) => re.test(w));
       if (hits.length === 0) throw new Error(`edit target "${target}" matches no weight`);
       return hits;
@@ -115,7 +122,16 @@ export class BendPlan {
   }
 
   listEdits(): Array<EditTarget & { name: string; address: string; amount: number; weights: string[] }> {
-    return [...this.edits.values()].map((e) => ({ name: e.name, address: e.address, target: e.target, op: e.op, seed: e.seed, channels: e.channels, weights: e.weights, amount: this.params.number(e.address) }));
+    return [...this.edits.values()].map((e) => ({
+      name: e.name,
+      address: e.address,
+      target: e.target,
+      op: e.op,
+      seed: e.seed,
+      channels: e.channels,
+      weights: e.weights,
+      amount: this.params.number(e.address),
+    }));
   }
 
   /** The edits in place that a session built with these edit ids serves. */
@@ -153,7 +169,11 @@ export class BendPlan {
    * that had its own amount follows `all` again.
    */
   setBlends(amounts: Record<string, number>, source: ChangeSource = 'api'): void {
-    const wanted = new Set(Object.keys(amounts).filter((l) => l !== 'all').map((l) => this.tree.resolve(l).path));
+    const wanted = new Set(
+      Object.keys(amounts)
+        .filter((l) => l !== 'all')
+        .map((l) => this.tree.resolve(l).path),
+    );
     for (const l of [...this.activeBlends]) {
       if (wanted.has(l)) continue;
       this.params.set(`/netbend/blend/${l}`, 0, 'engine');

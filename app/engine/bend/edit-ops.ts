@@ -10,7 +10,11 @@ export const EDIT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** A readable edit name from target and op: `b32.conv0` + `ablate` -> `b32.conv0-ablate`. */
 export function deriveEditName(target: string, op: EditOp): string {
-  const short = target.replace(/^G\.(synthesis\.)?/, '').replace(/\.weight$/, '').replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.]+|[_.]+$/g, '');
+  const short = target
+    .replace(/^G\.(synthesis\.)?/, '')
+    .replace(/\.weight$/, '')
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/^[_.]+|[_.]+$/g, '');
   return `${(short || 'weights').slice(0, 48)}-${op}`;
 }
 

@@ -44,7 +44,13 @@ async function createSession(bytes: Uint8Array, choice: LoadRequest['ep'], warni
   for (const ep of candidates) {
     if (!bundled(ep)) {
       // Asked for by name and not in this build: an error, not a silent slow show on the CPU.
-      throw new Error(`execution provider ${ep} is not available in this onnxruntime-node build on ${process.platform}-${process.arch}${ep === 'cuda' ? ' (run `npm run install:cuda` to fetch the CUDA libraries)' : ''}; available: ${ort.listSupportedBackends().filter((b) => bundled(b.name as EpName)).map((b) => b.name).join(', ')}`);
+      throw new Error(
+        `execution provider ${ep} is not available in this onnxruntime-node build on ${process.platform}-${process.arch}${ep === 'cuda' ? ' (run `npm run install:cuda` to fetch the CUDA libraries)' : ''}; available: ${ort
+          .listSupportedBackends()
+          .filter((b) => bundled(b.name as EpName))
+          .map((b) => b.name)
+          .join(', ')}`,
+      );
     }
     try {
       const s = await ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
@@ -58,7 +64,9 @@ async function createSession(bytes: Uint8Array, choice: LoadRequest['ep'], warni
 }
 
 function firstLine(err: unknown): string {
-  return String(err instanceof Error ? err.message : err).split('\n')[0]!.slice(0, 200);
+  return String(err instanceof Error ? err.message : err)
+    .split('\n')[0]!
+    .slice(0, 200);
 }
 
 async function load(req: LoadRequest): Promise<LoadReply> {
@@ -91,7 +99,11 @@ async function load(req: LoadRequest): Promise<LoadReply> {
 async function partnerWeights(file: string) {
   const { model } = await readModelFile(file);
   const mine = weightDims;
-  return new Map(weightInitializers(model).filter((t) => mine.get(t.name)?.join('x') === t.dims.map(Number).join('x')).map((t) => [t.name, t]));
+  return new Map(
+    weightInitializers(model)
+      .filter((t) => mine.get(t.name)?.join('x') === t.dims.map(Number).join('x'))
+      .map((t) => [t.name, t]),
+  );
 }
 
 /** Negative values mean a [-1,1] generator (often overshooting it); else [0,1], or 0..255 when larger. */

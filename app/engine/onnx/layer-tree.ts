@@ -49,7 +49,10 @@ export class LayerTree {
     }
     if (hits.length === 1) return hits[0]!;
     if (hits.length > 1) throw new Error(`layer name "${name}" is ambiguous: ${hits.map((h) => h.path).join(', ')}`);
-    const names = this.all().map((l) => l.path).slice(0, 40).join(', ');
+    const names = this.all()
+      .map((l) => l.path)
+      .slice(0, 40)
+      .join(', ');
     throw new Error(`no layer "${name}" in this model; layers: ${names}${this.byPath.size > 40 ? ', ...' : ''}`);
   }
 }

@@ -30,9 +30,7 @@ export interface ModelInfo {
 
 export function tensorInfo(v: ValueInfoProto): TensorInfo {
   const t = v.type?.value.case === 'tensorType' ? v.type.value.value : undefined;
-  const shape: Dim[] = (t?.shape?.dim ?? []).map((d) =>
-    d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : '?',
-  );
+  const shape: Dim[] = (t?.shape?.dim ?? []).map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : '?'));
   return { name: v.name, dtype: t ? dataTypeName(t.elemType) : 'unknown', shape };
 }
 

@@ -101,9 +101,7 @@ export function appendRgbaOutput(model: ModelProto, img: ImageLayout): ModelProt
         input: inputs,
         output: [output],
         attribute: Object.entries(attrs).map(([name, v]) =>
-          Array.isArray(v)
-            ? create(AttributeProtoSchema, { name, type: 7, ints: v.map(BigInt) })
-            : create(AttributeProtoSchema, { name, type: 2, i: BigInt(v) }),
+          Array.isArray(v) ? create(AttributeProtoSchema, { name, type: 7, ints: v.map(BigInt) }) : create(AttributeProtoSchema, { name, type: 2, i: BigInt(v) }),
         ),
       }),
     );
@@ -121,7 +119,8 @@ export function appendRgbaOutput(model: ModelProto, img: ImageLayout): ModelProt
   const alphaDims = img.layout === 'nchw' ? [1, 1, img.height, img.width] : [1, img.height, img.width, 1];
   const alpha = new Uint8Array(img.height * img.width).fill(255);
   g.initializer.push(create(TensorProtoSchema, { name: 'netbend_rgba_alpha', dataType: DataType.UINT8, dims: alphaDims.map(BigInt), rawData: alpha }));
-  const parts = img.channels === 1 ? ['netbend_rgba_u8', 'netbend_rgba_u8', 'netbend_rgba_u8', 'netbend_rgba_alpha'] : img.channels === 3 ? ['netbend_rgba_u8', 'netbend_rgba_alpha'] : ['netbend_rgba_u8'];
+  const parts =
+    img.channels === 1 ? ['netbend_rgba_u8', 'netbend_rgba_u8', 'netbend_rgba_u8', 'netbend_rgba_alpha'] : img.channels === 3 ? ['netbend_rgba_u8', 'netbend_rgba_alpha'] : ['netbend_rgba_u8'];
   const joined = parts.length > 1 ? 'netbend_rgba_joined' : 'netbend_rgba_u8';
   if (parts.length > 1) n('Concat', parts, joined, { axis });
   if (img.layout === 'nchw') n('Transpose', [joined], RGBA_OUTPUT, { perm: [0, 2, 3, 1] });

@@ -28,8 +28,8 @@ const CLEAN: Tree = {
   'app/engine/bend/plan.ts': "import { r } from '../engine.ts';\nexport const p = r;\n",
   // A cycle inside one app folder is allowed: sub-folders of app/engine may lean on each other.
   'app/engine/loop.ts': "import { p } from './bend/plan.ts';\nexport const l = p;\n",
-  'app/engine/inference/ort-worker.ts': "import ort from 'onnxruntime-node';\nexport const o = ort;\n",
-  'app/engine/inference/runner.ts': "const entry = new URL('./ort-worker.ts', import.meta.url);\nexport { entry };\n",
+  'app/engine/inference/ort.ts': "import ort from 'onnxruntime-node';\nexport const o = ort;\n",
+  'app/engine/inference/runner.ts': "const entry = new URL('./ort.ts', import.meta.url);\nexport { entry };\n",
   'app/server/http.ts': "import { createServer } from 'node:http';\nimport { WebSocketServer } from 'ws';\nimport { l } from '../engine/loop.ts';\n",
   'app/ui/view.tsx': "import { render } from 'preact';\n// a comment naming import('node:fs') and require('ws') is not an import\nexport const v = render;\n",
   // Nor is the text of a string (this test file's fixtures are such strings).
@@ -119,22 +119,22 @@ test('the UI imports no onnxruntime and no Node builtin, node: prefixed or bare'
     "[ui] app/ui/a.tsx:3 imports 'onnxruntime-web': the UI runs no model",
     "[ui] app/ui/b.ts:1 imports (type) 'timers': the UI runs in a browser, no Node builtins",
     "[ui] app/ui/b.ts:2 imports (dynamic) 'fs': the UI runs in a browser, no Node builtins",
-    "[onnxruntime] app/ui/a.tsx:3 imports 'onnxruntime-web': only app/engine/inference/ort-worker.ts imports onnxruntime (benches included); go through it",
+    "[onnxruntime] app/ui/a.tsx:3 imports 'onnxruntime-web': only app/engine/inference/ort.ts imports onnxruntime (benches included); go through it",
   ]);
 });
 
-test('only ort-worker.ts loads onnxruntime, benches included; type-only imports load nothing and pass', (t) => {
+test('only ort.ts loads onnxruntime, benches included; type-only imports load nothing and pass', (t) => {
   const root = write(tempDir(t), {
-    'app/engine/inference/ort-worker.ts': "import ort from 'onnxruntime-node';\n",
+    'app/engine/inference/ort.ts': "import ort from 'onnxruntime-node';\n",
     'app/engine/inference/protocol.ts': "import type { Tensor } from 'onnxruntime-common';\nexport type T = import('onnxruntime-node').Tensor;\n",
     'app/engine/engine.ts': "const ort = await import('onnxruntime-node');\n",
     'bench/bare.ts': "import * as ort from 'onnxruntime-node';\n",
     'bench/web.ts': "export { InferenceSession } from 'onnxruntime-web/webgpu';\n",
   });
   assert.deepEqual(messages(root), [
-    "[onnxruntime] app/engine/engine.ts:1 imports (dynamic) 'onnxruntime-node': only app/engine/inference/ort-worker.ts imports onnxruntime (benches included); go through it",
-    "[onnxruntime] bench/bare.ts:1 imports 'onnxruntime-node': only app/engine/inference/ort-worker.ts imports onnxruntime (benches included); go through it",
-    "[onnxruntime] bench/web.ts:1 imports 'onnxruntime-web/webgpu': only app/engine/inference/ort-worker.ts imports onnxruntime (benches included); go through it",
+    "[onnxruntime] app/engine/engine.ts:1 imports (dynamic) 'onnxruntime-node': only app/engine/inference/ort.ts imports onnxruntime (benches included); go through it",
+    "[onnxruntime] bench/bare.ts:1 imports 'onnxruntime-node': only app/engine/inference/ort.ts imports onnxruntime (benches included); go through it",
+    "[onnxruntime] bench/web.ts:1 imports 'onnxruntime-web/webgpu': only app/engine/inference/ort.ts imports onnxruntime (benches included); go through it",
   ]);
 });
 

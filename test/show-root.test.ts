@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ROOT, tempDir } from './helpers.ts';
+import { FIXTURES, fixture, ROOT, tempDir } from './helpers.ts';
 import { makeMlp } from './models/make-test-models.ts';
 import { ParameterRegistry } from '../app/core/registry.ts';
 import { ControllerNet } from '../app/control/controller-net.ts';
@@ -12,6 +12,7 @@ import { Engine } from '../app/engine/engine.ts';
 import { BPM, LiveSession } from '../app/server/live-session.ts';
 
 const DEFAULT_MODEL = join(ROOT, 'models', 'default.onnx');
+const OTHER_MODEL = fixture('stylegan2-64-tiny.onnx');
 
 test('a glide advances once per frame when a controller net runs beside the model', async (t) => {
   const dir = tempDir(t);
@@ -47,10 +48,10 @@ test('the MIDI clock sets the tempo parameter, not only the tempo', async (t) =>
 });
 
 test("a model switch releases the old model's listeners on the registry", async (t) => {
-  const { session } = await LiveSession.open({ model: DEFAULT_MODEL, midi: false, presetsDir: tempDir(t) });
+  const { session } = await LiveSession.open({ model: DEFAULT_MODEL, midi: false, presetsDir: tempDir(t), modelDirs: [FIXTURES] });
   t.after(() => session.close());
   const count = () => session.params.listenerCount('change');
   const before = count();
-  for (let i = 0; i < 3; i++) await session.switchModel(DEFAULT_MODEL);
+  for (const m of [OTHER_MODEL, DEFAULT_MODEL, OTHER_MODEL]) await session.command({ cmd: 'loadModel', file: m });
   assert.equal(count(), before, 'as many change listeners as before three switches');
 });

@@ -107,7 +107,10 @@ export type Command =
   | { cmd: 'loadPartner'; path: string | null }
   | { cmd: 'setTaps'; layers: string[] }
   | { cmd: 'savePreset'; name: string }
-  | { cmd: 'loadPreset'; name: string; morphSeconds?: number }
+  | { cmd: 'loadPreset'; name: string; morphSeconds?: number; at?: 'start' | 'end'; confirm?: boolean }
+  | { cmd: 'loadModel'; file: string; confirm?: boolean }
+  | { cmd: 'undo' }
+  | { cmd: 'redo' }
   | { cmd: 'midiLearn'; address: string | null }
   | { cmd: 'record'; on: boolean }
   | { cmd: 'transport'; playing: boolean };

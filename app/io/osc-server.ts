@@ -13,6 +13,7 @@ import { isIPv6 } from 'node:net';
 import oscModule from 'osc-js';
 import type { ParameterRegistry, ParamSpec, ParamValue } from '../core/registry.ts';
 import { AddressTree, isPattern, MAX_ADDRESS, PatternCache } from './osc-pattern.ts';
+import { PARAM_KINDS } from '../core/param-types.ts';
 import { AllowList } from './cidr.ts';
 import { decodeMessage } from './osc-decode.ts';
 
@@ -28,6 +29,8 @@ export interface OscOptions {
   targets?: OscTarget[];
   /** Wekinator-style input: `address` (default /wek/inputs) carries floats that set `inputs` in order. */
   wekinator?: { address?: string; inputs: string[] };
+  /** The show's structural moves (actions): messages to their addresses run them, checked and queued. */
+  moves?: { has(address: string): boolean; invoke(address: string, args: readonly unknown[], source: 'osc'): Promise<unknown> };
   /** Future bundles allowed to wait at once; more are dropped (a flood must not eat memory). */
   maxScheduled?: number;
   /**
@@ -43,6 +46,8 @@ export interface OscOptions {
 export interface OscStats {
   /** Datagrams received. */
   received: number;
+  /** Structural moves asked for (a refused one counts in `rejected` too). */
+  moves: number;
   /** Parameter sets that took. */
   applied: number;
   /**
@@ -140,11 +145,8 @@ function isBundleHead(view: DataView): boolean {
 export function packValue(address: string, spec: ParamSpec | undefined, value: ParamValue): Uint8Array {
   const m = new OSC.Message(address);
   const type = spec?.type ?? (typeof value === 'boolean' ? 'bool' : typeof value === 'string' ? 'string' : 'float');
-  if (type === 'trigger') [m.types, m.args] = ['I', [Infinity]];
-  else if (type === 'bool') [m.types, m.args] = [value === true ? 'T' : 'F', [value === true]];
-  else if (type === 'int') [m.types, m.args] = ['i', [Math.round(Number(value)) | 0]];
-  else if (type === 'enum' || type === 'string') [m.types, m.args] = ['s', [String(value)]];
-  else [m.types, m.args] = ['f', [Number(value)]];
+  const { types, args } = PARAM_KINDS[type].toOsc(value);
+  [m.types, m.args] = [types, args];
   return m.pack();
 }
 
@@ -168,7 +170,7 @@ export function packBundle(messages: Uint8Array[]): Uint8Array {
 const hostKey = (host: string, port: number) => `${host === 'localhost' ? '127.0.0.1' : host.replace(/^::ffff:/, '')}:${port}`;
 
 export class OscServer {
-  readonly stats: OscStats = { received: 0, applied: 0, dropped: 0, refused: 0, unknown: 0, rejected: 0, scheduled: 0, sent: 0 };
+  readonly stats: OscStats = { received: 0, applied: 0, moves: 0, dropped: 0, refused: 0, unknown: 0, rejected: 0, scheduled: 0, sent: 0 };
   /** The UDP senders obeyed. */
   readonly allow: AllowList;
   targets: OscTarget[];
@@ -333,6 +335,14 @@ export class OscServer {
         const address = wek.inputs[i];
         if (address) this.apply(address, [a], from);
       });
+      return;
+    }
+    // Structural moves (a model, an edit, undo) by exact address only: no pattern can fire them.
+    const moves = this.opts.moves;
+    if (moves?.has(m.address)) {
+      if (!this.spend(1)) return void this.stats.dropped++;
+      this.stats.moves++;
+      moves.invoke(m.address, m.args, 'osc').catch(() => void this.stats.rejected++);
       return;
     }
     if (!isPattern(m.address)) return this.spend(1) ? this.apply(m.address, m.args, from) : void this.stats.dropped++;

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ParameterRegistry, ParamSpec } from '../core/registry.ts';
+import { kindOf } from '../core/param-types.ts';
 import { packValue, type OscServer } from './osc-server.ts';
 
 const ATTRIBUTES = ['VALUE', 'TYPE', 'RANGE', 'CLIPMODE', 'ACCESS', 'DESCRIPTION', 'UNIT', 'FULL_PATH', 'CONTENTS'] as const;
@@ -15,26 +16,11 @@ const MAX_BUFFERED = 1 << 20;
 /** Paths one client may LISTEN to: more than any namespace here, few enough to bound memory. */
 export const MAX_LISTEN_PATHS = 4096;
 
-function typeTag(s: ParamSpec): string {
-  switch (s.type) {
-    case 'float':
-      return 'f';
-    case 'int':
-      return 'i';
-    case 'bool':
-      return 'T'; // T/F: a boolean, whose value is true or false
-    case 'trigger':
-      return 'I'; // an impulse: no value
-    default:
-      return 's'; // strings, and enums (with VALS)
-  }
-}
-
 /** One parameter as an OSCQuery node. */
 function node(params: ParameterRegistry, s: ParamSpec): Record<string, unknown> {
   const n: Record<string, unknown> = {
     FULL_PATH: s.address,
-    TYPE: typeTag(s),
+    TYPE: kindOf(s).oscTag,
     // 1 read-only, 2 write-only (a trigger has nothing to read), 3 read-write.
     ACCESS: s.readOnly ? 1 : s.type === 'trigger' ? 2 : 3,
     DESCRIPTION: s.description ?? s.address.split('/').pop(),
@@ -50,23 +36,41 @@ function node(params: ParameterRegistry, s: ParamSpec): Record<string, unknown> 
   return n;
 }
 
-/** The container at `path` with everything under it, or one parameter's node; undefined if none. */
-export function namespace(params: ParameterRegistry, path: string): Record<string, unknown> | undefined {
+/** A structural move as OSCQuery lists it: write-only, its arguments as the TYPE. */
+export interface MoveNode {
+  address: string;
+  /** OSC type tags of its arguments, e.g. `sssf`. */
+  types: string;
+  description: string;
+}
+
+/**
+ * The container at `path` with everything under it, or one node; undefined if none. Parameters
+ * and the show's moves (actions with arguments; those without are trigger parameters already).
+ */
+export function namespace(params: ParameterRegistry, path: string, moves: readonly MoveNode[] = []): Record<string, unknown> | undefined {
   const clean = path === '/' ? '' : path.replace(/\/+$/, '');
   const exact = params.spec(clean);
   if (exact) return node(params, exact);
+  const move = moves.find((m) => m.address === clean);
+  const moveNode = (m: MoveNode) => ({ FULL_PATH: m.address, TYPE: m.types, ACCESS: 2, DESCRIPTION: m.description });
+  if (move) return moveNode(move);
   const root: Record<string, unknown> = { FULL_PATH: clean || '/', ACCESS: 0, DESCRIPTION: clean ? clean.split('/').pop() : 'netbend', CONTENTS: {} };
   let found = false;
-  for (const s of params.list()) {
-    if (!s.address.startsWith(clean + '/')) continue;
+  const entries: Array<[string, () => Record<string, unknown>]> = [
+    ...params.list().map((s): [string, () => Record<string, unknown>] => [s.address, () => node(params, s)]),
+    ...moves.filter((m) => !params.has(m.address)).map((m): [string, () => Record<string, unknown>] => [m.address, () => moveNode(m)]),
+  ];
+  for (const [address, make] of entries) {
+    if (!address.startsWith(clean + '/')) continue;
     found = true;
-    const segs = s.address.slice(clean.length + 1).split('/');
+    const segs = address.slice(clean.length + 1).split('/');
     let cur = root;
     let full = clean;
     segs.forEach((seg, i) => {
       full += '/' + seg;
       const contents = cur.CONTENTS as Record<string, Record<string, unknown>>;
-      if (i === segs.length - 1) contents[seg] = node(params, s);
+      if (i === segs.length - 1) contents[seg] = { ...(contents[seg] ?? {}), ...make() };
       else cur = contents[seg] ??= { FULL_PATH: full, ACCESS: 0, DESCRIPTION: seg, CONTENTS: {} };
     });
   }
@@ -80,6 +84,8 @@ export interface OscQueryOptions {
   oscPort: () => number;
   /** The address OSC listens on, advertised as OSC_IP. */
   host?: string;
+  /** The show's structural moves, listed beside the parameters. */
+  moves?: () => readonly MoveNode[];
 }
 
 /**
@@ -130,7 +136,7 @@ export function oscQueryHandler(params: ParameterRegistry, o: OscQueryOptions) {
     } catch {
       return send(400, { error: `malformed path ${url.pathname}` });
     }
-    const ns = namespace(params, path);
+    const ns = namespace(params, path, o.moves?.() ?? []);
     if (!ns) return send(404, { error: `no OSC path ${path}` });
     if (!query) return send(200, ns);
     if (!(ATTRIBUTES as readonly string[]).includes(query)) return send(400, { error: `unknown attribute ${query}` });

@@ -1,7 +1,9 @@
-// The composition root of a live show: one registry, one engine, one frame loop, and the edges
-// (recorder, WebSocket clients; OSC, MIDI and presets plug in here too). Every command from any
-// client lands in `command()`, and every state change leaves through the registry's events.
-import { join, resolve } from 'node:path';
+// The composition root of a live show: one registry, one engine, one frame loop, the scene (every
+// move from any edge goes through it: values in the registry, structure as queued, undoable
+// actions), and the edges (recorder, OSC, MIDI, presets; WebSocket clients plug in outside).
+// A page's commands land in `command()` and become the same moves OSC and MIDI make.
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { Emitter } from '../core/emitter.ts';
 import { ParameterRegistry } from '../core/registry.ts';
@@ -11,20 +13,24 @@ import type { Frame } from '../engine/frame.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 import type { Layer } from '../engine/onnx/layer-tree.ts';
 import type { RecordFormat } from '../record/video-recorder.ts';
-import { RecordingDesk, describeDeskEvent } from './recording-desk.ts';
+import { RecordingDesk, describeDeskEvent, type DeskEvent } from './recording-desk.ts';
 import { STATS_INTERVAL_MS, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from '../core/protocol.ts';
 import { LoopDelayMonitor } from './loop-delay.ts';
 import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
 import { OscServer, type OscTarget } from '../io/osc-server.ts';
-import { PresetMorph } from '../control/morph.ts';
-import { applyScene, captureScene, sceneParams } from '../control/scene.ts';
 import { RefusalLog } from '../control/refusal-log.ts';
 import { listPresets, loadPreset, savePreset, sweepOrphanTemps, type PresetEntry } from '../control/preset-store.ts';
 import type { Preset } from '../control/preset.ts';
 import { MidiRouter } from '../control/midi-mapping.ts';
 import { openMidi, type MidiPorts } from '../io/midi-ports.ts';
 import { ControllerNet } from '../control/controller-net.ts';
+import { ShowScene } from '../scene/show-scene.ts';
+import { ModelFolders } from '../scene/model-folders.ts';
+import { openNextModel } from '../scene/switch-model.ts';
+import { BLACKOUT, BPM, defineShowParams, RECALL, RECORD, TAP_TEMPO } from '../scene/show-params.ts';
+import { TakeLog } from '../scene/take-log.ts';
+import { saveTake } from '../scene/take.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -38,6 +44,8 @@ export interface LiveOptions {
   oscAllow?: string[];
   /** Folder presets are saved to and listed from. */
   presetsDir?: string;
+  /** Folders models may be loaded from by name (besides the repo's models/ and the playing model's). */
+  modelDirs?: string[];
   /** false: do not open MIDI ports (tests); mappings still work from bytes. */
   midi?: boolean;
   midiInputs?: string[];
@@ -51,16 +59,11 @@ export interface LiveOptions {
   recordFormat?: RecordFormat;
 }
 
-export const BLACKOUT = '/netbend/output/blackout';
-export const RECORD = '/netbend/record/on';
-/** Recalls the Nth preset of the list (MIDI program change and OSC both land here). */
-export const RECALL = '/netbend/preset/recall';
-export const TAP_TEMPO = '/netbend/tempo/tap';
-export const BPM = '/netbend/tempo/bpm';
+export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../scene/show-params.ts';
 export const LOOP_DELAY_P99 = '/netbend/stats/loop_delay_p99';
 export const LOOP_DELAY_MAX = '/netbend/stats/loop_delay_max';
-/** Parameters that belong to one model and go with it. */
-const MODEL_OWNED = ['/netbend/source/', '/netbend/edit/', '/netbend/blend/', '/netbend/outputs/'];
+/** The repo's own models/ folder: always one of the model folders. */
+const REPO_MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
 
 export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' | 'error'; text: string }; state: void; frame: Frame; model: void }> {
   readonly params: ParameterRegistry;
@@ -71,8 +74,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   readonly tempo = new Tempo();
   readonly modulators: ModulationBank;
   osc: OscServer | undefined;
-  private morph: PresetMorph | undefined;
+  readonly scene: ShowScene;
+  readonly folders: ModelFolders;
   presets: string[] = [];
+  /** The take being logged beside the recording, and the last frame it logged. */
+  private take: { log: TakeLog; path: string; frame: number } | undefined;
   readonly midi: MidiRouter;
   controller: ControllerNet | undefined;
   midiPorts: MidiPorts | undefined;
@@ -94,6 +100,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       onEvent: (e) => {
         const n = describeDeskEvent(e);
         this.notice(n.level, n.text);
+        this.takeEvent(e);
         // The switch must say what is happening: a take that could not start or broke is off.
         if (e.kind === 'refused' || e.kind === 'broke') this.params.set(RECORD, false, 'engine');
       },
@@ -119,16 +126,34 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     this.loop = new FrameLoop(engine, opts.fps ?? 30);
     this.loop.beforeFrame = (t) => {
       for (const e of this.modulators.apply(t.time, t.index)) this.notice('warning', e);
-      if (this.morph?.step(t.time)) this.morph = undefined;
+      this.scene.beforeFrame(t.time);
       if (this.controller) void this.controller.step().catch((err) => this.notice('error', `controller net: ${(err as Error).message}`));
+      // Last, so the take sees every value this frame renders with.
+      if (this.take && this.desk.recording) {
+        this.take.log.frame(t);
+        this.take.frame = t.index;
+      }
     };
-    params.define({ address: BLACKOUT, type: 'float', default: 0, min: 0, max: 1, smoothing: 0.15, description: 'fade the output to black' });
-    params.define({ address: RECORD, type: 'bool', default: false, transient: true, description: 'record the output to video' });
-    params.define({ address: RECALL, type: 'int', default: 0, min: 0, max: 127, transient: true, description: 'recall the preset at this position in the list' });
-    params.define({ address: BPM, type: 'float', default: 120, min: 20, max: 300, unit: 'bpm', description: 'tempo for beat-synced modulators' });
-    params.define({ address: TAP_TEMPO, type: 'trigger', default: false, description: 'tap tempo' });
-    // General-purpose knobs: for MIDI/OSC to land on, and for expressions and controller nets to read.
-    for (let k = 1; k <= 8; k++) params.define({ address: `/netbend/knobs/k${k}`, type: 'float', default: 0, min: 0, max: 1, description: `knob ${k}` });
+    defineShowParams(params);
+    this.folders = new ModelFolders([REPO_MODELS, dirname(engine.file), ...(opts.modelDirs ?? [])]);
+    this.scene = new ShowScene({
+      params,
+      modulators: this.modulators,
+      midi: this.midi,
+      folders: this.folders,
+      engine: () => this.engine,
+      switchModel: (file) => this.switchModel(file),
+      presetFile: async (name) => {
+        const entry = (await this.listPresets()).find((p) => p.name === name);
+        if (!entry) throw new Error(`no preset "${name}" in ${this.presetsDir}`);
+        return entry.path;
+      },
+      presetAt: async (n) => (await this.listPresets())[n],
+      loadPresetFile: (path) => loadPreset(path),
+      savePresetFile: (name, p) => this.savePresetAs(name, p),
+      notice: (level, text) => this.notice(level, text),
+      announce: () => this.emit('state', undefined),
+    });
     // Event-loop health, readable over OSCQuery (and LISTEN-able) as well as in the page's stats.
     params.define({ address: LOOP_DELAY_P99, type: 'float', default: 0, min: 0, clamp: false, unit: 'ms', readOnly: true, description: 'event-loop delay, 99th percentile of the last stats window' });
     params.define({ address: LOOP_DELAY_MAX, type: 'float', default: 0, min: 0, clamp: false, unit: 'ms', readOnly: true, description: 'event-loop delay, worst of the last stats window' });
@@ -138,7 +163,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     });
     params.on('change', (c) => {
       if (c.address === RECORD) void this.desk.set(c.value === true);
-      else if (c.address === RECALL) void this.recall(Number(c.value));
+      else if (c.address === RECALL) void this.scene.recall(Number(c.value), c.source);
       else if (c.address === BPM) this.tempo.bpm = Number(c.value);
       else if (c.address === TAP_TEMPO) {
         this.tempo.tap(performance.now() / 1000);
@@ -146,7 +171,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       }
     });
     this.loop.on('frame', (f) => {
-      this.desk.writeFrame(f.rgba!, f.index);
+      // A take's video holds exactly the frames its log saw, so a re-render lines up frame for frame.
+      if (this.take?.frame === f.index) this.desk.writeFrame(f.rgba!, f.index);
       this.osc?.flush();
       this.emit('frame', f);
     });
@@ -161,7 +187,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? opts.model, ep: opts.ep, seed: opts.seed, registry: params });
     const session = new LiveSession(params, engine, opts);
     try {
-      if (preset) warnings.push(...(await session.applyPreset(preset)));
+      if (preset) warnings.push(...(await session.scene.loadPreset(opts.model, { source: 'cli' })));
       if (opts.controller) {
         session.controller = await ControllerNet.open(opts.controller.file, params, 'mlp');
         for (const b of opts.controller.bind) {
@@ -174,7 +200,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         }
       }
       if (opts.oscPort !== undefined) {
-        session.osc = new OscServer(params, { port: opts.oscPort, host: opts.oscHost, targets: opts.oscTargets, allow: opts.oscAllow });
+        session.osc = new OscServer(params, { port: opts.oscPort, host: opts.oscHost, targets: opts.oscTargets, allow: opts.oscAllow, moves: session.scene.actions });
         await session.osc.start();
       }
     } catch (err) {
@@ -204,41 +230,68 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   /**
-   * Applies a preset's scene and modulators, switching model first when the preset plays another.
-   * OSC and MIDI mappings are untouched by design: they point at addresses, which outlive models.
-   */
-  async applyPreset(p: Preset): Promise<string[]> {
-    if (resolve(p.model.path) !== this.engine.file) await this.switchModel(p.model.path);
-    const warnings = await applyScene(this.engine, p);
-    this.modulators.clear();
-    for (const m of p.modulators) this.modulators.add(m);
-    this.emit('state', undefined);
-    return warnings;
-  }
-
-  /**
    * Loads another model beside the playing one and swaps it in between frames. Parameters the new
    * model also has keep their values (and their mappings); the old model's own ones are removed.
-   * If loading fails, the old model plays on.
+   * If loading fails, the old model plays on. Called by the scene, in its queue.
    */
-  async switchModel(file: string): Promise<void> {
-    const defined = new Set<string>();
-    const off = this.params.on('define', (spec) => defined.add(spec.address));
-    let opened: Awaited<ReturnType<typeof Engine.open>>;
-    try {
-      opened = await Engine.open({ model: file, ep: this.opts.ep, registry: this.params });
-    } finally {
-      off();
-    }
+  private async switchModel(file: string): Promise<void> {
+    const opened = await openNextModel(this.params, file, this.opts.ep);
     const old = this.engine;
     this.engine = opened.engine;
     this.loop.setEngine(opened.engine);
+    this.folders.add(dirname(opened.engine.file));
     opened.engine.on('warning', (w) => this.notice('warning', w));
     opened.warnings.forEach((w) => this.notice('warning', w));
-    for (const prefix of MODEL_OWNED) for (const spec of this.params.list()) if (spec.address.startsWith(prefix) && !defined.has(spec.address)) this.params.remove(spec.address);
     await old.close();
     this.emit('model', undefined);
     this.notice('info', `playing ${opened.engine.file} on ${opened.engine.ep}`);
+  }
+
+  private async savePresetAs(name: string, p: Preset): Promise<string> {
+    const clean = name.trim();
+    if (!clean) throw new Error('a preset needs a name');
+    const file = join(this.presetsDir, `${clean.replace(/[^\w.-]+/g, '-')}.json`);
+    await mkdir(this.presetsDir, { recursive: true });
+    await savePreset(file, { ...p, name: clean });
+    this.presets = (await this.listPresets()).map((e) => e.name);
+    this.emit('state', undefined);
+    return file;
+  }
+
+  /** A take starts and ends with its recording: logged beside it, saved as <video>.take.json. */
+  private takeEvent(e: DeskEvent): void {
+    if (e.kind === 'started') {
+      const img = this.engine.image!;
+      const engine = () => this.engine;
+      const log = new TakeLog({
+        params: this.params,
+        fps: this.loop.stats().targetFps,
+        width: img.width,
+        height: img.height,
+        scene: () => this.scene.capture('take'),
+        structure: () => engine().structure(),
+        range: () => engine().range,
+        tempo: () => ({ bpm: this.tempo.bpm, origin: this.tempo.origin }),
+      });
+      this.take = { log, path: e.path, frame: -1 };
+      return;
+    }
+    const take = this.take;
+    if (!take || !('path' in e ? e.path === take.path : e.kind === 'saved' && e.summary.path === take.path)) return;
+    this.take = undefined;
+    take.log.close();
+    if (e.kind !== 'saved') return;
+    const logged = take.log.take(e.summary.path);
+    if (!logged) return;
+    // The video has e.summary.frames slots from the first logged frame: the take keeps those only.
+    const first = logged.frames[0]![0];
+    const frames = logged.frames.filter(([i]) => i - first < e.summary.frames);
+    const last = frames.at(-1)![0];
+    const file = takePathFor(e.summary.path);
+    void saveTake(file, { ...logged, frames, log: logged.log.filter((x) => x[0] <= last) }).then(
+      () => this.notice('info', `take logged to ${file}: render it again with netbend render --take ${file}`),
+      (err: Error) => this.notice('error', `the take log could not be saved: ${err.message}`),
+    );
   }
 
   notice(level: 'info' | 'warning' | 'error', text: string): void {
@@ -290,33 +343,29 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     return { type: 'state', partner: this.engine.bend.partner ?? null, edits: this.edits(), presets: this.presets, learning: this.midi.learning ?? null };
   }
 
-  /** Every client command, from the UI, Electron or tests. Errors are thrown as readable messages. */
+  /**
+   * Every client command, from the UI, Electron or tests: the same moves OSC and MIDI make, through
+   * the scene. Errors are thrown as readable messages.
+   */
   async command(c: Command): Promise<unknown> {
-    const e = this.engine;
+    const move = (address: string, ...args: unknown[]) => this.scene.move(address, args, 'ui');
     switch (c.cmd) {
       case 'set':
         this.params.set(c.address, c.value, 'ui');
         return null;
-      case 'addEdit': {
-        const name = e.addEdit(c.target, c.op, c.amount, { name: c.name });
-        this.emit('state', undefined);
-        return name;
-      }
+      case 'addEdit':
+        return move('/netbend/edit/add', c.name ?? '-', c.target, c.op, c.amount);
       case 'removeEdit':
-        e.bend.removeEdit(c.edit);
-        this.emit('state', undefined);
-        return null;
+        if (!this.scene.actions.has(`/netbend/edit/${c.edit}/remove`)) throw new Error(`no edit named "${c.edit}"`);
+        return move(`/netbend/edit/${c.edit}/remove`);
       case 'restore':
-        e.bend.restore();
-        this.emit('state', undefined);
-        return null;
+        return move('/netbend/edit/clear');
       case 'loadPartner':
-        await e.loadPartner(c.path ?? undefined);
-        this.emit('state', undefined);
-        return null;
+        return c.path === null ? move('/netbend/partner/unload') : move('/netbend/partner/load', c.path);
+      case 'loadModel':
+        return move('/netbend/model/load', c.file, ...(c.confirm ? [1] : []));
       case 'setTaps':
-        e.setTaps(c.layers);
-        return e.tapped();
+        return this.scene.setPageTaps(c.layers);
       case 'transport':
         this.params.set(PLAY, c.playing, 'ui');
         return null;
@@ -327,50 +376,25 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         this.midi.learn(c.address ?? undefined);
         this.emit('state', undefined);
         return null;
-      case 'savePreset': {
-        const name = c.name.trim();
-        if (!name) throw new Error('a preset needs a name');
-        const file = join(this.presetsDir, `${name.replace(/[^\w.-]+/g, '-')}.json`);
-        await mkdir(this.presetsDir, { recursive: true });
-        await savePreset(file, captureScene(this.engine, name, { modulators: this.modulators.list(), mappings: { midi: this.midi.toJSON() as unknown as Record<string, unknown>[], osc: [] } }));
-        this.presets = (await this.listPresets()).map((p) => p.name);
-        this.emit('state', undefined);
-        return file;
-      }
+      case 'savePreset':
+        return move('/netbend/preset/save', c.name);
       case 'loadPreset': {
-        const entry = (await this.listPresets()).find((p) => p.name === c.name);
-        if (!entry) throw new Error(`no preset "${c.name}" in ${this.presetsDir}`);
-        const p = await loadPreset(entry.path);
-        if (c.morphSeconds && c.morphSeconds > 0) {
-          // Structure (edits, partner, taps) switches now; the numbers glide from where they are.
-          const values = this.params.values();
-          await this.applyPreset({ ...p, params: {} });
-          for (const [a, v] of Object.entries(values)) if (this.params.has(a) && !a.startsWith('/netbend/blend/') && !a.startsWith('/netbend/edit/')) this.params.set(a, v, 'preset');
-          const checked = sceneParams(this.params, p);
-          checked.warnings.forEach((w) => this.notice('warning', w));
-          this.morph = new PresetMorph(this.params, checked.values, c.morphSeconds);
-        } else {
-          for (const w of await this.applyPreset(p)) this.notice('warning', w);
-        }
-        return entry.path;
+        await move('/netbend/preset/load', c.name, c.morphSeconds ?? 0, c.at ?? 'start', c.confirm ? 1 : 0);
+        return c.name;
       }
+      case 'undo':
+        return move('/netbend/undo');
+      case 'redo':
+        return move('/netbend/redo');
       default:
         throw new Error(`unknown command ${JSON.stringify((c as { cmd?: unknown }).cmd)}`);
     }
   }
+}
 
-  /** Preset bank: program change / OSC recall N loads the Nth preset of the folder. */
-  private async recall(n: number): Promise<void> {
-    const list = await this.listPresets();
-    const entry = list[n];
-    if (!entry) return this.notice('warning', `no preset at position ${n} (${list.length} presets in ${this.presetsDir})`);
-    try {
-      for (const w of await this.applyPreset(await loadPreset(entry.path))) this.notice('warning', w);
-      this.notice('info', `preset ${entry.name}`);
-    } catch (err) {
-      this.notice('error', (err as Error).message);
-    }
-  }
+/** Where a recording's take log goes: beside it, named after it. */
+export function takePathFor(video: string): string {
+  return video.replace(/(\.(mp4|mov))?$/i, '.take.json');
 }
 
 function splitPair(flag: string, spec: string): [string, string] {

@@ -1,0 +1,344 @@
+// The show's scene: every move a performer makes, from any edge, goes through here. Values move in
+// the registry; structural moves (a model, a partner, edit slots, taps, presets, undo) are actions
+// with OSC addresses, run one at a time through one queue, each one an undo step. One change
+// event says what moved, whoever moved it.
+import { resolve } from 'node:path';
+import { Emitter } from '../core/emitter.ts';
+import type { ChangeSource, ParameterRegistry } from '../core/registry.ts';
+import type { ParamValue } from '../core/param-types.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { EditOp } from '../engine/bend/edit-ops.ts';
+import { EDIT_OPS } from '../engine/bend/edit-ops.ts';
+import type { ModulationBank } from '../control/modulation.ts';
+import type { MidiRouter } from '../control/midi-mapping.ts';
+import { PresetMorph } from '../control/morph.ts';
+import { applyScene, captureScene, presetEdits, sceneParams } from '../control/scene.ts';
+import type { Preset } from '../control/preset.ts';
+import { ActionRegistry, type ActionArgValue } from './actions.ts';
+import { SceneHistory } from './history.ts';
+import type { ModelFolders } from './model-folders.ts';
+import { LOCK } from './show-params.ts';
+
+/** What moved: a value (from the registry), or a structural move (an action that ran). */
+export type SceneChange =
+  | { kind: 'value'; address: string; value: ParamValue; previous: ParamValue; source: ChangeSource }
+  | { kind: 'move'; address: string; args: ActionArgValue[]; source: ChangeSource };
+
+/** Where a morph applies structure (another model, edits added or removed): before it glides, or after. */
+export type MorphPoint = 'start' | 'end';
+
+export interface SceneHost {
+  readonly params: ParameterRegistry;
+  readonly modulators: ModulationBank;
+  readonly midi: MidiRouter;
+  readonly folders: ModelFolders;
+  engine(): Engine;
+  /** Loads another model beside the playing one and swaps it in (the host owns the loop). */
+  switchModel(file: string): Promise<void>;
+  /** Presets by name, in bank order. */
+  presetFile(name: string): Promise<string>;
+  presetAt(n: number): Promise<{ name: string; path: string } | undefined>;
+  loadPresetFile(path: string): Promise<Preset>;
+  savePresetFile(name: string, p: Preset): Promise<string>;
+  notice(level: 'info' | 'warning' | 'error', text: string): void;
+  /** Structure changed: pages get a new state. */
+  announce(): void;
+}
+
+/** Moves the lock holds back: from the page they ask first, from OSC and MIDI they are refused. */
+export class LockedError extends Error {}
+
+/** Sources whose value changes are moves of the performer (undo steps); the rest follow them. */
+const USER: ReadonlySet<ChangeSource> = new Set(['ui', 'osc', 'midi', 'api', 'cli']);
+
+export class ShowScene extends Emitter<{ change: SceneChange }> {
+  readonly actions: ActionRegistry;
+  readonly history: SceneHistory<Preset>;
+  private morph: { run: PresetMorph; done?: () => void } | undefined;
+  /** Layers tapped by the scene itself (OSC tap/add); pages add their own views on top. */
+  private sceneTaps: string[] = [];
+  private pageTaps: string[] = [];
+  private readonly offs: Array<() => void> = [];
+
+  constructor(private readonly host: SceneHost) {
+    super();
+    const params = host.params;
+    this.actions = new ActionRegistry(params);
+    this.history = new SceneHistory<Preset>({ capture: () => this.capture(), restore: (s) => this.restore(s) });
+    this.offs.push(
+      params.on('change', (c) => {
+        const spec = params.spec(c.address);
+        if (!spec || spec.readOnly || spec.transient || spec.type === 'trigger') return;
+        if (USER.has(c.source)) this.history.record(() => withValue(this.capture(), c.address, c.previous), `${c.source}:${c.address}`);
+        this.emit('change', { kind: 'value', address: c.address, value: c.value, previous: c.previous, source: c.source });
+      }),
+      this.actions.on('done', (d) => {
+        if (!d.error) this.emit('change', { kind: 'move', address: d.address, args: d.args, source: d.source });
+      }),
+    );
+    this.defineMoves();
+  }
+
+  /** The scene as a preset holds it: models, values, edits, blends, taps, modulators, mappings. */
+  capture(name = 'scene'): Preset {
+    const midi = this.host.midi.toJSON() as unknown as Record<string, unknown>[];
+    const p = captureScene(this.host.engine(), name, { modulators: this.host.modulators.list(), mappings: { midi, osc: [] } });
+    return { ...p, taps: this.sceneTaps.slice() };
+  }
+
+  /** Called by the frame loop before each frame: a running morph glides on frame time. */
+  beforeFrame(time: number): void {
+    const m = this.morph;
+    if (!m || !m.run.step(time)) return;
+    this.morph = undefined;
+    m.done?.();
+  }
+
+  get morphing(): boolean {
+    return this.morph !== undefined;
+  }
+
+  /** The taps pages view; the engine taps those and the scene's own. */
+  setPageTaps(layers: string[]): string[] {
+    this.pageTaps = layers.map((l) => this.host.engine().tree.resolve(l).path);
+    this.retap();
+    return this.host.engine().tapped();
+  }
+
+  // --- the moves, each one action --------------------------------------------------------------
+
+  /** Runs a move as its action (checked, queued, an undo step), from the page or any edge. */
+  move(address: string, args: readonly unknown[], source: ChangeSource): Promise<unknown> {
+    return this.actions.invoke(address, args, source);
+  }
+
+  private defineMoves(): void {
+    const a = this.actions;
+    const step =
+      <T>(fn: (args: ActionArgValue[], source: ChangeSource) => Promise<T> | T) =>
+      async (args: ActionArgValue[], source: ChangeSource) => {
+        this.history.record(this.capture());
+        const result = await fn(args, source);
+        this.host.announce();
+        return result;
+      };
+    a.define({
+      address: '/netbend/model/load',
+      args: [
+        { name: 'file', type: 's' },
+        { name: 'confirm', type: 'i', optional: true },
+      ],
+      description: 'load a model from the model folders',
+      run: step(async ([file, confirm], source) => this.loadModel(String(file), source, confirm === 1)),
+    });
+    a.define({
+      address: '/netbend/partner/load',
+      args: [{ name: 'file', type: 's' }],
+      description: 'load a blend partner from the model folders',
+      run: step(async ([file]) => this.host.engine().loadPartner(this.host.folders.resolve(String(file)))),
+    });
+    a.define({ address: '/netbend/partner/unload', args: [], description: 'unload the blend partner', run: step(async () => this.host.engine().loadPartner(undefined)) });
+    a.define({
+      address: '/netbend/edit/add',
+      args: [
+        { name: 'name', type: 's' },
+        { name: 'target', type: 's' },
+        { name: 'op', type: 's' },
+        { name: 'amount', type: 'f', optional: true },
+      ],
+      description: 'add an edit slot: name (or "-" to derive it), target (weight, glob or layer), op, amount',
+      run: step(([name, target, op, amount]) =>
+        this.addEdit({ name: name === '-' ? undefined : String(name), target: String(target), op: String(op), amount: amount === undefined ? undefined : Number(amount) }),
+      ),
+    });
+    a.define({ address: '/netbend/edit/clear', args: [], description: 'remove every edit and set every blend back to 0: the original weights', run: step(() => this.host.engine().bend.restore()) });
+    a.define({
+      address: '/netbend/tap/add',
+      args: [{ name: 'layer', type: 's' }],
+      description: 'tap a layer (its output streams to pages that view it)',
+      run: step(([layer]) => this.tap(String(layer), true)),
+    });
+    a.define({ address: '/netbend/tap/remove', args: [{ name: 'layer', type: 's' }], description: 'stop tapping a layer', run: step(([layer]) => this.tap(String(layer), false)) });
+    a.define({
+      address: '/netbend/preset/load',
+      args: [
+        { name: 'name', type: 's' },
+        { name: 'seconds', type: 'f', optional: true },
+        { name: 'at', type: 's', optional: true },
+        { name: 'confirm', type: 'i', optional: true },
+      ],
+      description: 'load a preset, or morph to it over seconds (structure at "start" or "end")',
+      run: step(async ([name, seconds, at, confirm], source) =>
+        this.loadPreset(await this.host.presetFile(String(name)), { seconds: Number(seconds ?? 0), at: at === 'end' ? 'end' : 'start', source, confirm: confirm === 1 }),
+      ),
+    });
+    a.define({
+      address: '/netbend/preset/save',
+      args: [{ name: 'name', type: 's' }],
+      description: 'save the scene as a preset',
+      run: ([name]) => this.host.savePresetFile(String(name), this.capture(String(name))),
+    });
+    a.define({ address: '/netbend/undo', args: [], description: 'undo the last move', run: () => this.history.undo() });
+    a.define({ address: '/netbend/redo', args: [], description: 'redo the move undone last', run: () => this.history.redo() });
+  }
+
+  private locked(what: string, source: ChangeSource, confirm: boolean): void {
+    if (this.host.params.get(LOCK) !== true || confirm) return;
+    throw new LockedError(source === 'ui' ? `locked: ${what}? confirm to go ahead` : `locked: ${what} refused from ${source} while the performance lock is on`);
+  }
+
+  private async loadModel(file: string, source: ChangeSource, confirm: boolean): Promise<void> {
+    const path = this.host.folders.resolve(file);
+    this.locked(`switch the model to ${path}`, source, confirm);
+    if (path !== this.host.engine().file) await this.host.switchModel(path);
+    this.sceneTaps = [];
+    this.pageTaps = [];
+  }
+
+  private addEdit(e: { name?: string; target: string; op: string; amount?: number }): string {
+    if (!(EDIT_OPS as readonly string[]).includes(e.op)) throw new Error(`unknown edit op "${e.op}"; use one of ${EDIT_OPS.join(', ')}`);
+    const op = e.op as EditOp;
+    const identity = op === 'scale' ? 1 : 0;
+    const name = this.host.engine().addEdit(e.target, op, e.amount ?? identity, { name: e.name });
+    this.defineEditRemove(name);
+    return name;
+  }
+
+  /** Each edit slot has its own remove action: /netbend/edit/<name>/remove. */
+  private defineEditRemove(name: string): void {
+    const address = `/netbend/edit/${name}/remove`;
+    if (this.actions.has(address)) return;
+    this.actions.define({
+      address,
+      args: [],
+      description: `remove the edit ${name}`,
+      run: async (_args, source) => {
+        this.history.record(this.capture());
+        this.host.engine().bend.removeEdit(name);
+        this.actions.remove(address);
+        this.host.announce();
+        void source;
+      },
+    });
+  }
+
+  /** Remove actions follow the edit slots there are (after a preset, an undo, a model switch). */
+  private syncEditActions(): void {
+    const names = new Set(
+      this.host
+        .engine()
+        .bend.listEdits()
+        .map((e) => e.name),
+    );
+    for (const spec of this.actions.list()) {
+      const m = /^\/netbend\/edit\/(.+)\/remove$/.exec(spec.address);
+      if (m && !names.has(m[1]!)) this.actions.remove(spec.address);
+    }
+    for (const n of names) this.defineEditRemove(n);
+  }
+
+  private tap(layer: string, on: boolean): string[] {
+    const path = this.host.engine().tree.resolve(layer).path;
+    this.sceneTaps = on ? [...new Set([...this.sceneTaps, path])] : this.sceneTaps.filter((l) => l !== path);
+    this.retap();
+    return this.sceneTaps;
+  }
+
+  private retap(): void {
+    this.host.engine().setTaps([...new Set([...this.sceneTaps, ...this.pageTaps])]);
+  }
+
+  /**
+   * Loads a preset (another model first if it plays one), or morphs to it: continuous values glide
+   * (sources, edit and blend amounts), structure lands at the chosen point and keeps edit names.
+   */
+  async loadPreset(file: string, o: { seconds?: number; at?: MorphPoint; source: ChangeSource; confirm?: boolean }): Promise<string[]> {
+    const p = await this.host.loadPresetFile(file);
+    // A preset names its own files (it was saved from a show that played them): no folder lookup.
+    const otherModel = resolve(p.model.path) !== this.host.engine().file;
+    if (otherModel) this.locked(`load preset "${p.name}" (another model)`, o.source, o.confirm === true);
+    this.morph = undefined;
+    const seconds = o.seconds ?? 0;
+    if (!(seconds > 0)) return this.apply(p);
+    if (o.at === 'end') {
+      // Glide what both scenes share, then the whole preset lands at the end.
+      const to = otherModel ? sceneParams(this.host.params, { ...p, edits: [], blend: {} }).values : this.glideTargets(p);
+      this.morph = { run: new PresetMorph(this.host.params, to, seconds), done: () => void this.actions.queue.run(() => this.apply(p)).catch((err: Error) => this.host.notice('error', err.message)) };
+      return [];
+    }
+    // Structure first, amounts of the edits that stay untouched; then everything glides to the preset.
+    if (otherModel) await this.host.switchModel(resolve(p.model.path));
+    const warnings = await applyScene(this.host.engine(), p, { params: false, amounts: false });
+    this.useModulatorsOf(p);
+    this.syncEditActions();
+    this.morph = { run: new PresetMorph(this.host.params, this.glideTargets(p), seconds) };
+    return warnings;
+  }
+
+  /** Recall by position in the bank (MIDI program change, OSC /netbend/preset/recall). */
+  async recall(n: number, source: ChangeSource): Promise<void> {
+    const entry = await this.host.presetAt(n);
+    if (!entry) return this.host.notice('warning', `no preset at position ${n}`);
+    try {
+      await this.actions.queue.run(async () => {
+        this.history.record(this.capture());
+        for (const w of await this.loadPreset(entry.path, { source })) this.host.notice('warning', w);
+        this.host.announce();
+      });
+      this.host.notice('info', `preset ${entry.name}`);
+    } catch (err) {
+      this.host.notice(err instanceof LockedError ? 'warning' : 'error', (err as Error).message);
+    }
+  }
+
+  /** Every value a morph to `p` glides: its parameters, and the amounts of its edits and blends. */
+  private glideTargets(p: Preset): Record<string, ParamValue> {
+    const { values } = sceneParams(this.host.params, p);
+    const engine = this.host.engine();
+    for (const e of presetEdits(p)) {
+      const address = `/netbend/edit/${e.name}/amount`;
+      if (this.host.params.has(address)) values[address] = e.amount;
+    }
+    if (engine.bend.partner) for (const [layer, t] of Object.entries(p.blend)) values[engine.bend.blendAddress(layer)] = t;
+    return values;
+  }
+
+  /** The whole preset, now: model, structure, values, modulators, mappings. */
+  private async apply(p: Preset): Promise<string[]> {
+    const path = resolve(p.model.path);
+    if (path !== this.host.engine().file) await this.host.switchModel(path);
+    this.sceneTaps = p.taps.map((l) => this.host.engine().tree.resolve(l).path);
+    const warnings = await applyScene(this.host.engine(), { ...p, taps: [...new Set([...this.sceneTaps, ...this.pageTaps])] });
+    this.useModulatorsOf(p);
+    if (p.mappings.midi.length) this.host.midi.fromJSON(p.mappings.midi);
+    this.syncEditActions();
+    this.host.announce();
+    return warnings;
+  }
+
+  private useModulatorsOf(p: Preset): void {
+    this.host.modulators.clear();
+    for (const m of p.modulators) this.host.modulators.add(m);
+  }
+
+  /** An undo step: the scene as it was, exactly (mappings included). */
+  private async restore(s: Preset): Promise<void> {
+    this.morph = undefined;
+    const midi = s.mappings.midi;
+    await this.apply({ ...s, mappings: { midi: [], osc: [] } });
+    this.host.midi.fromJSON(midi);
+  }
+
+  close(): void {
+    this.offs.forEach((off) => off());
+  }
+}
+
+/** A captured scene with one value as it was before a change (edit amounts and blends included). */
+function withValue(p: Preset, address: string, value: ParamValue): Preset {
+  const edit = /^\/netbend\/edit\/(.+)\/amount$/.exec(address);
+  if (edit && typeof value === 'number') return { ...p, edits: p.edits.map((e) => (e.name === edit[1] ? { ...e, amount: value } : e)) };
+  const blend = /^\/netbend\/blend\/(.+)$/.exec(address);
+  if (blend && typeof value === 'number') return { ...p, blend: { ...p.blend, [blend[1]!]: value } };
+  return address in p.params ? { ...p, params: { ...p.params, [address]: value } } : p;
+}

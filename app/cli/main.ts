@@ -34,6 +34,10 @@ const ep = (v: string): EpChoice => {
   return v as EpChoice;
 };
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+const recordFormat = (v: string): RecordFormat => {
+  if (!(RECORD_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${RECORD_FORMATS.join(', ')}`);
+  return v as RecordFormat;
+};
 /** `--allow-origin a,b` (repeatable): each one checked and written as browsers send it. */
 const origins = (v: string, prev: string[] = []) => {
   try {
@@ -88,15 +92,7 @@ bendFlags(
     .option('--fps <f>', "frames per second (default 30, or the take's)", positive('--fps'))
     .option('--size <WxH>', 'video size (frames are scaled), default the model output size')
     .requiredOption('--out <file>', 'output file (.mp4, .mov) or folder (png)')
-    .option(
-      '--format <f>',
-      `video format: ${RECORD_FORMATS.join('|')}`,
-      (v: string) => {
-        if (!(RECORD_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${RECORD_FORMATS.join(', ')}`);
-        return v as RecordFormat;
-      },
-      'h264' as RecordFormat,
-    )
+    .option('--format <f>', `video format: ${RECORD_FORMATS.join('|')}`, recordFormat, 'h264' as RecordFormat)
     .option('--seed <s>', 'seed of the latent source', int('--seed'))
     .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep),
 ).action((model: string | undefined, o) => render(model, o));
@@ -113,7 +109,9 @@ program
   .option('--fps <f>', 'target frame rate', positive('--fps'), 30)
   .option('--seed <s>', 'seed of the latent source', int('--seed'))
   .option('--presets <dir>', 'folder presets are saved to and recalled from', 'presets')
+  .option('--models <dir>', "a folder models and partners may be loaded from by name (repeatable; the repo models/ and the playing model's folder always are)", collect)
   .option('--record-dir <dir>', 'folder live recordings go to', 'recordings')
+  .option('--record-format <f>', `live recording format: ${RECORD_FORMATS.join('|')} (png is lossless: a take re-renders to the same frames)`, recordFormat, 'h264' as RecordFormat)
   .option('--osc-allow <cidr,...>', 'OSC UDP senders obeyed, e.g. "192.168.1.0/24,fe80::/10" (repeatable; default loopback only)', collect)
   .option('--osc-target <host:port>', 'send changed values and outputs there over OSC (repeatable)', collect)
   .option('--controller <net.onnx>', 'a regression net driven by parameters (e.g. 4 knobs -> 16 edit amounts)')

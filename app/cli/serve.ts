@@ -7,8 +7,10 @@ import { LiveSession } from '../server/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 import { oscQueryHandler, oscQueryUpgrade } from '../io/oscquery.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
+import type { RecordFormat } from '../record/formats.ts';
 import { AllowList, CidrError } from '../io/cidr.ts';
 import { UsageError } from './bend-options.ts';
+import { signature } from '../scene/actions.ts';
 
 export interface ServeOptions {
   port: number;
@@ -19,7 +21,10 @@ export interface ServeOptions {
   fps: number;
   seed?: number;
   presets: string;
+  /** Folders models may be loaded from by name, besides the repo's models/ and the playing model's. */
+  models?: string[];
   recordDir: string;
+  recordFormat?: RecordFormat;
   controller?: string;
   bind?: string[];
   route?: string[];
@@ -48,7 +53,9 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     oscTargets: (o.oscTarget ?? []).map(parseTarget),
     oscAllow: o.oscAllow,
     presetsDir: o.presets,
+    modelDirs: o.models,
     recordDir: o.recordDir,
+    recordFormat: o.recordFormat,
     controller: o.controller ? { file: o.controller, bind: o.bind ?? [], route: o.route ?? [] } : undefined,
   });
   warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
@@ -58,7 +65,13 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     port: o.port,
     host: o.host,
     allowOrigins: o.allowOrigin,
-    handlers: [oscQueryHandler(session.params, { oscPort: () => session.osc?.port ?? 0, host: o.host })],
+    handlers: [
+      oscQueryHandler(session.params, {
+        oscPort: () => session.osc?.port ?? 0,
+        host: o.host,
+        moves: () => session.scene.actions.list().map((a) => ({ address: a.address, types: signature(a.args), description: a.description })),
+      }),
+    ],
     upgrades: [oscQueryUpgrade(session.params, { osc: session.osc })],
   });
   console.error(`netbend: OSC on udp://${o.host}:${session.osc?.port} (obeys ${session.osc?.allow ?? 'nobody'}), OSCQuery on ${server.url}`);

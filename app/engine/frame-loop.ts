@@ -4,9 +4,9 @@ import { Emitter } from '../core/emitter.ts';
 import type { Engine } from './engine.ts';
 import { LiveClock, type FrameTime } from './clock.ts';
 import type { Frame } from './frame.ts';
+import { FPS, PLAY } from '../core/addresses.ts';
 
-export const PLAY = '/netbend/transport/play';
-export const FPS = '/netbend/transport/fps';
+export { FPS, PLAY };
 
 export interface LoopStats {
   fps: number;

@@ -2,15 +2,9 @@
 // tempo and eight general knobs. The live session and a take's re-render define the same set, so
 // a value logged live lands on the same parameter when the take renders again.
 import type { ParameterRegistry } from '../core/registry.ts';
+import { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
 
-export const BLACKOUT = '/netbend/output/blackout';
-export const RECORD = '/netbend/record/on';
-/** Recalls the Nth preset of the list (MIDI program change and OSC both land here). */
-export const RECALL = '/netbend/preset/recall';
-export const TAP_TEMPO = '/netbend/tempo/tap';
-export const BPM = '/netbend/tempo/bpm';
-/** A performance lock: preset keys and model switches ask first. */
-export const LOCK = '/netbend/lock';
+export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO };
 
 export function defineShowParams(params: ParameterRegistry): void {
   params.define({ address: BLACKOUT, type: 'float', default: 0, min: 0, max: 1, smoothing: 0.15, description: 'fade the output to black' });

@@ -256,7 +256,9 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     const p = await this.host.loadPresetFile(file);
     // A preset names its own files (it was saved from a show that played them): no folder lookup.
     const otherModel = resolve(p.model.path) !== this.host.engine().file;
-    if (otherModel) this.locked(`load preset "${p.name}" (another model)`, o.source, o.confirm === true);
+    // Locked: from the page every preset asks first (a stray key must not change the scene); from
+    // OSC and MIDI a recall goes through, unless it would switch the model.
+    if (o.source === 'ui' || otherModel) this.locked(`load preset "${p.name}"${otherModel ? ' (it plays another model)' : ''}`, o.source, o.confirm === true);
     this.morph = undefined;
     const seconds = o.seconds ?? 0;
     if (!(seconds > 0)) return this.apply(p);

@@ -2,11 +2,9 @@
 // the playing one; parameters the new model also has keep their values (and their mappings),
 // the old model's own ones are removed. Used live and by a take's re-render alike.
 import type { ParameterRegistry } from '../core/registry.ts';
+import { MODEL_OWNED } from '../core/addresses.ts';
 import { Engine } from '../engine/engine.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
-
-/** Parameters that belong to one model and go with it. */
-export const MODEL_OWNED = ['/netbend/source/', '/netbend/edit/', '/netbend/blend/', '/netbend/outputs/'];
 
 /**
  * Opens `file` on `params`; resolves with the new engine once the old model's own parameters are

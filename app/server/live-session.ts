@@ -31,6 +31,7 @@ import { openNextModel } from '../scene/switch-model.ts';
 import { BLACKOUT, BPM, defineShowParams, RECALL, RECORD, TAP_TEMPO } from '../scene/show-params.ts';
 import { TakeLog } from '../scene/take-log.ts';
 import { saveTake } from '../scene/take.ts';
+import { LOOP_DELAY_MAX, LOOP_DELAY_P99 } from '../core/addresses.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -60,8 +61,7 @@ export interface LiveOptions {
 }
 
 export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../scene/show-params.ts';
-export const LOOP_DELAY_P99 = '/netbend/stats/loop_delay_p99';
-export const LOOP_DELAY_MAX = '/netbend/stats/loop_delay_max';
+export { LOOP_DELAY_MAX, LOOP_DELAY_P99 } from '../core/addresses.ts';
 /** The repo's own models/ folder: always one of the model folders. */
 const REPO_MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
 

@@ -8,6 +8,7 @@
 //    server has answered those moves), so a slider never jumps back under the hand.
 import { batch, signal, type Signal } from '@preact/signals';
 import { PACKET_HEADER_BYTES, PacketKind, readHeader, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ParamValue, type ServerMessage } from '../core/protocol.ts';
+import { BLEND_ALL, BLEND_PREFIX } from '../core/addresses.ts';
 
 export interface Picture {
   /** Frame index from the packet header. */
@@ -41,8 +42,6 @@ export const notices = signal<Array<{ id: number; level: 'info' | 'warning' | 'e
  * puts it back to 0; at hello, the non-zero ones.
  */
 export const blendOwn = signal<ReadonlySet<string>>(new Set());
-const BLEND_PREFIX = '/netbend/blend/';
-const BLEND_ALL = '/netbend/blend/all';
 function ownBlend(address: string, own: boolean): void {
   if (!address.startsWith(BLEND_PREFIX) || address === BLEND_ALL) return;
   const cur = blendOwn.peek();

@@ -2,15 +2,14 @@
 // preset pads under them; model, sources and every parameter in the side panel.
 import { render } from 'preact';
 import { useEffect } from 'preact/hooks';
-import { connect, connected, model, notices, param, presets, ready, setParam, stats, taps, currentValue } from './connection.ts';
+import { connect, connected, currentValue, model, notices, param, presets, ready, run, setParam, stats, taps } from './connection.ts';
 import { BLACKOUT, LayerPane, OutputPane, PLAY, RECORD } from './views.tsx';
 import { ModelPanel } from './model-panel.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
 import { fill, help, tab, tapLayer, type Tab } from './ui-state.ts';
 import { Bar } from './widgets.tsx';
-
-const FPS = '/netbend/transport/fps';
+import { FPS, LOCK } from '../core/addresses.ts';
 
 /** Milliseconds in at most 5 characters: 9.8, 86.4, 820, 1234. */
 const ms = (v: number) => (v < 100 ? v.toFixed(1) : v.toFixed(0));
@@ -31,6 +30,7 @@ function Header() {
   const playing = param(PLAY).value?.value !== false;
   const rec = param(RECORD).value?.value === true;
   const black = Number(param(BLACKOUT).value?.value ?? 0) > 0.5;
+  const locked = param(LOCK).value?.value === true;
   const target = s?.targetFps ?? Number(param(FPS).value?.value ?? 30);
   const slow = !!s && s.playing && s.fps < target * 0.8;
   const recSeconds = s?.recording ? s.recording.frames / Math.max(1, s.targetFps) : 0;
@@ -58,6 +58,22 @@ function Header() {
       </button>
       <button type="button" id="blackout" class={`transport black ${black ? 'on' : ''}`} aria-pressed={black} title="fade the output to black (B)" onClick={() => setParam(BLACKOUT, black ? 0 : 1)}>
         blackout
+      </button>
+      <button
+        type="button"
+        id="lock"
+        class={`transport lock ${locked ? 'on' : ''}`}
+        aria-pressed={locked}
+        title="performance lock: preset keys and model switches ask first; OSC and MIDI cannot switch the model"
+        onClick={() => setParam(LOCK, !locked)}
+      >
+        {locked ? 'locked' : 'lock'}
+      </button>
+      <button type="button" id="undo" class="transport" title="undo the last move (Ctrl/Cmd+Z)" onClick={() => run({ cmd: 'undo' })}>
+        undo
+      </button>
+      <button type="button" id="redo" class="transport" title="redo (Shift+Ctrl/Cmd+Z)" onClick={() => run({ cmd: 'redo' })}>
+        redo
       </button>
       <span class="spacer" />
       <span class="stats" id="stats">
@@ -116,7 +132,8 @@ const KEYS: Array<[string, string]> = [
   ['F', 'output: fit / fill'],
   ['R', 'record on / off'],
   ['L', 'pick a layer for the layer view'],
-  ['1 – 9', 'load preset 1–9 (with morph, if set)'],
+  ['1 – 9', 'load preset 1–9 (with morph, if set); asks first when locked'],
+  ['Ctrl/Cmd+Z', 'undo the last move · Shift+Ctrl/Cmd+Z redo'],
   ['?', 'this help · Esc closes'],
 ];
 const MOUSE: Array<[string, string]> = [
@@ -192,8 +209,14 @@ function typing(t: EventTarget | null): boolean {
 
 window.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && help.value) return void (help.value = false);
-  if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+  if (typing(e.target)) return;
   const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  // Undo and redo of the whole scene (inputs keep their own text undo: typing() returned above).
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && (k === 'z' || k === 'y')) {
+    e.preventDefault();
+    return run({ cmd: e.shiftKey || k === 'y' ? 'redo' : 'undo' });
+  }
+  if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
   // A focused button would also "click" on space: the shortcut wins, the click is dropped.
   if (k === ' ') {
     e.preventDefault();

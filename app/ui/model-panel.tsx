@@ -6,12 +6,14 @@ import { selectLayer, shapeText } from './views.tsx';
 import { tapLayer, treeOpen } from './ui-state.ts';
 import { Bar, ParamRow } from './widgets.tsx';
 import type { LayerInfo } from '../core/protocol.ts';
+import { BLEND_ALL } from '../core/addresses.ts';
 
 const OPS = ['scale', 'offset', 'set', 'noise', 'ablate'] as const;
 type Op = (typeof OPS)[number];
 /** A sensible first amount per op: visible, not destructive. */
 const FIRST_AMOUNT: Record<Op, number> = { scale: 1.5, offset: 0.1, set: 0, noise: 0.3, ablate: 0.5 };
-export const BLEND_ALL = '/netbend/blend/all';
+
+export { BLEND_ALL };
 const base = (p: string) => p.split(/[\\/]/).pop() ?? p;
 
 function Partner() {

@@ -2,8 +2,8 @@
 // after 2 s without moving; double-click toggles full screen. ?fill=1 crops to fill instead.
 import { connect, debugDrawn, latest, onFrame, currentValue } from './connection.ts';
 import { OutputView } from './output-view.ts';
+import { BLACKOUT } from '../core/addresses.ts';
 
-const BLACKOUT = '/netbend/output/blackout';
 const fill = new URLSearchParams(location.search).get('fill') === '1';
 
 document.title = 'netbend output';

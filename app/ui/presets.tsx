@@ -4,10 +4,15 @@ import { useState } from 'preact/hooks';
 import { presets, send } from './connection.ts';
 import { activePreset, morphSeconds } from './ui-state.ts';
 
+/** Loads (or morphs to) a preset; when the performance lock holds it back, asks first. */
 export function loadPreset(name: string): void {
   const morph = morphSeconds.value;
   activePreset.value = name;
-  send({ cmd: 'loadPreset', name, ...(morph > 0 ? { morphSeconds: morph } : {}) }).catch(() => (activePreset.value = null));
+  const cmd = { cmd: 'loadPreset' as const, name, ...(morph > 0 ? { morphSeconds: morph } : {}) };
+  send(cmd).catch((err: Error) => {
+    if (/^locked:/.test(err.message) && window.confirm(`${err.message.replace(/^locked: /, '').replace(/\? confirm to go ahead$/, '')}?`)) return send({ ...cmd, confirm: true });
+    activePreset.value = null;
+  });
 }
 
 export function PresetStrip() {

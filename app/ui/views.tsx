@@ -7,10 +7,9 @@ import { TapView } from './tap-view.ts';
 import { fill, tapChannel, tapLayer, tapMap, tapMode } from './ui-state.ts';
 import { Segmented } from './widgets.tsx';
 import type { LayerInfo } from '../core/protocol.ts';
+import { BLACKOUT, PLAY, RECORD } from '../core/addresses.ts';
 
-export const BLACKOUT = '/netbend/output/blackout';
-export const PLAY = '/netbend/transport/play';
-export const RECORD = '/netbend/record/on';
+export { BLACKOUT, PLAY, RECORD };
 
 export function flatLayers(ls: LayerInfo[], depth = 0): Array<LayerInfo & { depth: number }> {
   return ls.flatMap((l) => [{ ...l, depth }, ...flatLayers(l.children, depth + 1)]);

@@ -3,6 +3,7 @@
 // turns them into one WeightRecipe per live weight each frame.
 import type { ChangeSource, ParameterRegistry, ParamSpec } from '../../core/registry.ts';
 import type { LayerTree } from '../onnx/layer-tree.ts';
+import { BLEND_ALL } from '../../core/addresses.ts';
 import { deriveEditName, EDIT_NAME, EDIT_OPS, type EditOp } from './edit-ops.ts';
 import type { BendAmounts, BendSpec } from '../inference/protocol.ts';
 
@@ -33,7 +34,7 @@ const EDIT_RANGES: Record<EditOp, Partial<ParamSpec>> = {
 /** Blend amounts extrapolate (-0.5, 1.5), within reason. */
 const BLEND_LIMIT = [-10, 10] as const;
 
-export const BLEND_ALL = '/netbend/blend/all';
+export { BLEND_ALL };
 
 /** The parameter an edit's amount lives in; presets check their amounts against it before applying. */
 export function editAmountSpec(op: EditOp, address: string, amount = 0): ParamSpec {

@@ -1,0 +1,33 @@
+// The show's addresses, named once for the engine, the server, the scene and the page. A model's
+// own parameters live under /netbend/source/<input>/..., /netbend/edit/<name>/amount,
+// /netbend/blend/<layer> and /netbend/outputs/<output>/<i>; the rest belong to the show.
+
+export const PLAY = '/netbend/transport/play';
+export const FPS = '/netbend/transport/fps';
+export const BLACKOUT = '/netbend/output/blackout';
+export const OUTPUT_RANGE = '/netbend/output/range';
+export const RECORD = '/netbend/record/on';
+/** Recalls the Nth preset of the list (MIDI program change and OSC both land here). */
+export const RECALL = '/netbend/preset/recall';
+export const TAP_TEMPO = '/netbend/tempo/tap';
+export const BPM = '/netbend/tempo/bpm';
+/** A performance lock: preset keys and model switches ask first. */
+export const LOCK = '/netbend/lock';
+export const LOOP_DELAY_P99 = '/netbend/stats/loop_delay_p99';
+export const LOOP_DELAY_MAX = '/netbend/stats/loop_delay_max';
+
+export const SOURCE_PREFIX = '/netbend/source/';
+export const EDIT_PREFIX = '/netbend/edit/';
+export const BLEND_PREFIX = '/netbend/blend/';
+export const OUTPUTS_PREFIX = '/netbend/outputs/';
+export const BLEND_ALL = `${BLEND_PREFIX}all`;
+
+/** An edit slot's amount. */
+export const editAmount = (name: string) => `${EDIT_PREFIX}${name}/amount`;
+/** An edit slot's remove action. */
+export const editRemove = (name: string) => `${EDIT_PREFIX}${name}/remove`;
+/** A layer's own blend amount (its full path), or `all`. */
+export const blendAmount = (layer: string) => `${BLEND_PREFIX}${layer}`;
+
+/** Parameters that belong to one model and go with it on a switch. */
+export const MODEL_OWNED = [SOURCE_PREFIX, EDIT_PREFIX, BLEND_PREFIX, OUTPUTS_PREFIX];

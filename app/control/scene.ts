@@ -78,8 +78,9 @@ export interface ApplyOptions {
 
 /**
  * Brings an engine that already has the preset's model loaded to the preset's scene, changing
- * only what differs: an edit slot with the same name, target and op stays (its mappings and its
- * session with it), others are removed or added; the partner loads only if it is another file.
+ * only what differs: edit slots the preset starts with, in order, with the same names, targets
+ * and ops, stay (and glide in a morph); the others are removed and the preset's added; the
+ * partner loads only if it is another file. Mappings point at names, so they hold either way.
  * Everything is checked first (sceneParams), so a refused preset changes nothing.
  */
 export async function applyScene(engine: Engine, p: Preset, opts: ApplyOptions = {}): Promise<string[]> {
@@ -87,12 +88,13 @@ export async function applyScene(engine: Engine, p: Preset, opts: ApplyOptions =
   const wanted = presetEdits(p);
   const partner = p.partner?.path ? resolve(p.partner.path) : undefined;
   if (partner !== engine.bend.partner) await engine.loadPartner(partner);
-  const have = new Map(engine.bend.listEdits().map((e) => [e.name, e]));
-  for (const [name, e] of have) {
-    const w = wanted.find((x) => x.name === name);
-    if (!w || !sameEdit({ ...w, seed: w.seed ?? 0 }, e)) engine.bend.removeEdit(name);
-  }
-  const kept = new Set(engine.bend.listEdits().map((e) => e.name));
+  // The slots that stay are the longest run, from the first, that the preset has in the same
+  // order: edits apply in order, so a scene comes back with the very graph it had.
+  const have = engine.bend.listEdits();
+  let same = 0;
+  while (same < have.length && same < wanted.length && have[same]!.name === wanted[same]!.name && sameEdit({ ...wanted[same]!, seed: wanted[same]!.seed ?? 0 }, have[same]!)) same++;
+  for (const e of have.slice(same)) engine.removeEdit(e.name);
+  const kept = new Set(have.slice(0, same).map((e) => e.name));
   for (const e of wanted) {
     if (!kept.has(e.name)) engine.addEdit(e.target, e.op as EditOp, e.amount, { name: e.name, seed: e.seed, channels: e.channels });
     else if (opts.amounts !== false) engine.params.set(`/netbend/edit/${e.name}/amount`, e.amount, 'preset');

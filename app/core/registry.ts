@@ -39,6 +39,8 @@ export class ParameterRegistry extends Emitter<{
   remove: string;
   /** A value refused on any path (OSC, MIDI, page, preset, modulator, model output). */
   refuse: ParamRefusal;
+  /** A value is about to change (after it was checked): the scene as it is now is the one before it. */
+  beforeChange: { address: string; value: ParamValue; source: ChangeSource };
 }> {
   private readonly entries = new Map<string, Entry>();
   /** Values refused since start, on every path. */
@@ -113,6 +115,8 @@ export class ParameterRegistry extends Emitter<{
       return;
     }
     if (v === e.target) return;
+    // Before anything moves: an undo step captures the scene exactly as it was.
+    this.emit('beforeChange', { address, value: v, source });
     const previous = e.target;
     e.target = v;
     e.glide = smoothing !== undefined && Number.isFinite(smoothing) && smoothing >= 0 ? smoothing : undefined;

@@ -32,12 +32,15 @@ export interface EngineOptions {
    * registry (a controller) says false, so glides tick once per frame, not once per net.
    */
   smoothing?: boolean;
+  /** Removing an edit builds a session without it (default true); false: sessions change only when asked (rebuild). */
+  compact?: boolean;
 }
 
 export interface EngineStructure {
   model: string;
   partner: string | null;
-  edits: Array<{ name: string; target: string; op: EditOp; seed: number; channels?: number[] }>;
+  /** The edits the playing session holds; retired ones were removed since and run at identity. */
+  edits: Array<{ name: string; target: string; op: EditOp; seed: number; channels?: number[]; retired: boolean }>;
   blendLayers: string[];
 }
 
@@ -76,6 +79,9 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
   private readonly epChoice: EpChoice;
   readonly ns: string;
   private readonly smoothing: boolean;
+  /** Whether removing an edit builds a session without it (live); a take's re-render says when. */
+  private readonly compact: boolean;
+  private forceBuild = false;
 
   private constructor(
     opts: EngineOptions,
@@ -101,6 +107,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     this.epChoice = opts.ep ?? 'auto';
     this.ns = opts.namespace ?? '/netbend';
     this.smoothing = opts.smoothing ?? true;
+    this.compact = opts.compact ?? true;
     this.numericOutputs = info.outputs.filter((o) => o.name !== image?.output).map((o) => o.name);
     this.bend = new BendPlan(
       tree,
@@ -179,7 +186,9 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
         throw new Error(`blend partner ${path} does not match ${this.file}:\n  ${mismatches.slice(0, 20).join('\n  ')}${mismatches.length > 20 ? `\n  ... and ${mismatches.length - 20} more` : ''}`);
     }
     this.bend.partner = path;
+    // Blend amounts exist while there is something to blend toward (mappings to them sleep meanwhile).
     if (path) this.bend.defineBlendParams();
+    else this.bend.dropBlendParams();
     await this.reconfigure();
   }
 
@@ -190,14 +199,28 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
    */
   structure(): EngineStructure {
     const session = this.sessionBend;
-    const ids = new Set(session?.edits.map((e) => e.id) ?? []);
     const partner = this.bend.partner && session?.partnerFile === this.bend.partner ? this.bend.partner : null;
-    return {
-      model: this.file,
-      partner,
-      edits: this.bend.editsServed(ids).map((e) => ({ name: e.name, target: e.target, op: e.op, seed: e.seed, ...(e.channels ? { channels: e.channels } : {}) })),
-      blendLayers: partner ? Object.keys(this.bend.blendAmounts()).filter((l) => l !== 'all') : [],
-    };
+    // Without a bend in place the untouched session plays, whatever the last bent one held.
+    const edits = this.bend.spec() === undefined ? [] : this.bend.editsIn(session?.edits.map((e) => e.id) ?? []);
+    return { model: this.file, partner, edits, blendLayers: partner ? Object.keys(this.bend.blendAmounts()).filter((l) => l !== 'all') : [] };
+  }
+
+  /** Removes an edit slot; a live engine then builds a session without it (see `compact`). */
+  removeEdit(name: string): void {
+    this.bend.removeEdit(name);
+    if (this.compact) void this.reconfigure();
+  }
+
+  /** Every edit removed and every blend back to 0: the original weights, exactly. */
+  restoreOriginals(): void {
+    this.bend.restore();
+    if (this.compact) void this.reconfigure();
+  }
+
+  /** Builds a session for exactly the bends in place now, whatever the playing one holds (a take's re-render). */
+  rebuild(): Promise<void> {
+    this.forceBuild = true;
+    return this.reconfigure();
   }
 
   /** Resolves once any pending session swap is in (tests and headless renders wait for it). */
@@ -218,11 +241,13 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       const taps = new Set([...this.sessionTaps, ...this.tapOutputs()]);
       if (this.serves(bend, taps)) return;
       const warmup = Object.fromEntries(this.sources.map((s) => [s.input, { data: s.buffer.slice(), dims: s.dims }]));
+      this.forceBuild = false;
       const { runner, info } = await ModelRunner.start({ kind: 'load', file: this.file, ep: this.epChoice, image: this.image, taps: [...taps], bend, warmup });
       const old = this.runner;
       this.runner = runner;
       this.sessionBend = bend;
       this.sessionTaps = taps;
+      this.bend.forgetRetired(bend?.edits.map((e) => e.id) ?? []);
       this.ep = info.ep;
       info.warnings.forEach((w) => this.emit('warning', w));
       this.emit('swapped', { ep: info.ep, edits: bend?.edits.length ?? 0 });
@@ -238,13 +263,20 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     return p;
   }
 
-  /** Whether the current session has every wanted edit, the wanted partner and every tap. */
+  /**
+   * Whether the current session has every wanted edit, the wanted partner and every tap, and (on a
+   * compacting engine) no edit removed since: an edit at its identity amount is computed in the
+   * graph, which onnxruntime optimises differently from a constant weight, so only a session
+   * without it gives the frames a scene without it gave (undo, presets, takes are exact).
+   */
   private serves(bend: BendSpec | undefined, taps: Set<string>): boolean {
+    if (this.forceBuild) return false;
     const have = this.sessionBend;
     if ([...taps].some((t) => !this.sessionTaps.has(t))) return false;
     if (!bend) return true;
     if (!have || have.partnerFile !== bend.partnerFile) return false;
     const ids = new Set(have.edits.map((e) => e.id));
+    if (this.compact && this.bend.holdsRetired([...ids])) return false;
     return bend.edits.every((e) => ids.has(e.id));
   }
 

@@ -350,7 +350,8 @@ export class OscServer {
     if (!pattern) return void this.stats.dropped++; // malformed (an unclosed [ or {) or over the limits
     if (!this.spend(1)) return void this.stats.dropped++; // matching costs too, even when nothing matches
     this.tree ??= new AddressTree(this.params.list().map((s) => s.address));
-    const matches = this.tree.match(pattern);
+    // A move's trigger (undo, an edit's remove) answers its exact address only, never a pattern.
+    const matches = this.opts.moves ? this.tree.match(pattern).filter((a) => !this.opts.moves!.has(a)) : this.tree.match(pattern);
     if (matches.length === 0) return void this.stats.unknown++;
     // All of a message's matches or none: half a pattern applied is worse than none.
     if (!this.spend(matches.length - 1)) return void this.stats.dropped++;

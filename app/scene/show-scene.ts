@@ -66,17 +66,26 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     this.actions = new ActionRegistry(params);
     this.history = new SceneHistory<Preset>({ capture: () => this.capture(), restore: (s) => this.restore(s) });
     this.offs.push(
+      params.on('beforeChange', (c) => {
+        if (!USER.has(c.source) || !this.isSceneValue(c.address)) return;
+        // Captured before the value moves (and before anything that follows it, like a blend layer
+        // taking its own amount), so undoing the step gives back exactly this scene.
+        this.history.record(() => this.capture(), `${c.source}:${c.address}`);
+      }),
       params.on('change', (c) => {
-        const spec = params.spec(c.address);
-        if (!spec || spec.readOnly || spec.transient || spec.type === 'trigger') return;
-        if (USER.has(c.source)) this.history.record(() => withValue(this.capture(), c.address, c.previous), `${c.source}:${c.address}`);
-        this.emit('change', { kind: 'value', address: c.address, value: c.value, previous: c.previous, source: c.source });
+        if (this.isSceneValue(c.address)) this.emit('change', { kind: 'value', address: c.address, value: c.value, previous: c.previous, source: c.source });
       }),
       this.actions.on('done', (d) => {
         if (!d.error) this.emit('change', { kind: 'move', address: d.address, args: d.args, source: d.source });
       }),
     );
     this.defineMoves();
+  }
+
+  /** Values that are part of the scene: not read-only (stats, outputs), not actions. */
+  private isSceneValue(address: string): boolean {
+    const spec = this.host.params.spec(address);
+    return !!spec && !spec.readOnly && !spec.transient && spec.type !== 'trigger';
   }
 
   /** The scene as a preset holds it: models, values, edits, blends, taps, modulators, mappings. */
@@ -151,7 +160,12 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
         this.addEdit({ name: name === '-' ? undefined : String(name), target: String(target), op: String(op), amount: amount === undefined ? undefined : Number(amount) }),
       ),
     });
-    a.define({ address: '/netbend/edit/clear', args: [], description: 'remove every edit and set every blend back to 0: the original weights', run: step(() => this.host.engine().bend.restore()) });
+    a.define({
+      address: '/netbend/edit/clear',
+      args: [],
+      description: 'remove every edit and set every blend back to 0: the original weights',
+      run: step(() => this.host.engine().restoreOriginals()),
+    });
     a.define({
       address: '/netbend/tap/add',
       args: [{ name: 'layer', type: 's' }],
@@ -214,7 +228,7 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
       description: `remove the edit ${name}`,
       run: async (_args, source) => {
         this.history.record(this.capture());
-        this.host.engine().bend.removeEdit(name);
+        this.host.engine().removeEdit(name);
         this.actions.remove(address);
         this.host.announce();
         void source;
@@ -334,13 +348,4 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
   close(): void {
     this.offs.forEach((off) => off());
   }
-}
-
-/** A captured scene with one value as it was before a change (edit amounts and blends included). */
-function withValue(p: Preset, address: string, value: ParamValue): Preset {
-  const edit = /^\/netbend\/edit\/(.+)\/amount$/.exec(address);
-  if (edit && typeof value === 'number') return { ...p, edits: p.edits.map((e) => (e.name === edit[1] ? { ...e, amount: value } : e)) };
-  const blend = /^\/netbend\/blend\/(.+)$/.exec(address);
-  if (blend && typeof value === 'number') return { ...p, blend: { ...p.blend, [blend[1]!]: value } };
-  return address in p.params ? { ...p, params: { ...p.params, [address]: value } } : p;
 }

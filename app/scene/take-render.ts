@@ -37,7 +37,7 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
   tempo.origin = take.start.tempo.origin;
   params.on('change', (c) => c.address === BPM && (tempo.bpm = Number(c.value)));
   const scene = take.start.scene;
-  let { engine } = await Engine.open({ model: take.start.structure.model, ep: o.ep ?? (scene.model.ep as EpChoice | undefined), registry: params });
+  let { engine } = await Engine.open({ model: take.start.structure.model, ep: o.ep ?? (scene.model.ep as EpChoice | undefined), registry: params, compact: false });
   try {
     // The scene as it stood, with exactly the edits its playing session served.
     const served = new Set(take.start.structure.edits.map((e) => e.name));
@@ -111,23 +111,30 @@ function setLogged(params: ParameterRegistry, address: string, value: string | n
 
 /**
  * Brings the re-render to the structure a live frame rendered with: another model, another
- * partner, edit slots added or removed (a new slot starts at its amount as it stood live; the
- * values logged after it set the rest), layers following `all` again.
+ * partner, and a session holding exactly the edit slots the live one held (retired ones, removed
+ * live but still in its session at identity, included), so the graph and its frames are the same.
+ * A slot coming into play starts at its amount as it stood live; the values logged after it set
+ * the rest. Layers with their own blend amount follow.
  */
 async function bringTo(engine: Engine, params: ParameterRegistry, s: TakeStructure, ep: EpChoice | undefined): Promise<Engine> {
   if (s.model !== engine.file) {
-    const { engine: next } = await openNextModel(params, s.model, ep);
+    const { engine: next } = await openNextModel(params, s.model, ep, { compact: false });
     await engine.close();
     engine = next;
   }
   if ((s.partner ?? undefined) !== engine.bend.partner) await engine.loadPartner(s.partner ?? undefined);
-  const have = new Map(engine.bend.listEdits().map((e) => [e.name, e]));
-  for (const [name, e] of have) {
-    const w = s.edits.find((x) => x.name === name);
-    if (!w || w.target !== e.target || w.op !== e.op || w.seed !== e.seed || JSON.stringify(w.channels ?? null) !== JSON.stringify(e.channels ?? null)) engine.bend.removeEdit(name);
+  const same = (a: TakeStructure['edits'][number], b: { target: string; op: string; seed: number; channels?: number[] }) =>
+    a.target === b.target && a.op === b.op && a.seed === b.seed && JSON.stringify(a.channels ?? null) === JSON.stringify(b.channels ?? null);
+  for (const e of engine.bend.listEdits()) {
+    const w = s.edits.find((x) => x.name === e.name);
+    if (!w || !same(w, e)) engine.removeEdit(e.name);
   }
   const kept = new Set(engine.bend.listEdits().map((e) => e.name));
   for (const e of s.edits) if (!kept.has(e.name)) engine.addEdit(e.target, e.op as EditOp, e.amount, { name: e.name, seed: e.seed, channels: e.channels });
+  const playing = JSON.stringify(engine.structure().edits.map(({ name, retired }) => [name, retired]));
+  const wanted = JSON.stringify(s.edits.map(({ name }) => [name, false]));
+  if (playing !== wanted) await engine.rebuild();
+  for (const e of s.edits) if (e.retired) engine.removeEdit(e.name);
   if (s.partner) engine.bend.setBlends(Object.fromEntries(s.blendLayers.map((l) => [l, params.target(`/netbend/blend/${l}`) as number])));
   await engine.settled();
   return engine;

@@ -26,6 +26,8 @@ export const TakeStructureSchema = z.object({
       channels: z.array(z.number().int().nonnegative()).optional(),
       /** Its amount when the structure was logged: where a slot coming into play starts. */
       amount: z.number().finite(),
+      /** Removed, but still in the playing session at its identity amount. */
+      retired: z.boolean().default(false),
     }),
   ),
   blendLayers: z.array(z.string()),

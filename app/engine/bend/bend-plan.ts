@@ -3,7 +3,7 @@
 // turns them into one WeightRecipe per live weight each frame.
 import type { ChangeSource, ParameterRegistry, ParamSpec } from '../../core/registry.ts';
 import type { LayerTree } from '../onnx/layer-tree.ts';
-import { BLEND_ALL } from '../../core/addresses.ts';
+import { BLEND_ALL, BLEND_PREFIX } from '../../core/addresses.ts';
 import { deriveEditName, EDIT_NAME, EDIT_OPS, type EditOp } from './edit-ops.ts';
 import type { BendAmounts, BendSpec } from '../inference/protocol.ts';
 
@@ -52,6 +52,8 @@ export class BendPlan {
   private nextId = 1;
   /** Layers whose own blend amount was set; others follow their parent, then `all`. */
   private readonly activeBlends = new Set<string>();
+  /** Edits removed while a session that holds them still plays. */
+  private readonly retired = new Map<string, Edit>();
   private readonly off: () => void;
 
   constructor(
@@ -119,7 +121,32 @@ export class BendPlan {
     const e = [...this.edits.values()].find((x) => x.name === name);
     if (!e) throw new Error(`no edit named "${name}"`);
     this.edits.delete(e.id);
+    // A session built with it keeps it at its identity amount until the next one is built.
+    this.retired.set(e.id, e);
     this.params.remove(e.address);
+  }
+
+  /**
+   * The edits a session built for `ids` holds: those in place, and those removed since (which
+   * it runs at their identity amount), marked retired.
+   */
+  editsIn(ids: readonly string[]): Array<EditTarget & { name: string; retired: boolean }> {
+    const out: Array<EditTarget & { name: string; retired: boolean }> = [];
+    for (const id of ids) {
+      const e = this.edits.get(id) ?? this.retired.get(id);
+      if (e) out.push({ name: e.name, target: e.target, op: e.op, seed: e.seed, ...(e.channels ? { channels: e.channels } : {}), retired: !this.edits.has(id) });
+    }
+    return out;
+  }
+
+  /** A new session holds only `ids`: removed edits outside it are gone for good. */
+  forgetRetired(ids: readonly string[]): void {
+    for (const id of [...this.retired.keys()]) if (!ids.includes(id)) this.retired.delete(id);
+  }
+
+  /** Whether a session built for `ids` holds edits that are no longer in place. */
+  holdsRetired(ids: readonly string[]): boolean {
+    return ids.some((id) => !this.edits.has(id));
   }
 
   listEdits(): Array<EditTarget & { name: string; address: string; amount: number; weights: string[] }> {
@@ -135,11 +162,6 @@ export class BendPlan {
     }));
   }
 
-  /** The edits in place that a session built with these edit ids serves. */
-  editsServed(ids: ReadonlySet<string>): Array<EditTarget & { name: string }> {
-    return [...this.edits.values()].filter((e) => ids.has(e.id)).map((e) => ({ name: e.name, target: e.target, op: e.op, seed: e.seed, channels: e.channels }));
-  }
-
   /** Every edit removed and every blend amount back to 0: the original weights, exactly. */
   restore(): void {
     for (const e of [...this.edits.values()]) this.removeEdit(e.name);
@@ -151,6 +173,12 @@ export class BendPlan {
     const spec = (address: string, description: string): ParamSpec => ({ ...blendAmountSpec(address), description });
     this.params.define(spec(BLEND_ALL, 'blend toward the partner, every layer (0 = this model, 1 = partner)'));
     for (const l of this.tree.all()) if (l.weights.length) this.params.define(spec(`/netbend/blend/${l.path}`, `blend amount of ${l.path}`));
+  }
+
+  /** No partner: no blend amounts (their addresses come back with the next partner, at 0). */
+  dropBlendParams(): void {
+    this.params.removeUnder(BLEND_PREFIX);
+    this.activeBlends.clear();
   }
 
   blendAddress(layer: string): string {

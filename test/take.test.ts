@@ -28,7 +28,17 @@ const pixels = (file: string) => PNG.sync.read(readFileSync(file)).data;
 test('a live take over OSC re-renders frame for frame, and at twice the size', async (t) => {
   const dir = tempDir(t);
   const recordings = join(dir, 'rec');
-  const { session } = await LiveSession.open({ model: MODEL, ep: 'cpu', fps: 20, oscPort: 0, midi: false, presetsDir: join(dir, 'presets'), recordDir: recordings, recordFormat: 'png', modelDirs: [FIXTURES] });
+  const { session } = await LiveSession.open({
+    model: MODEL,
+    ep: 'cpu',
+    fps: 20,
+    oscPort: 0,
+    midi: false,
+    presetsDir: join(dir, 'presets'),
+    recordDir: recordings,
+    recordFormat: 'png',
+    modelDirs: [FIXTURES],
+  });
   t.after(() => session.close());
   const port = session.osc!.port;
   const sock = dgram.createSocket('udp4');
@@ -63,7 +73,14 @@ test('a live take over OSC re-renders frame for frame, and at twice the size', a
     if (i === 14) send('/netbend/edit/grain/amount', 'f', [0.9]);
     await afterFrames(2);
   }
-  await until(() => session.engine.structure().edits.map((e) => e.name).join() === 'grain', 'grain in play, warp gone');
+  await until(
+    () =>
+      session.engine
+        .structure()
+        .edits.map((e) => e.name)
+        .join() === 'grain',
+    'grain in play, warp gone',
+  );
   await afterFrames(10);
   session.params.set(RECORD, false, 'ui');
   await until(() => notices.some((n) => /take logged to/.test(n)), 'the take file', 30_000);
@@ -72,16 +89,26 @@ test('a live take over OSC re-renders frame for frame, and at twice the size', a
   const takeFile = join(recordings, `${video}.take.json`);
   assert.ok(existsSync(takeFile), `take beside ${video}: ${readdirSync(recordings).join(', ')}`);
   const take = await loadTake(takeFile);
-  const live = readdirSync(join(recordings, video)).filter((f) => f.endsWith('.png')).sort();
+  const live = readdirSync(join(recordings, video))
+    .filter((f) => f.endsWith('.png'))
+    .sort();
   assert.ok(take.frames.length > 40, `${take.frames.length} frames logged`);
   assert.equal(live.length, take.frames.at(-1)![0] - take.frames[0]![0] + 1, 'the recording holds every slot from the first logged frame to the last');
-  assert.ok(take.log.some((e) => e[1] === 's'), 'structure changed during the take');
-  assert.ok(take.log.some((e) => e[1] === 'v' && e[2] === '/netbend/blend/all'), 'values were logged');
+  assert.ok(
+    take.log.some((e) => e[1] === 's'),
+    'structure changed during the take',
+  );
+  assert.ok(
+    take.log.some((e) => e[1] === 'v' && e[2] === '/netbend/blend/all'),
+    'values were logged',
+  );
 
   const again = join(dir, 'again');
   const r = await cli(['render', '--take', takeFile, '--format', 'png', '--out', again, '--ep', 'cpu']);
   assert.equal(r.code, 0, r.stderr);
-  const rendered = readdirSync(again).filter((f) => f.endsWith('.png')).sort();
+  const rendered = readdirSync(again)
+    .filter((f) => f.endsWith('.png'))
+    .sort();
   assert.deepEqual(rendered, live, 'the same slots');
   const first = take.frames[0]![0];
   let compared = 0;

@@ -200,16 +200,43 @@ export function notice(level: 'info' | 'warning' | 'error', text: string): void 
   setTimeout(() => (notices.value = notices.value.filter((n) => n.id !== id)), level === 'error' ? 9000 : 5000);
 }
 
-/** Sends a command; resolves with its result. Failures are shown as notices and rethrown. */
-export function send(cmd: Command): Promise<unknown> {
+/** Sends a command and resolves with its result; a failure rejects, without a notice. */
+function request(cmd: Command): Promise<unknown> {
   const id = nextId++;
   return new Promise<unknown>((ok, fail) => {
     if (!ws || ws.readyState !== WebSocket.OPEN) return fail(new Error('not connected to the engine'));
     waiting.set(id, { ok, fail });
     ws.send(JSON.stringify({ ...cmd, id }));
-  }).catch((err: Error) => {
-    notice('error', err.message);
-    throw err;
+  });
+}
+
+const shown = (err: Error): never => {
+  notice('error', err.message);
+  throw err;
+};
+
+/** Sends a command; resolves with its result. Failures are shown as notices and rethrown. */
+export function send(cmd: Command): Promise<unknown> {
+  return request(cmd).catch(shown);
+}
+
+/** Commands the performance lock may hold back until the performer confirms. */
+export type ConfirmableCommand = Extract<Command, { confirm?: boolean }>;
+
+/** Refused by the lock ("locked: ... ? confirm to go ahead"). */
+const LOCKED = /^locked: /;
+
+/**
+ * Sends a move the performance lock may hold back (a preset, a model switch): when the server
+ * answers "locked: ...", asks the performer and sends it again with `confirm`. Resolves with the
+ * result; rejects when it failed (shown as a notice) or the performer said no (no notice).
+ */
+export function sendConfirming(cmd: ConfirmableCommand): Promise<unknown> {
+  return request(cmd).catch((err: Error) => {
+    if (!LOCKED.test(err.message)) return shown(err);
+    const question = `${err.message.replace(LOCKED, '').replace(/\? confirm to go ahead$/, '')}?`;
+    if (!window.confirm(question)) throw err;
+    return send({ ...cmd, confirm: true });
   });
 }
 

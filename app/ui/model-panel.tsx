@@ -1,7 +1,7 @@
 // The model: its name, the blend partner, the layer tree (per-layer blend toward the partner,
 // per-layer edits, a click to look at the layer), the edits in place and the way back.
 import { useState } from 'preact/hooks';
-import { blendOwn, edits, layers, model, param, partner, run, send, size } from './connection.ts';
+import { blendOwn, edits, layers, model, param, partner, run, send, sendConfirming, size } from './connection.ts';
 import { selectLayer, shapeText } from './views.tsx';
 import { tapLayer, treeOpen } from './ui-state.ts';
 import { Bar, ParamRow } from './widgets.tsx';
@@ -15,6 +15,35 @@ const FIRST_AMOUNT: Record<Op, number> = { scale: 1.5, offset: 0.1, set: 0, nois
 
 export { BLEND_ALL };
 const base = (p: string) => p.split(/[\\/]/).pop() ?? p;
+
+/** Another model from the model folders (a file name, or a path); asks first when locked. */
+function ModelPicker() {
+  const [file, setFile] = useState('');
+  const [busy, setBusy] = useState(false);
+  const load = () => {
+    const f = file.trim();
+    if (!f) return;
+    setBusy(true);
+    sendConfirming({ cmd: 'loadModel', file: f }).then(
+      () => (setBusy(false), setFile('')),
+      () => setBusy(false),
+    );
+  };
+  return (
+    <form
+      class="row model-picker"
+      onSubmit={(e) => {
+        e.preventDefault();
+        load();
+      }}
+    >
+      <input id="model-file" spellcheck={false} placeholder="another model .onnx (from the model folders)" value={file} onInput={(e) => setFile((e.target as HTMLInputElement).value)} />
+      <button id="model-load" type="submit" class="primary" disabled={busy || !file.trim()} title="switch to this model (asks first when locked)">
+        {busy ? 'loading…' : 'load'}
+      </button>
+    </form>
+  );
+}
 
 function Partner() {
   const [path, setPath] = useState('');
@@ -61,16 +90,20 @@ function EditAdder({ target, onClose, fixed }: { target: string; onClose?: () =>
   const [op, setOp] = useState<Op>('scale');
   const [amount, setAmount] = useState(String(FIRST_AMOUNT.scale));
   const [glob, setGlob] = useState(target);
+  const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const add = () => {
     const t = fixed ? target : glob.trim();
     if (!t) return;
+    const n = name.trim();
     setBusy(true);
-    send({ cmd: 'addEdit', target: t, op, amount: Number(amount) || 0 }).then(
-      () => (setBusy(false), onClose?.()),
+    send({ cmd: 'addEdit', target: t, op, amount: Number(amount) || 0, ...(n ? { name: n } : {}) }).then(
+      () => (setBusy(false), setName(''), onClose?.()),
       () => setBusy(false),
     );
   };
+  // The adder under the edit list has ids (one on the page); the per-layer ones do not.
+  const id = (s: string) => (fixed ? undefined : `edit-${s}`);
   return (
     <form
       class="row edit-adder"
@@ -79,8 +112,30 @@ function EditAdder({ target, onClose, fixed }: { target: string; onClose?: () =>
         add();
       }}
     >
-      {!fixed && <input class="grow" spellcheck={false} placeholder="layer, weight or glob (G.synthesis.L6*.weight)" value={glob} onInput={(e) => setGlob((e.target as HTMLInputElement).value)} />}
+      {!fixed && (
+        <input
+          id={id('target')}
+          class="grow"
+          spellcheck={false}
+          placeholder="layer, weight or glob (G.synthesis.L6*.weight)"
+          value={glob}
+          onInput={(e) => setGlob((e.target as HTMLInputElement).value)}
+        />
+      )}
+      {!fixed && (
+        <input
+          id={id('name')}
+          class="edit-name"
+          aria-label="edit name"
+          spellcheck={false}
+          placeholder="name"
+          title="the slot's name: its amount is /netbend/edit/<name>/amount (empty: derived from the target and op)"
+          value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+        />
+      )}
       <select
+        id={id('op')}
         aria-label="edit op"
         class="op-select"
         value={op}
@@ -94,8 +149,8 @@ function EditAdder({ target, onClose, fixed }: { target: string; onClose?: () =>
           <option value={o}>{o}</option>
         ))}
       </select>
-      <input class="num amount" aria-label="amount" inputMode="decimal" value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} />
-      <button type="submit" class="primary" disabled={busy}>
+      <input id={id('amount')} class="num amount" aria-label="amount" inputMode="decimal" value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} />
+      <button id={id('add')} type="submit" class="primary" disabled={busy}>
         {busy ? '…' : 'add edit'}
       </button>
       {onClose && (
@@ -220,6 +275,7 @@ export function ModelPanel() {
         </span>
         <span class="num dim">{w ? `${w}×${h}` : ''}</span>
       </div>
+      <ModelPicker />
       <Partner />
       <Edits />
       <div class="block">

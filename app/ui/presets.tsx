@@ -1,7 +1,7 @@
 // Presets as pads: 1-9 recall by position (keys too), click to load (gliding for `morph` seconds
 // when set), and save the scene as it is now under a name.
 import { useState } from 'preact/hooks';
-import { presets, send } from './connection.ts';
+import { presets, send, sendConfirming } from './connection.ts';
 import { activePreset, morphSeconds } from './ui-state.ts';
 
 /** Loads (or morphs to) a preset; when the performance lock holds it back, asks first. */
@@ -9,9 +9,8 @@ export function loadPreset(name: string): void {
   const morph = morphSeconds.value;
   activePreset.value = name;
   const cmd = { cmd: 'loadPreset' as const, name, ...(morph > 0 ? { morphSeconds: morph } : {}) };
-  send(cmd).catch((err: Error) => {
-    if (/^locked:/.test(err.message) && window.confirm(`${err.message.replace(/^locked: /, '').replace(/\? confirm to go ahead$/, '')}?`)) return send({ ...cmd, confirm: true });
-    activePreset.value = null;
+  sendConfirming(cmd).catch(() => {
+    if (activePreset.value === name) activePreset.value = null;
   });
 }
 

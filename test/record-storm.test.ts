@@ -136,7 +136,9 @@ function checkTakeSequence(events: DeskEvent[]): string[] {
 /** Files in `dir` that are (or were meant to be) recordings, and the partials left there. */
 async function takeFiles(dir: string): Promise<{ takes: string[]; partials: string[] }> {
   const names = (await readdir(dir)).sort();
-  return { takes: names.filter((n) => !n.includes('.partial')), partials: names.filter((n) => n.includes('.partial')) };
+  // A take's performance log (<take>.take.json) lies beside its video: not a recording.
+  const recordings = names.filter((n) => !n.endsWith('.take.json'));
+  return { takes: recordings.filter((n) => !n.includes('.partial')), partials: recordings.filter((n) => n.includes('.partial')) };
 }
 
 async function assertPlayable(dir: string, names: string[]): Promise<number[]> {
@@ -362,7 +364,11 @@ describe('netbend serve recording under abuse', () => {
       // Over a take that has frames on disk: it must be finished once, whatever follows.
       await osc.send(RECORD, true);
       const held = await waitFor(() => log.started().length > log.ended().length && log.started().at(-1), 20_000, 'the held take to start');
-      await waitFor(async () => ((await probeVideo(partialPathFor(held, 'h264')).catch(() => null))?.frames ?? 0) > 0, 30_000, 'frames in the held take');
+      await waitFor(
+        async () => ((await probeVideo(partialPathFor(held, 'h264')).catch(() => null))?.frames ?? 0) > 0,
+        30_000,
+        () => `frames in the held take\n${log.text()}`,
+      );
       await storm();
       assert.ok(log.saved().includes(held), `the held take ${held} was saved`);
     } finally {

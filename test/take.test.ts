@@ -83,7 +83,7 @@ test('a live take over OSC re-renders frame for frame, and at twice the size', a
   );
   await afterFrames(10);
   session.params.set(RECORD, false, 'ui');
-  await until(() => notices.some((n) => /take logged to/.test(n)), 'the take file', 30_000);
+  await until(() => notices.some((n) => /performance log saved to/.test(n)), 'the take file', 30_000);
 
   const video = readdirSync(recordings).find((f) => !f.endsWith('.json'))!;
   const takeFile = join(recordings, `${video}.take.json`);

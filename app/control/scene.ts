@@ -2,7 +2,7 @@
 // through the engine API and the registry, as from any other control.
 import type { Engine } from '../engine/engine.ts';
 import { nameEdits, type EditOp } from '../engine/bend/edit-ops.ts';
-import { resolve } from 'node:path';
+import { canonicalPath } from '../engine/onnx/model-file.ts';
 import { blendAmountSpec, editAmountSpec } from '../engine/bend/bend-plan.ts';
 import { PRESET_VERSION, PresetError, type Modulator, type Preset } from './preset.ts';
 import { coerce, isTransient, type ParameterRegistry, type ParamSpec, type ParamValue } from '../core/registry.ts';
@@ -86,7 +86,7 @@ export interface ApplyOptions {
 export async function applyScene(engine: Engine, p: Preset, opts: ApplyOptions = {}): Promise<string[]> {
   const { values, warnings } = sceneParams(engine.params, p);
   const wanted = presetEdits(p);
-  const partner = p.partner?.path ? resolve(p.partner.path) : undefined;
+  const partner = p.partner?.path ? canonicalPath(p.partner.path) : undefined;
   if (partner !== engine.bend.partner) await engine.loadPartner(partner);
   // The slots that stay are the longest run, from the first, that the preset has in the same
   // order: edits apply in order, so a scene comes back with the very graph it had.

@@ -1,10 +1,10 @@
 // The composition root of the model side: one model, its sources, its bends and its taps, all read
 // from the parameter registry once per frame. Slow work (sessions, partners) happens in workers and
 // is swapped in; render() only fills small buffers and waits for the worker.
-import { resolve } from 'node:path';
+
 import { Emitter } from '../core/emitter.ts';
 import { ParameterRegistry, ParamRefused, type ParamSpec } from '../core/registry.ts';
-import { readModelFile } from './onnx/model-file.ts';
+import { canonicalPath, readModelFile } from './onnx/model-file.ts';
 import { describeModel, type ModelInfo } from './onnx/model-info.ts';
 import { buildLayerTree, type LayerTree } from './onnx/layer-tree.ts';
 import type { ImageLayout } from './onnx/rewrite.ts';
@@ -117,7 +117,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
   }
 
   static async open(opts: EngineOptions): Promise<{ engine: Engine; warnings: string[] }> {
-    const file = resolve(opts.model);
+    const file = canonicalPath(opts.model);
     const { model } = await readModelFile(file);
     const info = describeModel(model);
     const tree = buildLayerTree(model);
@@ -177,7 +177,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
 
   /** Loads a blend partner off the frame path; refuses (throws) with a list of mismatches. */
   async loadPartner(file: string | undefined): Promise<void> {
-    const path = file ? resolve(file) : undefined;
+    const path = file ? canonicalPath(file) : undefined;
     if (path) {
       // Validate against every weight before the session swap, so a bad partner changes nothing.
       const { model } = await readModelFile(path);

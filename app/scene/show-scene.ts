@@ -2,7 +2,7 @@
 // the registry; structural moves (a model, a partner, edit slots, taps, presets, undo) are actions
 // with OSC addresses, run one at a time through one queue, each one an undo step. One change
 // event says what moved, whoever moved it.
-import { resolve } from 'node:path';
+import { canonicalPath } from '../engine/onnx/model-file.ts';
 import { Emitter } from '../core/emitter.ts';
 import type { ChangeSource, ParameterRegistry } from '../core/registry.ts';
 import type { ParamValue } from '../core/param-types.ts';
@@ -76,7 +76,9 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
         if (this.isSceneValue(c.address)) this.emit('change', { kind: 'value', address: c.address, value: c.value, previous: c.previous, source: c.source });
       }),
       this.actions.on('done', (d) => {
-        if (!d.error) this.emit('change', { kind: 'move', address: d.address, args: d.args, source: d.source });
+        if (!d.error) return this.emit('change', { kind: 'move', address: d.address, args: d.args, source: d.source });
+        // The page gets its reply; OSC and MIDI have no reply to carry it: the show says it.
+        if (d.source !== 'ui') host.notice(d.error.startsWith('locked:') ? 'warning' : 'error', `${d.source} ${d.address}: ${d.error}`);
       }),
     );
     this.defineMoves();
@@ -126,8 +128,10 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     const step =
       <T>(fn: (args: ActionArgValue[], source: ChangeSource) => Promise<T> | T) =>
       async (args: ActionArgValue[], source: ChangeSource) => {
-        this.history.record(this.capture());
+        // The scene before the move is an undo step once the move has taken; a refused one leaves none.
+        const before = this.capture();
         const result = await fn(args, source);
+        this.history.record(before);
         this.host.announce();
         return result;
       };
@@ -226,12 +230,12 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
       address,
       args: [],
       description: `remove the edit ${name}`,
-      run: async (_args, source) => {
-        this.history.record(this.capture());
+      run: () => {
+        const before = this.capture();
         this.host.engine().removeEdit(name);
+        this.history.record(before);
         this.actions.remove(address);
         this.host.announce();
-        void source;
       },
     });
   }
@@ -269,7 +273,7 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
   async loadPreset(file: string, o: { seconds?: number; at?: MorphPoint; source: ChangeSource; confirm?: boolean }): Promise<string[]> {
     const p = await this.host.loadPresetFile(file);
     // A preset names its own files (it was saved from a show that played them): no folder lookup.
-    const otherModel = resolve(p.model.path) !== this.host.engine().file;
+    const otherModel = canonicalPath(p.model.path) !== this.host.engine().file;
     // Locked: from the page every preset asks first (a stray key must not change the scene); from
     // OSC and MIDI a recall goes through, unless it would switch the model.
     if (o.source === 'ui' || otherModel) this.locked(`load preset "${p.name}"${otherModel ? ' (it plays another model)' : ''}`, o.source, o.confirm === true);
@@ -283,8 +287,9 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
       return [];
     }
     // Structure first, amounts of the edits that stay untouched; then everything glides to the preset.
-    if (otherModel) await this.host.switchModel(resolve(p.model.path));
-    const warnings = await applyScene(this.host.engine(), p, { params: false, amounts: false });
+    if (otherModel) await this.host.switchModel(canonicalPath(p.model.path));
+    this.sceneTaps = p.taps.map((l) => this.host.engine().tree.resolve(l).path);
+    const warnings = await applyScene(this.host.engine(), { ...p, taps: [...new Set([...this.sceneTaps, ...this.pageTaps])] }, { params: false, amounts: false });
     this.useModulatorsOf(p);
     this.syncEditActions();
     this.morph = { run: new PresetMorph(this.host.params, this.glideTargets(p), seconds) };
@@ -297,8 +302,9 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     if (!entry) return this.host.notice('warning', `no preset at position ${n}`);
     try {
       await this.actions.queue.run(async () => {
-        this.history.record(this.capture());
+        const before = this.capture();
         for (const w of await this.loadPreset(entry.path, { source })) this.host.notice('warning', w);
+        this.history.record(before);
         this.host.announce();
       });
       this.host.notice('info', `preset ${entry.name}`);
@@ -321,7 +327,7 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
 
   /** The whole preset, now: model, structure, values, modulators, mappings. */
   private async apply(p: Preset): Promise<string[]> {
-    const path = resolve(p.model.path);
+    const path = canonicalPath(p.model.path);
     if (path !== this.host.engine().file) await this.host.switchModel(path);
     this.sceneTaps = p.taps.map((l) => this.host.engine().tree.resolve(l).path);
     const warnings = await applyScene(this.host.engine(), { ...p, taps: [...new Set([...this.sceneTaps, ...this.pageTaps])] });

@@ -289,7 +289,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     const last = frames.at(-1)![0];
     const file = takePathFor(e.summary.path);
     void saveTake(file, { ...logged, frames, log: logged.log.filter((x) => x[0] <= last) }).then(
-      () => this.notice('info', `take logged to ${file}: render it again with netbend render --take ${file}`),
+      () => this.notice('info', `performance log saved to ${file}: render it again with netbend render --take ${file}`),
       (err: Error) => this.notice('error', `the take log could not be saved: ${err.message}`),
     );
   }

@@ -238,6 +238,10 @@ export class BendPlan {
         const layer = layers.find((l) => w.startsWith(l + '.'));
         out.blend[w] = layer ? this.params.number(`/netbend/blend/${layer}`) : all;
       }
+    } else if (session.partnerFile) {
+      // The partner went (or another is loading) while this session blends toward it: at 0 its
+      // weights are this model's own, until the session built without it swaps in.
+      for (const w of this.weights) out.blend[w] = 0;
     }
     for (const e of session.edits) {
       const active = this.edits.get(e.id);

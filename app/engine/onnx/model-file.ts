@@ -1,6 +1,8 @@
 // Reading a model file is an edge: every way it can fail becomes one ModelFileError that names the
 // file and the problem, so the CLI and the live engine can report it and keep the last good state.
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from './schema/onnx_pb.ts';
 
@@ -10,6 +12,19 @@ export class ModelFileError extends Error {
     problem: string,
   ) {
     super(`${file}: ${problem}`);
+  }
+}
+
+/**
+ * The one path a model file goes by: absolute, with symlinks resolved, so the same file reached
+ * through a linked folder is the same model (no switch to itself, no lock refusal for it).
+ */
+export function canonicalPath(file: string): string {
+  const abs = resolve(file);
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs; // not there (yet): opening it will say so
   }
 }
 

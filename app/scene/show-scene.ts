@@ -70,7 +70,10 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
         if (!USER.has(c.source) || !this.isSceneValue(c.address)) return;
         // Captured before the value moves (and before anything that follows it, like a blend layer
         // taking its own amount), so undoing the step gives back exactly this scene.
-        this.history.record(() => this.capture(), `${c.source}:${c.address}`);
+        // One step per gesture: a drag on the page (per control), a burst or stream from an OSC
+        // or MIDI controller (per source, until it pauses). The scene is captured only when a step
+        // starts, so a 200 Hz OSC stream costs one capture, not one per message.
+        this.history.record(() => this.capture(), c.source === 'ui' ? `ui:${c.address}` : c.source);
       }),
       params.on('change', (c) => {
         if (this.isSceneValue(c.address)) this.emit('change', { kind: 'value', address: c.address, value: c.value, previous: c.previous, source: c.source });

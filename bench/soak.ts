@@ -33,8 +33,12 @@ const PARTNER_EVERY_MS = 60_000;
 const RSS_EVERY_MS = 2000;
 /** RSS is measured from here: start-up (JIT, first frames, caches) is not growth. */
 const WARMUP_MS = Math.min(60_000, Math.max(10_000, minutes * 60_000 * 0.1));
-/** Parameters that would stop the measurement itself (pause, fps target) or write to disk. */
-const SPARED = ['/netbend/transport/', '/netbend/record/'];
+/**
+ * Parameters that would stop the measurement itself (pause, fps target), write to disk, or lock
+ * the show against the soak's own preset loads. The random OSC goes to values (OSCQuery ACCESS 3):
+ * moves and triggers (undo, edit removal, model loads) are the soak's scheduled loads' business.
+ */
+const SPARED = ['/netbend/transport/', '/netbend/record/', '/netbend/lock'];
 
 interface Node {
   FULL_PATH: string;
@@ -135,7 +139,7 @@ async function refreshNamespace(show: Show): Promise<void> {
   const tree = (await (await fetch(`${show.serve.url.replace(/\/$/, '')}/netbend`)).json()) as Node;
   const nodes: Node[] = [];
   const walk = (n: Node) => {
-    if (n.TYPE && !SPARED.some((p) => n.FULL_PATH.startsWith(p))) nodes.push(n);
+    if (n.TYPE && n.ACCESS === 3 && !SPARED.some((p) => n.FULL_PATH.startsWith(p))) nodes.push(n);
     for (const c of Object.values(n.CONTENTS ?? {})) walk(c);
   };
   walk(tree);

@@ -35,6 +35,9 @@ export interface ServeOptions {
   allowOrigin?: string[];
 }
 
+/** How long a stop waits for a take to be finished and everything closed. */
+const STOP_GRACE_MS = 20_000;
+
 export async function serve(model: string, o: ServeOptions): Promise<void> {
   // Checked before the model loads: a typo in the allow list is one line, not a show without OSC.
   try {
@@ -79,10 +82,16 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
   console.log(`netbend: serving ${server.url}`);
   console.error(`netbend: playing ${session.engine.file} on ${session.engine.ep}; output window: ${server.url.replace(/\/(\?|$)/, '/output$1')}`);
   if (o.open) openBrowser(server.url);
+  // A show that is asked to stop stops: a take finishing its file gets a while, then the exit hook
+  // ends its ffmpeg (the fragmented partial stays playable) rather than the process hanging.
   const stop = async () => {
-    await server.close();
-    await session.close();
-    process.exit(0);
+    const closed = (async () => {
+      await server.close();
+      await session.close();
+    })();
+    const late = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), STOP_GRACE_MS).unref())]);
+    if (late) console.error(`netbend: still closing after ${STOP_GRACE_MS / 1000} s; stopping now`);
+    process.exit(late ? 1 : 0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { CLOSE_NOT_READING, DEFAULT_OUTBOX_LIMITS, PageOutbox, type OutboxLimits } from '../app/server/page-outbox.ts';
 import type { ServerMessage } from '../app/core/protocol.ts';
-import { OSC } from '../app/io/osc-server.ts';
+import { OSC, packBundle } from '../app/io/osc-server.ts';
 import { fixture, startServe } from './helpers.ts';
 
 async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
@@ -134,22 +134,6 @@ test('a page that lets replies pile up past the bound is closed at once', async 
   assert.equal(outbox.size, 0);
 });
 
-/** An OSC bundle with the "immediately" timetag around already packed messages. */
-function bundle(messages: Uint8Array[]): Uint8Array {
-  const size = 16 + messages.reduce((n, m) => n + 4 + m.byteLength, 0);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  out.set(new TextEncoder().encode('#bundle\0'), 0);
-  view.setUint32(12, 1);
-  let off = 16;
-  for (const m of messages) {
-    view.setInt32(off, m.byteLength);
-    out.set(m, off + 4);
-    off += 4 + m.byteLength;
-  }
-  return out;
-}
-
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
 test('serve: an OSC flood with a page that never reads keeps memory bounded and other pages current', async () => {
@@ -197,7 +181,7 @@ test('serve: an OSC flood with a page that never reads keeps memory bounded and 
     const perBundle = 500;
     const send = (bytes: Uint8Array) => new Promise<void>((r) => udp.send(bytes, oscPort, '127.0.0.1', () => r()));
     for (let n = 0; n < datagrams; n++) {
-      await send(bundle(Array.from({ length: perBundle }, (_, i) => new OSC.Message(floats[(n * perBundle + i) % floats.length]!, Math.random()).pack())));
+      await send(packBundle(Array.from({ length: perBundle }, (_, i) => new OSC.Message(floats[(n * perBundle + i) % floats.length]!, Math.random()).pack())));
       // A breath now and then, so the kernel's UDP buffer is not simply overrun.
       if (n % 20 === 19) await new Promise((r) => setTimeout(r, 5));
     }

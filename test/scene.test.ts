@@ -24,7 +24,7 @@ async function until(cond: () => boolean, what: string, ms = 30_000): Promise<vo
   }
 }
 
-function preset(name: string, o: { model?: string; edits?: unknown[]; params?: Record<string, unknown>; blend?: Record<string, number>; partner?: string }) {
+function preset(name: string, o: { model?: string; edits?: unknown[]; params?: Record<string, unknown>; blend?: Record<string, number>; partner?: string; modulators?: unknown[] }) {
   return {
     netbend: 'preset',
     version: 2,
@@ -35,7 +35,7 @@ function preset(name: string, o: { model?: string; edits?: unknown[]; params?: R
     edits: o.edits ?? [],
     blend: o.blend ?? {},
     taps: [],
-    modulators: [],
+    modulators: o.modulators ?? [],
     mappings: { midi: [], osc: [] },
   };
 }
@@ -146,13 +146,16 @@ test('an OSC or MIDI mapping to an edit amount still drives its edit after two p
 
 test('a 2 s morph at 10 fps glides every continuous value monotonically; structure lands at the chosen point', async (t) => {
   const shared = { name: 'warp', target: 'b16', op: 'scale', amount: 1 };
+  const lfo = (depth: number) => [{ id: 'breathe', target: '/netbend/knobs/k2', kind: 'lfo', source: `sine:0.5hz:depth=${depth}:center=0.5`, enabled: true }];
   const a = preset('a', {
+    modulators: lfo(0.1),
     edits: [shared, { name: 'onlyA', target: 'b8', op: 'offset', amount: 0 }],
     params: { '/netbend/source/z/speed': 0.2, '/netbend/knobs/k1': 0 },
     partner: PARTNER,
     blend: { all: 0 },
   });
   const b = preset('b', {
+    modulators: lfo(0.4),
     edits: [
       { ...shared, amount: 2.5 },
       { name: 'onlyB', target: 'b32', op: 'noise', amount: 0.5 },
@@ -166,7 +169,7 @@ test('a 2 s morph at 10 fps glides every continuous value monotonically; structu
     await oscMove('/netbend/preset/load', 's', ['a']);
     // Frames on the offline clock (n / 10 s), so every slot renders whatever this machine is doing.
     await session.loop.stop();
-    const samples: Array<{ speed: number; k1: number; warp: number; blend: number; edits: string }> = [];
+    const samples: Array<{ speed: number; k1: number; warp: number; blend: number; depth: number; edits: string }> = [];
     await oscMove('/netbend/preset/load', 'sfs', ['b', 2, at]);
     for (let i = 0; i <= 30; i++) {
       const time = i / 10;
@@ -180,6 +183,7 @@ test('a 2 s morph at 10 fps glides every continuous value monotonically; structu
         k1: p.number('/netbend/knobs/k1'),
         warp: p.number('/netbend/edit/warp/amount'),
         blend: p.number('/netbend/blend/all'),
+        depth: session.modulators.lfoOf('breathe')!.depth,
         edits: session
           .edits()
           .map((e) => e.name)
@@ -190,7 +194,8 @@ test('a 2 s morph at 10 fps glides every continuous value monotonically; structu
     assert.equal(session.scene.morphing, false);
     assert.equal(samples.at(-1)!.edits, 'onlyB,warp', 'the final structure');
     assert.deepEqual([samples.at(-1)!.speed, samples.at(-1)!.k1, samples.at(-1)!.warp, samples.at(-1)!.blend], [1.8, 1, 2.5, 1], 'the final values');
-    for (const key of ['speed', 'k1', 'warp', 'blend'] as const) {
+    // An LFO both scenes have glides its depth when structure lands first; at the end it switches there.
+    for (const key of at === 'start' ? (['speed', 'k1', 'warp', 'blend', 'depth'] as const) : (['speed', 'k1', 'warp', 'blend'] as const)) {
       const xs = samples.map((s) => s[key]);
       for (let i = 1; i < xs.length; i++) assert.ok(xs[i]! >= xs[i - 1]! - 1e-12, `${at}: ${key} never goes back (${xs.slice(0, i + 1).join(', ')})`);
       const between = xs.filter((x) => x > xs[0]! + 1e-9 && x < xs.at(-1)! - 1e-9);

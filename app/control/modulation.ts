@@ -3,13 +3,15 @@
 // the modulator's value; an LFO's `center` is where it swings around.
 import { ParamRefused, type ParameterRegistry } from '../core/registry.ts';
 import { findAddress } from './find-address.ts';
-import { lfoValue, parseLfo } from './lfo.ts';
+import { lfoValue, parseLfo, type LfoSpec } from './lfo.ts';
 import { compileExpression, type Compiled } from './expression.ts';
 import type { Tempo } from './tempo.ts';
 import type { Modulator } from './preset.ts';
 
 interface Live extends Modulator {
   run: (time: number, frame: number) => number;
+  /** An LFO's wave as it plays now (a morph moves its depth and center). */
+  lfo?: LfoSpec;
 }
 
 export class ModulationBank {
@@ -26,9 +28,11 @@ export class ModulationBank {
     const target = findAddress(this.params, m.target);
     const id = m.id ?? `m${this.nextId++}`;
     let run: Live['run'];
+    let lfo: LfoSpec | undefined;
     if (m.kind === 'lfo') {
       const spec = parseLfo(m.source);
-      run = (time) => lfoValue(spec, time, this.tempo);
+      lfo = spec;
+      run = (time) => lfoValue(live.lfo ?? spec, time, this.tempo);
     } else {
       const f: Compiled = compileExpression(m.source, (name) => {
         try {
@@ -40,8 +44,21 @@ export class ModulationBank {
       });
       run = (time, frame) => f({ t: time, beat: this.tempo.beats(time), frame });
     }
-    this.mods.set(id, { id, target, kind: m.kind, source: m.source, enabled: m.enabled ?? true, run });
+    const live: Live = { id, target, kind: m.kind, source: m.source, enabled: m.enabled ?? true, run, lfo };
+    this.mods.set(id, live);
     return id;
+  }
+
+  /** An LFO's wave as it plays now; undefined for expressions and unknown ids. */
+  lfoOf(id: string): LfoSpec | undefined {
+    const l = this.mods.get(id)?.lfo;
+    return l ? { ...l } : undefined;
+  }
+
+  /** Plays an LFO with another depth and center for now (a morph gliding between two scenes' LFOs). */
+  shapeLfo(id: string, depth: number, center: number): void {
+    const m = this.mods.get(id);
+    if (m?.lfo) m.lfo = { ...m.lfo, depth, center };
   }
 
   remove(id: string): void {

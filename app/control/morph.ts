@@ -13,6 +13,8 @@ export class PresetMorph {
     private readonly params: ParameterRegistry,
     private readonly to: Record<string, ParamValue>,
     private readonly seconds: number,
+    /** Called with the eased progress (0..1) each step: what glides besides parameters. */
+    private readonly onStep?: (k: number) => void,
   ) {
     for (const address of Object.keys(to)) if (params.has(address)) this.from.set(address, params.target(address));
   }
@@ -35,6 +37,7 @@ export class PresetMorph {
         // Refused (and counted) by the registry; a morph runs inside the frame loop and must not throw there.
       }
     }
+    this.onStep?.(k >= 1 ? 1 : e);
     this.done = k >= 1;
     return this.done;
   }

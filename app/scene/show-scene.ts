@@ -12,6 +12,7 @@ import { EDIT_OPS } from '../engine/bend/edit-ops.ts';
 import type { ModulationBank } from '../control/modulation.ts';
 import type { MidiRouter } from '../control/midi-mapping.ts';
 import { PresetMorph } from '../control/morph.ts';
+import { parseLfo, type LfoSpec } from '../control/lfo.ts';
 import { applyScene, captureScene, presetEdits, sceneParams } from '../control/scene.ts';
 import type { Preset } from '../control/preset.ts';
 import { ActionRegistry, type ActionArgValue } from './actions.ts';
@@ -293,9 +294,15 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     if (otherModel) await this.host.switchModel(canonicalPath(p.model.path));
     this.sceneTaps = p.taps.map((l) => this.host.engine().tree.resolve(l).path);
     const warnings = await applyScene(this.host.engine(), { ...p, taps: [...new Set([...this.sceneTaps, ...this.pageTaps])] }, { params: false, amounts: false });
+    const lfoGlides = this.lfoGlides(p);
     this.useModulatorsOf(p);
     this.syncEditActions();
-    this.morph = { run: new PresetMorph(this.host.params, this.glideTargets(p), seconds) };
+    const bank = this.host.modulators;
+    const glideLfos = (k: number) => {
+      for (const g of lfoGlides) bank.shapeLfo(g.id, g.from.depth + (g.to.depth - g.from.depth) * k, g.from.center + (g.to.center - g.from.center) * k);
+    };
+    glideLfos(0);
+    this.morph = { run: new PresetMorph(this.host.params, this.glideTargets(p), seconds, glideLfos) };
     return warnings;
   }
 
@@ -314,6 +321,24 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     } catch (err) {
       this.host.notice(err instanceof LockedError ? 'warning' : 'error', (err as Error).message);
     }
+  }
+
+  /** LFOs both scenes have (same id, shape and rate): their depth and center glide in a morph. */
+  private lfoGlides(p: Preset): Array<{ id: string; from: LfoSpec; to: LfoSpec }> {
+    const out: Array<{ id: string; from: LfoSpec; to: LfoSpec }> = [];
+    for (const m of p.modulators) {
+      if (m.kind !== 'lfo') continue;
+      const from = this.host.modulators.lfoOf(m.id);
+      if (!from) continue;
+      let to: LfoSpec;
+      try {
+        to = parseLfo(m.source);
+      } catch {
+        continue; // the bank refuses it when the preset's modulators go in
+      }
+      if (from.shape === to.shape && from.rate === to.rate && from.unit === to.unit) out.push({ id: m.id, from, to });
+    }
+    return out;
   }
 
   /** Every value a morph to `p` glides: its parameters, and the amounts of its edits and blends. */

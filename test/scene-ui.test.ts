@@ -184,10 +184,8 @@ test('the same moves over OSC and through the page make the same show, step by s
   const sent: string[] = [];
   try {
     await steps();
-    // Known bug (engine): unloading a partner while blends are set (here: undoing the preset that
-    // loaded it with its blends) fails the frames in between: "input 'netbend_blend:<weight>' is
-    // missing in 'feeds'". Any other error fails the test.
-    const BLEND_FEED = /netbend: error: input 'netbend_blend:[^']+' is missing in 'feeds'/;
+    // Undoing the preset that loaded a partner with its blends once failed the frames in between
+    // ("input 'netbend_blend:<weight>' is missing in 'feeds'"): every frame must render.
     for (const [name, log] of Object.entries(logs)) {
       const errorLines = log.split('\n').filter((l) => /netbend: error:/.test(l));
       assert.deepEqual(errorLines, [], `show ${name} reported no error`);

@@ -87,7 +87,7 @@ async function renderTakeFile(file: string, o: Omit<RenderOptions, 'size'> & { s
       fps: o.fps,
       size: o.size,
       ep: o.ep,
-      onFrame: (done, total) => {
+      onFrame: (_done, total) => {
         bar ??= progress(total, 'frames');
         bar.tick();
       },

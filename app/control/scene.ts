@@ -66,7 +66,8 @@ export function presetEdits(p: Preset): Array<Preset['edits'][number] & { name: 
   return p.edits.map((e, i) => ({ ...e, name: names[i]! }));
 }
 
-const sameEdit = (a: { target: string; op: string; seed: number; channels?: number[] }, b: typeof a) =>
+/** Whether two edit slots bend the same weights the same way (their names and amounts aside). */
+export const sameEdit = (a: { target: string; op: string; seed: number; channels?: number[] }, b: typeof a) =>
   a.target === b.target && a.op === b.op && a.seed === b.seed && JSON.stringify(a.channels ?? null) === JSON.stringify(b.channels ?? null);
 
 export interface ApplyOptions {

@@ -44,13 +44,18 @@ export function signature(args: readonly ActionArg[]): string {
 
 export class ActionRegistry extends Emitter<{ define: ActionSpec; remove: string; done: ActionDone }> {
   private readonly actions = new Map<string, ActionSpec>();
-  private readonly offs = new Map<string, () => void>();
+  /** Actions that are triggers too: a press of one of these addresses runs it. */
+  private readonly buttons = new Set<string>();
 
   constructor(
     private readonly params: ParameterRegistry,
     readonly queue = new SerialQueue(),
   ) {
     super();
+    // One listener for every button, not one per action on every change of every value.
+    params.on('change', (c) => {
+      if (this.buttons.has(c.address)) void this.invoke(c.address, [], c.source).catch(() => {});
+    });
   }
 
   define(spec: ActionSpec): void {
@@ -60,21 +65,14 @@ export class ActionRegistry extends Emitter<{ define: ActionSpec; remove: string
     if (spec.args.every((a) => a.optional)) {
       // A button too: MIDI notes, OSCQuery clients and the page press it like any trigger.
       this.params.define({ address: spec.address, type: 'trigger', default: false, transient: true, description: spec.description });
-      this.offs.set(
-        spec.address,
-        this.params.on('change', (c) => {
-          if (c.address === spec.address) void this.invoke(spec.address, [], c.source).catch(() => {});
-        }),
-      );
+      this.buttons.add(spec.address);
     }
     this.emit('define', spec);
   }
 
   remove(address: string): void {
     if (!this.actions.delete(address)) return;
-    this.offs.get(address)?.();
-    this.offs.delete(address);
-    this.params.remove(address);
+    if (this.buttons.delete(address)) this.params.remove(address);
     this.emit('remove', address);
   }
 

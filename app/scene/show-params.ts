@@ -4,8 +4,6 @@
 import type { ParameterRegistry } from '../core/registry.ts';
 import { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
 
-export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO };
-
 export function defineShowParams(params: ParameterRegistry): void {
   params.define({ address: BLACKOUT, type: 'float', default: 0, min: 0, max: 1, smoothing: 0.15, description: 'fade the output to black' });
   params.define({ address: RECORD, type: 'bool', default: false, transient: true, description: 'record the output to video' });

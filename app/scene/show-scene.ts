@@ -18,7 +18,7 @@ import type { Preset } from '../control/preset.ts';
 import { ActionRegistry, type ActionArgValue } from './actions.ts';
 import { SceneHistory } from './history.ts';
 import type { ModelFolders } from './model-folders.ts';
-import { LOCK } from './show-params.ts';
+import { LOCK } from '../core/addresses.ts';
 
 /** What moved: a value (from the registry), or a structural move (an action that ran). */
 export type SceneChange =

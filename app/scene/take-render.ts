@@ -7,12 +7,13 @@
 import { ParameterRegistry, type ChangeSource } from '../core/registry.ts';
 import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
-import { applyScene } from '../control/scene.ts';
+import { applyScene, sameEdit } from '../control/scene.ts';
 import { Engine } from '../engine/engine.ts';
 import type { EditOp } from '../engine/bend/edit-ops.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 import { startRecording, type RecordFormat, type RecordingSummary } from '../record/video-recorder.ts';
-import { BPM, defineShowParams } from './show-params.ts';
+import { BPM } from '../core/addresses.ts';
+import { defineShowParams } from './show-params.ts';
 import { openNextModel } from './switch-model.ts';
 import type { Take, TakeEntry, TakeStructure } from './take.ts';
 
@@ -123,11 +124,9 @@ async function bringTo(engine: Engine, params: ParameterRegistry, s: TakeStructu
     engine = next;
   }
   if ((s.partner ?? undefined) !== engine.bend.partner) await engine.loadPartner(s.partner ?? undefined);
-  const same = (a: TakeStructure['edits'][number], b: { target: string; op: string; seed: number; channels?: number[] }) =>
-    a.target === b.target && a.op === b.op && a.seed === b.seed && JSON.stringify(a.channels ?? null) === JSON.stringify(b.channels ?? null);
   for (const e of engine.bend.listEdits()) {
     const w = s.edits.find((x) => x.name === e.name);
-    if (!w || !same(w, e)) engine.removeEdit(e.name);
+    if (!w || !sameEdit(w, e)) engine.removeEdit(e.name);
   }
   const kept = new Set(engine.bend.listEdits().map((e) => e.name));
   for (const e of s.edits) if (!kept.has(e.name)) engine.addEdit(e.target, e.op as EditOp, e.amount, { name: e.name, seed: e.seed, channels: e.channels });

@@ -28,10 +28,10 @@ import { ControllerNet } from '../control/controller-net.ts';
 import { ShowScene } from '../scene/show-scene.ts';
 import { ModelFolders } from '../scene/model-folders.ts';
 import { openNextModel } from '../scene/switch-model.ts';
-import { BLACKOUT, BPM, defineShowParams, RECALL, RECORD, TAP_TEMPO } from '../scene/show-params.ts';
+import { defineShowParams } from '../scene/show-params.ts';
 import { TakeLog } from '../scene/take-log.ts';
 import { saveTake } from '../scene/take.ts';
-import { LOOP_DELAY_MAX, LOOP_DELAY_P99 } from '../core/addresses.ts';
+import { BPM, LOOP_DELAY_MAX, LOOP_DELAY_P99, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -60,7 +60,7 @@ export interface LiveOptions {
   recordFormat?: RecordFormat;
 }
 
-export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../scene/show-params.ts';
+export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
 export { LOOP_DELAY_MAX, LOOP_DELAY_P99 } from '../core/addresses.ts';
 /** The repo's own models/ folder: always one of the model folders. */
 const REPO_MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');

@@ -1,9 +1,10 @@
 // The show's shared state stays consistent: smoothing ticks once per frame with a controller net
-// beside the model, the MIDI clock's tempo is the tempo parameter, and a model switch leaves no
-// listener of the old model on the registry.
+// beside the model, the MIDI clock's tempo is the tempo parameter, a model switch leaves no
+// listener of the old model on the registry, and model files are decoded off the main thread.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { FIXTURES, fixture, ROOT, tempDir } from './helpers.ts';
 import { makeMlp } from './models/make-test-models.ts';
 import { ParameterRegistry } from '../app/core/registry.ts';
@@ -54,4 +55,19 @@ test("a model switch releases the old model's listeners on the registry", async 
   const before = count();
   for (const m of [OTHER_MODEL, DEFAULT_MODEL, OTHER_MODEL]) await session.command({ cmd: 'loadModel', file: m });
   assert.equal(count(), before, 'as many change listeners as before three switches');
+});
+
+test('opening a 16 MB model, blending it and tapping it never hold the event loop 50 ms', async (t) => {
+  const big = fixture('stylegan2-256-slim.onnx');
+  const delay = monitorEventLoopDelay({ resolution: 2 });
+  delay.enable();
+  const { engine } = await Engine.open({ model: big, ep: 'cpu' });
+  t.after(() => engine.close());
+  await engine.loadPartner(big);
+  engine.setTaps([engine.tree.all().find((l) => l.output)!.path]);
+  await engine.settled();
+  delay.disable();
+  assert.equal(engine.tapped().length, 1);
+  // Decoding this file on the main thread alone held it about 60 ms here.
+  assert.ok(delay.max / 1e6 < 50, `worst event-loop delay ${(delay.max / 1e6).toFixed(1)} ms`);
 });

@@ -1,15 +1,17 @@
 // The composition root of the model side: one model, its sources, its bends and its taps, all read
-// from the parameter registry once per frame. Slow work (sessions, partners) happens in workers and
-// is swapped in; render() only fills small buffers and waits for the worker.
+// from the parameter registry once per frame. Slow work happens in workers and is swapped in: the
+// model host reads and decodes the file once and builds each session's graphs, runners load them;
+// render() only fills small buffers and waits for the runner.
 
 import { Emitter } from '../core/emitter.ts';
 import { ParameterRegistry, ParamRefused, type ParamSpec } from '../core/registry.ts';
-import { canonicalPath, readModelFile } from './onnx/model-file.ts';
-import { describeModel, type ModelInfo } from './onnx/model-info.ts';
-import { buildLayerTree, type LayerTree } from './onnx/layer-tree.ts';
+import { canonicalPath } from './onnx/model-file.ts';
+import type { ModelInfo } from './onnx/model-info.ts';
+import { LayerTree } from './onnx/layer-tree.ts';
 import type { ImageLayout } from './onnx/rewrite.ts';
 import { findImageOutput } from './image-output.ts';
 import { ModelRunner } from './inference/model-runner.ts';
+import { ModelHost } from './inference/model-host.ts';
 import type { BendSpec, EpChoice, EpName, TensorMsg, ValueRange } from './inference/protocol.ts';
 import type { FrameTime } from './clock.ts';
 import type { Frame } from './frame.ts';
@@ -66,6 +68,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
   readonly bend: BendPlan;
   ep: EpName;
   private runner: ModelRunner;
+  private readonly host: ModelHost;
   private detectedRange: ValueRange | undefined;
   private readonly sources: BoundSource[];
   private readonly taps = new Set<string>();
@@ -90,6 +93,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     tree: LayerTree,
     image: ImageLayout | undefined,
     sources: BoundSource[],
+    host: ModelHost,
     runner: ModelRunner,
     ep: EpName,
     range: ValueRange | undefined,
@@ -101,6 +105,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     this.tree = tree;
     this.image = image;
     this.sources = sources;
+    this.host = host;
     this.runner = runner;
     this.ep = ep;
     this.detectedRange = range;
@@ -118,31 +123,33 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
 
   static async open(opts: EngineOptions): Promise<{ engine: Engine; warnings: string[] }> {
     const file = canonicalPath(opts.model);
-    const { model } = await readModelFile(file);
-    const info = describeModel(model);
-    const tree = buildLayerTree(model);
-    const image = findImageOutput(info.outputs);
-    const params = opts.registry ?? new ParameterRegistry();
-    let sources: BoundSource[];
+    // The runner's worker boots while the host decodes the file.
+    const runner = ModelRunner.spawn();
+    let host: ModelHost | undefined;
     try {
-      sources = info.inputs.map((input) => bindSource(params, `${opts.namespace ?? '/netbend'}/source/${input.name}`, input.name, input.shape, input.dtype, opts.sources?.[input.name], opts.seed));
+      const opened = await ModelHost.open(file);
+      host = opened.host;
+      const { info } = opened;
+      const tree = new LayerTree(opened.layers);
+      const image = findImageOutput(info.outputs);
+      const params = opts.registry ?? new ParameterRegistry();
+      let sources: BoundSource[];
+      try {
+        sources = info.inputs.map((input) => bindSource(params, `${opts.namespace ?? '/netbend'}/source/${input.name}`, input.name, input.shape, input.dtype, opts.sources?.[input.name], opts.seed));
+      } catch (err) {
+        throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const warmup = Object.fromEntries(sources.map((s) => [s.input, fillSource(s, params, { index: 0, time: 0, dt: 0 })]));
+      const graphs = await host.build(image, [], undefined);
+      const loaded = await runner.load({ kind: 'load', ...graphs, ep: opts.ep ?? 'auto', image, bend: undefined, weightDims: {}, warmup });
+      params.define({ address: `${opts.namespace ?? '/netbend'}/output/range`, type: 'enum', options: RANGES, default: 'auto', description: 'value range of the model image output' });
+      const engine = new Engine({ ...opts, model: file }, params, info, tree, image, sources, host, runner, loaded.ep, loaded.range);
+      engine.defineOutputParams();
+      return { engine, warnings: loaded.warnings };
     } catch (err) {
-      throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+      await Promise.all([runner.close(), host?.close()]);
+      throw err;
     }
-    const warmup = Object.fromEntries(sources.map((s) => [s.input, fillSource(s, params, { index: 0, time: 0, dt: 0 })]));
-    const { runner, info: loaded } = await ModelRunner.start({
-      kind: 'load',
-      file,
-      ep: opts.ep ?? 'auto',
-      image,
-      taps: [],
-      bend: undefined,
-      warmup,
-    });
-    params.define({ address: `${opts.namespace ?? '/netbend'}/output/range`, type: 'enum', options: RANGES, default: 'auto', description: 'value range of the model image output' });
-    const engine = new Engine({ ...opts, model: file }, params, info, tree, image, sources, runner, loaded.ep, loaded.range);
-    engine.defineOutputParams();
-    return { engine, warnings: loaded.warnings };
   }
 
   get range(): ValueRange | undefined {
@@ -180,8 +187,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     const path = file ? canonicalPath(file) : undefined;
     if (path) {
       // Validate against every weight before the session swap, so a bad partner changes nothing.
-      const { model } = await readModelFile(path);
-      const mismatches = partnerMismatches(this.info, describeModel(model));
+      const mismatches = await this.host.partnerMismatches(path);
       if (mismatches.length)
         throw new Error(`blend partner ${path} does not match ${this.file}:\n  ${mismatches.slice(0, 20).join('\n  ')}${mismatches.length > 20 ? `\n  ... and ${mismatches.length - 20} more` : ''}`);
     }
@@ -242,7 +248,12 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       if (this.serves(bend, taps)) return;
       const warmup = Object.fromEntries(this.sources.map((s) => [s.input, { data: s.buffer.slice(), dims: s.dims }]));
       this.forceBuild = false;
-      const { runner, info } = await ModelRunner.start({ kind: 'load', file: this.file, ep: this.epChoice, image: this.image, taps: [...taps], bend, warmup });
+      const runner = ModelRunner.spawn();
+      const graphs = await this.host.build(this.image, [...taps], bend).catch(async (err: unknown) => {
+        await runner.close();
+        throw err;
+      });
+      const info = await runner.load({ kind: 'load', ...graphs, ep: this.epChoice, image: this.image, bend, weightDims: this.weightDims(bend), warmup });
       const old = this.runner;
       this.runner = runner;
       this.sessionBend = bend;
@@ -278,6 +289,12 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     const ids = new Set(have.edits.map((e) => e.id));
     if (this.compact && this.bend.holdsRetired([...ids])) return false;
     return bend.edits.every((e) => ids.has(e.id));
+  }
+
+  /** Shapes of the weights `bend`'s edits touch. */
+  private weightDims(bend: BendSpec | undefined): Record<string, number[]> {
+    const touched = new Set(bend?.edits.flatMap((e) => e.weights));
+    return Object.fromEntries(this.info.weights.filter((w) => touched.has(w.name)).map((w) => [w.name, w.shape]));
   }
 
   private tapOutputs(): string[] {
@@ -329,7 +346,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     // A frame still running finishes before its session goes.
     await this.inflight.catch(() => {});
     this.bend.dispose();
-    await this.runner.close();
+    await Promise.all([this.runner.close(), this.host.close()]);
   }
 
   /** Small numeric outputs (regression nets) become read-only parameters others can route. */
@@ -382,15 +399,4 @@ function fillSource(s: BoundSource, params: ParameterRegistry, t: FrameTime): Te
   for (const [address, key] of s.params) s.source.params[key] = params.get(address);
   s.source.fill(s.buffer, { time: t.time, frame: t.index });
   return { data: s.buffer, dims: s.dims };
-}
-
-export function partnerMismatches(a: ModelInfo, b: ModelInfo): string[] {
-  const theirs = new Map(b.weights.map((w) => [w.name, w.shape.join('x')]));
-  const out: string[] = [];
-  for (const w of a.weights) {
-    const s = theirs.get(w.name);
-    if (s === undefined) out.push(`${w.name} (${w.shape.join('x')}) is missing in the partner`);
-    else if (s !== w.shape.join('x')) out.push(`${w.name} is ${s} in the partner, ${w.shape.join('x')} here`);
-  }
-  return out;
 }

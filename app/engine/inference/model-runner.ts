@@ -1,62 +1,38 @@
-// The engine's handle on the inference worker: request/reply over postMessage, buffers transferred
-// not copied. One runner = one worker = one session; swapping models or live-weight sets starts a
-// new runner beside the old one, which keeps serving frames until the new one is ready.
-import { Worker } from 'node:worker_threads';
+// The engine's handle on the inference worker: one runner = one worker = one session pair.
+// Swapping models or live-weight sets starts a new runner beside the old one, which keeps serving
+// frames until the new one is ready. The graphs arrive as bytes from the model host, moved, not copied.
 import type { LoadReply, LoadRequest, Request, RunReply, RunRequest } from './protocol.ts';
+import { WorkerRpc } from './worker-rpc.ts';
 
 export class ModelRunner {
-  private readonly worker: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private dead: Error | undefined;
+  private readonly rpc = new WorkerRpc<Request>(new URL('./ort-worker.ts', import.meta.url));
 
-  private constructor() {
-    this.worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-      workerData: { entry: new URL('./ort-worker.ts', import.meta.url).href },
-    });
-    this.worker.on('message', (msg: { id: number; ok?: unknown; error?: string }) => {
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.error !== undefined) p.reject(new Error(msg.error));
-      else p.resolve(msg.ok);
-    });
-    const fail = (err: Error) => {
-      this.dead = err;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`inference worker exited (${code})`)));
+  /**
+   * Starts a worker at once (booting it overlaps whatever the caller does next) and loads
+   * `load()`'s graphs into it when they are ready.
+   */
+  static spawn(): ModelRunner {
+    return new ModelRunner();
   }
 
-  static async start(req: LoadRequest): Promise<{ runner: ModelRunner; info: LoadReply }> {
-    const runner = new ModelRunner();
+  /** Loads the graphs (their buffers move to the worker); on failure the worker is closed. */
+  async load(req: LoadRequest): Promise<LoadReply> {
     try {
-      const info = (await runner.call(req)) as LoadReply;
-      return { runner, info };
+      const transfer = [req.plain.buffer as ArrayBuffer, ...(req.live ? [req.live.buffer as ArrayBuffer] : [])];
+      return await this.rpc.call<LoadReply>(req, transfer);
     } catch (err) {
-      await runner.close();
+      await this.close();
       throw err;
     }
   }
 
   /** Feeds are copied (sources refill their own buffers every frame); results are transferred. */
   run(req: RunRequest): Promise<RunReply> {
-    return this.call(req) as Promise<RunReply>;
+    return this.rpc.call<RunReply>(req);
   }
 
   async close(): Promise<void> {
-    if (!this.dead) await this.call({ kind: 'dispose' }).catch(() => {});
-    await this.worker.terminate();
-  }
-
-  private call(req: Request): Promise<unknown> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, req });
-    });
+    if (this.rpc.alive) await this.rpc.call({ kind: 'dispose' }).catch(() => {});
+    await this.rpc.terminate();
   }
 }

@@ -5,10 +5,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from './ort.ts';
-import { encodeModel, readModelFile } from '../onnx/model-file.ts';
-import { addOutputs, appendRgbaOutput, RGBA_BIAS, RGBA_OUTPUT, RGBA_SCALE } from '../onnx/rewrite.ts';
-import { weightInitializers } from '../onnx/model-info.ts';
-import { bendGraph, blendInput, editInput, maskInput, setOnInput, type StructuralEdit } from '../bend/bend-graph.ts';
+import { serveRequests } from './worker-rpc.ts';
+import { RGBA_BIAS, RGBA_OUTPUT, RGBA_SCALE } from '../onnx/rewrite.ts';
+import { blendInput, editInput, maskInput, setOnInput, type StructuralEdit } from '../bend/bend-graph.ts';
 import { ablatedChannels, IDENTITY } from '../bend/edit-ops.ts';
 import { autoCandidates } from './ep.ts';
 import { RANGE_TRANSFORM, type BendAmounts, type EpName, type LoadReply, type LoadRequest, type Request, type RunReply, type RunRequest, type TensorMsg, type ValueRange } from './protocol.ts';
@@ -22,7 +21,8 @@ const port = parentPort!;
  */
 let plain: ort.InferenceSession | undefined;
 let live: ort.InferenceSession | undefined;
-let loaded: LoadRequest | undefined;
+/** What the loaded sessions serve (not the graph bytes: those are dropped once loaded). */
+let loaded: Pick<LoadRequest, 'image' | 'bend'> | undefined;
 /** Output channels and shapes of the bent weights, for ablate masks. */
 let weightDims = new Map<string, number[]>();
 const scalars = new Map<string, ort.Tensor>();
@@ -70,22 +70,16 @@ function firstLine(err: unknown): string {
 }
 
 async function load(req: LoadRequest): Promise<LoadReply> {
-  const { model } = await readModelFile(req.file);
   const warnings: string[] = [];
-  let playable = req.image ? appendRgbaOutput(model, req.image) : model;
-  playable = addOutputs(playable, req.taps);
-  const created = await createSession(encodeModel(playable), req.ep, warnings);
+  const created = await createSession(req.plain, req.ep, warnings);
   let twin: ort.InferenceSession | undefined;
-  weightDims = new Map(weightInitializers(model).map((t) => [t.name, t.dims.map(Number)]));
-  if (req.bend) {
-    const partner = req.bend.partnerFile ? await partnerWeights(req.bend.partnerFile) : undefined;
-    // The live twin runs on whatever provider the plain one ended up on.
-    twin = (await createSession(encodeModel(bendGraph(playable, { partner, edits: req.bend.edits })), created.ep, warnings)).s;
-  }
+  weightDims = new Map(Object.entries(req.weightDims));
+  // The live twin runs on whatever provider the plain one ended up on.
+  if (req.live) twin = (await createSession(req.live, created.ep, warnings)).s;
   for (const old of [plain, live]) old?.release().catch(() => {});
   plain = created.s;
   live = twin;
-  loaded = req;
+  loaded = { image: req.image, bend: req.bend };
   masks.clear();
   let range: ValueRange | undefined;
   if (req.image) {
@@ -93,17 +87,6 @@ async function load(req: LoadRequest): Promise<LoadReply> {
     range = detectRange(out[req.image.output]!.data as Float32Array);
   }
   return { ep: created.ep, warnings, range, outputs: plain.outputNames.slice() };
-}
-
-/** The partner's weights by name; the engine has already checked names and shapes. */
-async function partnerWeights(file: string) {
-  const { model } = await readModelFile(file);
-  const mine = weightDims;
-  return new Map(
-    weightInitializers(model)
-      .filter((t) => mine.get(t.name)?.join('x') === t.dims.map(Number).join('x'))
-      .map((t) => [t.name, t]),
-  );
 }
 
 /** Negative values mean a [-1,1] generator (often overshooting it); else [0,1], or 0..255 when larger. */
@@ -207,19 +190,13 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
   return { reply: { rgba, tensors, inferMs: t2 - t1, bendMs: t1 - t0 }, transfer: [...new Set(transfer)] };
 }
 
-port.on('message', async (msg: { id: number; req: Request }) => {
-  try {
-    const { req } = msg;
-    if (req.kind === 'load') port.postMessage({ id: msg.id, ok: await load(req) });
-    else if (req.kind === 'run') {
-      const { reply, transfer } = await run(req);
-      port.postMessage({ id: msg.id, ok: reply }, transfer);
-    } else {
-      for (const s of [plain, live]) await s?.release();
-      plain = live = undefined;
-      port.postMessage({ id: msg.id, ok: true });
-    }
-  } catch (err) {
-    port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+serveRequests<Request>(port, async (req) => {
+  if (req.kind === 'load') return { ok: await load(req) };
+  if (req.kind === 'run') {
+    const { reply, transfer } = await run(req);
+    return { ok: reply, transfer };
   }
+  for (const s of [plain, live]) await s?.release();
+  plain = live = undefined;
+  return { ok: true };
 });

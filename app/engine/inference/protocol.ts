@@ -1,7 +1,11 @@
-// Messages between the engine (main thread) and the inference worker. The worker owns the
-// onnxruntime session, so loading a model or a partner never blocks the frame loop or the servers.
+// Messages between the engine (main thread) and its two kinds of worker: the model host, which
+// reads and decodes the model file once and builds the graphs sessions load, and the inference
+// worker, which owns one onnxruntime session pair. Neither loading a model or a partner nor
+// building a session ever blocks the frame loop or the servers.
 import type { ImageLayout } from '../onnx/rewrite.ts';
 import type { StructuralEdit } from '../bend/bend-graph.ts';
+import type { ModelInfo } from '../onnx/model-info.ts';
+import type { Layer } from '../onnx/layer-tree.ts';
 
 export type EpName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 export type EpChoice = EpName | 'auto';
@@ -14,15 +18,37 @@ export interface TensorMsg {
   dims: number[];
 }
 
+/** What the model host is asked: open the file, check a partner, or build a session's graphs. */
+export type HostRequest =
+  | { kind: 'open'; file: string }
+  | { kind: 'partner'; file: string }
+  | {
+      kind: 'build';
+      image: ImageLayout | undefined;
+      /** Tensors exposed as extra outputs, fetched only on the frames that ask for them. */
+      taps: string[];
+      /** The bends the live graph computes; undefined = no live graph. */
+      bend: BendSpec | undefined;
+    };
+
+export type HostReply =
+  | { kind: 'opened'; info: ModelInfo; layers: Layer[] }
+  /** Empty when the partner matches every weight (and is then kept for builds). */
+  | { kind: 'partner'; mismatches: string[] }
+  | { kind: 'built'; plain: Uint8Array; live: Uint8Array | undefined };
+
 export interface LoadRequest {
   kind: 'load';
-  file: string;
+  /** The playable graph (image output and taps appended), encoded. */
+  plain: Uint8Array;
+  /** The same graph with the bends computed in it, when there are bends. */
+  live: Uint8Array | undefined;
   ep: EpChoice;
   image: ImageLayout | undefined;
-  /** Tensors exposed as extra outputs, fetched only on the frames that ask for them. */
-  taps: string[];
-  /** The bends the live session is built for; undefined = nothing bent, one plain session. */
+  /** The bends the live graph is built for; undefined = nothing bent, the plain session only. */
   bend: BendSpec | undefined;
+  /** Shapes of the weights the bends touch (ablate masks are per output channel). */
+  weightDims: Record<string, number[]>;
   /** Inputs of the first frame: a warm-up run also detects the image's value range. */
   warmup: Record<string, TensorMsg>;
 }

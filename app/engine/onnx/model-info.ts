@@ -60,3 +60,15 @@ export function describeModel(model: ModelProto): ModelInfo {
     nodeCount: g.node.length,
   };
 }
+
+/** Why `b` cannot be blended with `a`: every weight of `a` needs one of the same name and shape in `b`. */
+export function partnerMismatches(a: ModelInfo, b: ModelInfo): string[] {
+  const theirs = new Map(b.weights.map((w) => [w.name, w.shape.join('x')]));
+  const out: string[] = [];
+  for (const w of a.weights) {
+    const s = theirs.get(w.name);
+    if (s === undefined) out.push(`${w.name} (${w.shape.join('x')}) is missing in the partner`);
+    else if (s !== w.shape.join('x')) out.push(`${w.name} is ${s} in the partner, ${w.shape.join('x')} here`);
+  }
+  return out;
+}

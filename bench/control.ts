@@ -4,6 +4,7 @@ import dgram from 'node:dgram';
 import { join } from 'node:path';
 import oscModule from 'osc-js';
 import { LiveSession } from '../app/server/live-session.ts';
+import { systemPorts } from '../app/server/show-ports.ts';
 import { ROOT, writeResult } from './util.ts';
 
 const OSC = ((oscModule as unknown as { default?: unknown }).default ?? oscModule) as unknown as typeof import('osc-js').default;
@@ -11,7 +12,7 @@ const FPS = 30;
 const SAMPLES = 60;
 
 export async function benchControl(): Promise<void> {
-  const { session } = await LiveSession.open({ model: join(ROOT, 'models', 'default.onnx'), ep: 'cpu', fps: FPS, oscPort: 0, midi: false, presetsDir: join(ROOT, 'presets') });
+  const { session } = await LiveSession.open({ model: join(ROOT, 'models', 'default.onnx'), ep: 'cpu' }, systemPorts({ fps: FPS, oscPort: 0, midi: false, presetsDir: join(ROOT, 'presets') }));
   const udp = dgram.createSocket('udp4');
   const port = session.osc!.port;
   const starts = new Map<number, number>();

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Engine } from '../app/engine/engine.ts';
 import { FrameLoop, FPS } from '../app/engine/frame-loop.ts';
+import { LiveClock } from '../app/engine/clock.ts';
 import { startRecording } from '../app/record/video-recorder.ts';
 import { ROOT, sideBySide, writeResult } from './util.ts';
 
@@ -40,7 +41,7 @@ export async function benchRecord(): Promise<void> {
     () => loop(true),
   );
   // The live case: the frame loop at a target rate, recording through the same writeFrame path.
-  const loopFps = new FrameLoop(engine, TARGET_FPS);
+  const loopFps = new FrameLoop(engine, new LiveClock(TARGET_FPS));
   engine.params.set(FPS, TARGET_FPS);
   const live = async (record: boolean) => {
     const rec = record ? await startRecording({ path: join(dir, `live-${index++}.mp4`), width: img.width, height: img.height, fps: TARGET_FPS }) : undefined;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { attr, GraphBuilder, SeededRandom } from '../app/engine/onnx/graph-builder.ts';
 import { LiveSession } from '../app/server/live-session.ts';
+import { systemPorts } from '../app/server/show-ports.ts';
 import { startServer } from '../app/server/http-server.ts';
 import { ROOT, writeResult } from './util.ts';
 
@@ -44,7 +45,7 @@ export async function benchStream(): Promise<void> {
       ['256x256', join(ROOT, 'models', 'default.onnx')],
       ['1024x1024', big],
     ] as const) {
-      const { session } = await LiveSession.open({ model, ep: 'cpu', fps: TARGET_FPS, midi: false, presetsDir: dir });
+      const { session } = await LiveSession.open({ model, ep: 'cpu' }, systemPorts({ fps: TARGET_FPS, midi: false, presetsDir: dir }));
       const server = await startServer({ session, port: 0 });
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
       await page.goto(server.url.replace(/\/$/, '/output'));

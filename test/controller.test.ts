@@ -9,6 +9,7 @@ import { makeMlp } from './models/make-test-models.ts';
 import { ParameterRegistry } from '../app/core/registry.ts';
 import { ControllerNet } from '../app/control/controller-net.ts';
 import { OscServer } from '../app/io/osc-server.ts';
+import { UdpTransport } from '../app/io/osc-transport.ts';
 import { Engine } from '../app/engine/engine.ts';
 
 const OSC = ((oscModule as unknown as { default?: unknown }).default ?? oscModule) as unknown as typeof import('osc-js').default;
@@ -35,7 +36,7 @@ test('4 knobs drive an MLP whose 16 outputs become edit amounts and go out over 
     };
     walk(p.value);
   });
-  const osc = new OscServer(params, { port: 0, targets: [{ host: '127.0.0.1', port: listener.address().port }] });
+  const osc = new OscServer(params, { transport: new UdpTransport(0), targets: [{ host: '127.0.0.1', port: listener.address().port }] });
   await osc.start();
   try {
     assert.equal(ctl.inputs().length, 8);

@@ -65,3 +65,12 @@ export async function startServe(model: string, extra: string[] = []): Promise<{
       }),
   };
 }
+
+/** Polls `cond` until it holds; fails after `ms` naming `what`. */
+export async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

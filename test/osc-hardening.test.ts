@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { existsSync } from 'node:fs';
 import { ParameterRegistry } from '../app/core/registry.ts';
 import { OSC, OscServer, decodeOsc, packBundle, type OscPacketMessage } from '../app/io/osc-server.ts';
+import { UdpTransport } from '../app/io/osc-transport.ts';
 import { oscQueryUpgrade } from '../app/io/oscquery.ts';
 import { AddressTree, compilePattern, matches, MAX_ADDRESS, PatternError } from '../app/io/osc-pattern.ts';
 import { cli, fixture, ROOT } from './helpers.ts';
@@ -300,7 +301,7 @@ async function bombard(t: { diagnostic(s: string): void }, params: ParameterRegi
 
 test('pattern bombs over UDP: the loop never stalls 50 ms, bombs are counted, OSC works after', async (t) => {
   const params = showRegistry();
-  const osc = new OscServer(params, { port: 0, host: '127.0.0.1' });
+  const osc = new OscServer(params, { transport: new UdpTransport(0) });
   const port = await osc.start();
   const sender = await senderThread(port);
   t.after(async () => {
@@ -312,7 +313,7 @@ test('pattern bombs over UDP: the loop never stalls 50 ms, bombs are counted, OS
 
 test('the same bombs as binary over the OSCQuery WebSocket: no stall, OSC works after', async (t) => {
   const params = showRegistry();
-  const osc = new OscServer(params, { port: 0 }); // not listening: the WebSocket hands datagrams over
+  const osc = new OscServer(params, { transport: new UdpTransport(0) }); // not listening: the WebSocket hands datagrams over
   const upgrade = oscQueryUpgrade(params, { osc });
   const server = http.createServer((_req, res) => res.end());
   server.on('upgrade', (req, socket, head) => upgrade(req, socket, head));
@@ -335,7 +336,7 @@ test('limits: a 1024-byte address is the longest taken; the budget caps sets per
   const long = `/netbend/${pad(MAX_ADDRESS - '/netbend/'.length)}`;
   params.define({ address: long, type: 'float', default: 0 });
   for (let i = 0; i < 10; i++) params.define({ address: `/netbend/p/${i}`, type: 'float', default: 0 });
-  const osc = new OscServer(params, { port: 0, maxSetsPerTurn: 25 });
+  const osc = new OscServer(params, { transport: new UdpTransport(0), maxSetsPerTurn: 25 });
   t.after(() => osc.close());
   osc.receive(msg(long, 'f', [1]));
   assert.equal(params.get(long), 1, 'exactly MAX_ADDRESS is fine');
@@ -355,8 +356,8 @@ test('allow list in-process: UDP from outside is refused and counted; receive() 
   const params = new ParameterRegistry();
   params.define({ address: '/netbend/a', type: 'float', default: 0 });
   params.define({ address: '/netbend/b', type: 'float', default: 0 });
-  assert.throws(() => new OscServer(params, { port: 0, allow: ['127.0.0.1/33'] }), /prefix/);
-  const osc = new OscServer(params, { port: 0, host: '127.0.0.1', allow: ['127.0.0.1/32'] });
+  assert.throws(() => new OscServer(params, { transport: new UdpTransport(0), allow: ['127.0.0.1/33'] }), /prefix/);
+  const osc = new OscServer(params, { transport: new UdpTransport(0), allow: ['127.0.0.1/32'] });
   const port = await osc.start();
   const outsider = dgram.createSocket('udp4');
   const insider = dgram.createSocket('udp4');

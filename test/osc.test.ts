@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { ParameterRegistry } from '../app/core/registry.ts';
 import { OSC, OscServer, decodeOsc, packBundle, type OscPacket, type OscPacketMessage } from '../app/io/osc-server.ts';
+import { UdpTransport } from '../app/io/osc-transport.ts';
 import { fixture, startServe } from './helpers.ts';
 
 /** A message with exactly these type tags (osc-js guesses i/f from the number otherwise). */
@@ -44,7 +45,7 @@ async function setup(t: { after(fn: () => unknown): void }, targets: Array<{ hos
   params.define({ address: '/netbend/mode', type: 'enum', default: 'a', options: ['a', 'b'] });
   params.define({ address: '/netbend/hit', type: 'trigger', default: false });
   params.define({ address: '/netbend/outputs/v0', type: 'float', default: 0, readOnly: true });
-  const osc = new OscServer(params, { port: 0, host: '127.0.0.1', targets, wekinator: wek ? { inputs: wek } : undefined });
+  const osc = new OscServer(params, { transport: new UdpTransport(0), targets, wekinator: wek ? { inputs: wek } : undefined });
   const port = await osc.start();
   const client = dgram.createSocket('udp4');
   await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));

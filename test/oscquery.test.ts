@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import WebSocket from 'ws';
 import { ParameterRegistry } from '../app/core/registry.ts';
 import { OSC, OscServer, decodeOsc, type OscPacketMessage } from '../app/io/osc-server.ts';
+import { UdpTransport } from '../app/io/osc-transport.ts';
 import { oscQueryHandler, oscQueryUpgrade } from '../app/io/oscquery.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,7 +25,7 @@ async function setup(t: { after(fn: () => unknown): void }) {
   params.define({ address: '/netbend/output/mode', type: 'enum', default: 'rgb', options: ['rgb', 'pca'] });
   params.define({ address: '/netbend/tempo/tap', type: 'trigger', default: false });
   params.define({ address: '/netbend/outputs/v0', type: 'float', default: 0, readOnly: true });
-  const osc = new OscServer(params, { port: 0, host: '127.0.0.1' });
+  const osc = new OscServer(params, { transport: new UdpTransport(0) });
   const oscPort = await osc.start();
   const handler = oscQueryHandler(params, { oscPort: () => osc.port, host: '127.0.0.1' });
   const upgrade = oscQueryUpgrade(params, { osc });

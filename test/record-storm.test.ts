@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import oscModule from 'osc-js';
 import { RecordingDesk, type DeskEvent } from '../app/server/recording-desk.ts';
 import { partialPathFor, probeVideo } from '../app/record/video-recorder.ts';
+import { ffmpegTakes } from '../app/record/take-recorder.ts';
 import { ROOT, fixture, startServe, tempDir } from './helpers.ts';
 
 const OSC = ((oscModule as unknown as { default?: unknown }).default ?? oscModule) as unknown as typeof import('osc-js').default;
@@ -156,7 +157,7 @@ describe('recording desk (in-process, real ffmpeg)', () => {
   test('overlapping set() calls end in the last wish, with one take per on-period that started and never two encoders', { timeout: 120_000 }, async (t) => {
     const dir = tempDir(t, 'netbend-desk-');
     const events: DeskEvent[] = [];
-    const desk = new RecordingDesk({ dir, shape: () => ({ width: W, height: H, fps: 30 }), onEvent: (e) => events.push(e) });
+    const desk = new RecordingDesk({ recorder: ffmpegTakes({ dir }), shape: () => ({ width: W, height: H, fps: 30 }), onEvent: (e) => events.push(e) });
     const watch = watchFfmpegChildren(process.pid);
     const px = new Uint8Array(W * H * 4);
     let index = 0;
@@ -212,7 +213,7 @@ describe('recording desk (in-process, real ffmpeg)', () => {
   test('a take whose ffmpeg dies turns the desk off once, leaves no ffmpeg, and the next take gets a new file', { timeout: 60_000 }, async (t) => {
     const dir = tempDir(t, 'netbend-desk-');
     const events: DeskEvent[] = [];
-    const desk = new RecordingDesk({ dir, shape: () => ({ width: W, height: H, fps: 30 }), onEvent: (e) => events.push(e) });
+    const desk = new RecordingDesk({ recorder: ffmpegTakes({ dir }), shape: () => ({ width: W, height: H, fps: 30 }), onEvent: (e) => events.push(e) });
     const px = new Uint8Array(W * H * 4);
     let index = 0;
     const pump = setInterval(() => desk.writeFrame(px, index++), 10);
@@ -243,7 +244,7 @@ describe('recording desk (in-process, real ffmpeg)', () => {
   test('a take that cannot start is refused once and the desk stays off', async (t) => {
     const dir = tempDir(t, 'netbend-desk-');
     const events: DeskEvent[] = [];
-    const desk = new RecordingDesk({ dir, ffmpegPath: '/nonexistent/ffmpeg', shape: () => ({ width: W, height: H, fps: 30 }), onEvent: (e) => events.push(e) });
+    const desk = new RecordingDesk({ recorder: ffmpegTakes({ dir, ffmpegPath: '/nonexistent/ffmpeg' }), shape: () => ({ width: W, height: H, fps: 30 }), onEvent: (e) => events.push(e) });
     await desk.set(true);
     assert.equal(desk.recording, false);
     assert.deepEqual(
@@ -259,6 +260,7 @@ describe('recording desk (in-process, real ffmpeg)', () => {
 test('a process that exits without closing its desk takes its ffmpeg with it; the partial stays playable', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t, 'netbend-exit-');
   const desk = pathToFileURL(path.join(ROOT, 'app', 'server', 'recording-desk.ts')).href;
+  const takes = pathToFileURL(path.join(ROOT, 'app', 'record', 'take-recorder.ts')).href;
   // A show that dies by process.exit() mid-take, told when to by the test (once frames are on disk).
   // HD frames faster than ffmpeg encodes them: on stdin EOF it would need a while to finish the
   // backlog, so only the exit hook can explain an encoder that is gone the moment the show is.
@@ -271,7 +273,8 @@ test('a process that exits without closing its desk takes its ffmpeg with it; th
       '-e',
       `
     import { RecordingDesk } from ${JSON.stringify(desk)};
-    const desk = new RecordingDesk({ dir: ${JSON.stringify(dir)}, shape: () => ({ width: 1280, height: 720, fps: 30 }), onEvent: (e) => process.send(e) });
+    import { ffmpegTakes } from ${JSON.stringify(takes)};
+    const desk = new RecordingDesk({ recorder: ffmpegTakes({ dir: ${JSON.stringify(dir)} }), shape: () => ({ width: 1280, height: 720, fps: 30 }), onEvent: (e) => process.send(e) });
     await desk.set(true);
     const px = new Uint8Array(1280 * 720 * 4);
     let i = 0;

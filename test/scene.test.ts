@@ -9,6 +9,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, fixture, ROOT, tempDir } from './helpers.ts';
 import { LiveSession, LOCK } from '../app/server/live-session.ts';
+import { systemPorts } from '../app/server/show-ports.ts';
 import { OSC } from '../app/io/osc-server.ts';
 import { MidiRouter } from '../app/control/midi-mapping.ts';
 
@@ -40,12 +41,15 @@ function preset(name: string, o: { model?: string; edits?: unknown[]; params?: R
   };
 }
 
-async function open(t: { after(fn: () => unknown): void }, presets: Record<string, object> = {}, extra: Parameters<typeof LiveSession.open>[0] | object = {}) {
+async function open(t: { after(fn: () => unknown): void }, presets: Record<string, object> = {}, extra: { fps?: number; modelDirs?: string[] } = {}) {
   const dir = tempDir(t);
   const presetsDir = join(dir, 'presets');
   mkdirSync(presetsDir);
   for (const [file, body] of Object.entries(presets)) writeFileSync(join(presetsDir, `${file}.json`), JSON.stringify(body));
-  const { session } = await LiveSession.open({ model: MODEL, ep: 'cpu', midi: false, oscPort: 0, presetsDir, modelDirs: [FIXTURES], recordDir: join(dir, 'rec'), ...extra });
+  const { session } = await LiveSession.open(
+    { model: MODEL, ep: 'cpu', modelDirs: extra.modelDirs ?? [FIXTURES] },
+    systemPorts({ fps: extra.fps, midi: false, oscPort: 0, presetsDir, recordDir: join(dir, 'rec') }),
+  );
   t.after(() => session.close());
   const sock = dgram.createSocket('udp4');
   t.after(() => sock.close());

@@ -11,6 +11,7 @@ import { ParameterRegistry } from '../app/core/registry.ts';
 import { ControllerNet } from '../app/control/controller-net.ts';
 import { Engine } from '../app/engine/engine.ts';
 import { BPM, LiveSession } from '../app/server/live-session.ts';
+import { systemPorts } from '../app/server/show-ports.ts';
 
 const DEFAULT_MODEL = join(ROOT, 'models', 'default.onnx');
 const OTHER_MODEL = fixture('stylegan2-64-tiny.onnx');
@@ -37,7 +38,7 @@ test('a glide advances once per frame when a controller net runs beside the mode
 });
 
 test('the MIDI clock sets the tempo parameter, not only the tempo', async (t) => {
-  const { session } = await LiveSession.open({ model: DEFAULT_MODEL, midi: false, presetsDir: tempDir(t) });
+  const { session } = await LiveSession.open({ model: DEFAULT_MODEL }, systemPorts({ midi: false, presetsDir: tempDir(t) }));
   t.after(() => session.close());
   const seen: number[] = [];
   session.params.on('change', (c) => c.address === BPM && seen.push(Number(c.value)));
@@ -49,7 +50,7 @@ test('the MIDI clock sets the tempo parameter, not only the tempo', async (t) =>
 });
 
 test("a model switch releases the old model's listeners on the registry", async (t) => {
-  const { session } = await LiveSession.open({ model: DEFAULT_MODEL, midi: false, presetsDir: tempDir(t), modelDirs: [FIXTURES] });
+  const { session } = await LiveSession.open({ model: DEFAULT_MODEL, modelDirs: [FIXTURES] }, systemPorts({ midi: false, presetsDir: tempDir(t) }));
   t.after(() => session.close());
   const count = () => session.params.listenerCount('change');
   const before = count();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { cli, FIXTURES, fixture, tempDir } from './helpers.ts';
 import { LiveSession, RECORD } from '../app/server/live-session.ts';
+import { systemPorts } from '../app/server/show-ports.ts';
 import { OSC } from '../app/io/osc-server.ts';
 import { loadTake } from '../app/scene/take.ts';
 
@@ -28,17 +29,10 @@ const pixels = (file: string) => PNG.sync.read(readFileSync(file)).data;
 test('a live take over OSC re-renders frame for frame, and at twice the size', async (t) => {
   const dir = tempDir(t);
   const recordings = join(dir, 'rec');
-  const { session } = await LiveSession.open({
-    model: MODEL,
-    ep: 'cpu',
-    fps: 20,
-    oscPort: 0,
-    midi: false,
-    presetsDir: join(dir, 'presets'),
-    recordDir: recordings,
-    recordFormat: 'png',
-    modelDirs: [FIXTURES],
-  });
+  const { session } = await LiveSession.open(
+    { model: MODEL, ep: 'cpu', modelDirs: [FIXTURES] },
+    systemPorts({ fps: 20, oscPort: 0, midi: false, presetsDir: join(dir, 'presets'), recordDir: recordings, recordFormat: 'png' }),
+  );
   t.after(() => session.close());
   const port = session.osc!.port;
   const sock = dgram.createSocket('udp4');

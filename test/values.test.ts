@@ -10,9 +10,11 @@ import { cli, ROOT, tempDir } from './helpers.ts';
 import { DEFAULT_LIMITS, hardBounds, ParameterRegistry, ParamRefused, type ParamRefusal } from '../app/core/registry.ts';
 import { RefusalLog } from '../app/control/refusal-log.ts';
 import { OscServer, OSC } from '../app/io/osc-server.ts';
+import { UdpTransport } from '../app/io/osc-transport.ts';
 import { ModulationBank } from '../app/control/modulation.ts';
 import { Tempo } from '../app/control/tempo.ts';
 import { LiveSession, RECALL, RECORD } from '../app/server/live-session.ts';
+import { systemPorts } from '../app/server/show-ports.ts';
 import { PLAY } from '../app/engine/frame-loop.ts';
 
 const DEFAULT_MODEL = join(ROOT, 'models', 'default.onnx');
@@ -89,7 +91,7 @@ test('refusals become one warning per parameter per interval, with the count car
 
 test('OSC over UDP: absurd values are refused and counted, the show keeps its values', async (t) => {
   const p = registry();
-  const osc = new OscServer(p, { port: 0 });
+  const osc = new OscServer(p, { transport: new UdpTransport(0) });
   const port = await osc.start();
   t.after(() => osc.close());
   const sock = dgram.createSocket('udp4');
@@ -176,7 +178,7 @@ test('a preset carrying record, recall and play neither records, recalls nor pau
   const file = join(presets, 'zzz-actions.json');
   writeFileSync(file, JSON.stringify(loaded));
 
-  const { session, warnings } = await LiveSession.open({ model: file, presetsDir: presets, recordDir: recordings, midi: false, fps: 30 });
+  const { session, warnings } = await LiveSession.open({ model: file }, systemPorts({ presetsDir: presets, recordDir: recordings, midi: false, fps: 30 }));
   t.after(() => session.close());
   assert.equal(session.params.target('/netbend/source/z/seed'), 5, 'the scene applied');
   assert.equal(session.params.target(RECORD), false);

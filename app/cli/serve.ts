@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LiveSession } from '../server/live-session.ts';
+import { systemPorts } from '../server/show-ports.ts';
 import { startServer } from '../server/http-server.ts';
 import { oscQueryHandler, oscQueryUpgrade } from '../io/oscquery.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
@@ -46,21 +47,18 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     if (err instanceof CidrError) throw new UsageError(`--osc-allow ${err.message}`);
     throw err;
   }
-  const { session, warnings } = await LiveSession.open({
-    model,
-    ep: o.ep,
-    fps: o.fps,
-    seed: o.seed,
-    oscPort: o.oscPort,
-    oscHost: o.host,
-    oscTargets: (o.oscTarget ?? []).map(parseTarget),
-    oscAllow: o.oscAllow,
-    presetsDir: o.presets,
-    modelDirs: o.models,
-    recordDir: o.recordDir,
-    recordFormat: o.recordFormat,
-    controller: o.controller ? { file: o.controller, bind: o.bind ?? [], route: o.route ?? [] } : undefined,
-  });
+  const { session, warnings } = await LiveSession.open(
+    {
+      model,
+      ep: o.ep,
+      seed: o.seed,
+      oscTargets: (o.oscTarget ?? []).map(parseTarget),
+      oscAllow: o.oscAllow,
+      modelDirs: o.models,
+      controller: o.controller ? { file: o.controller, bind: o.bind ?? [], route: o.route ?? [] } : undefined,
+    },
+    systemPorts({ fps: o.fps, oscPort: o.oscPort, oscHost: o.host, presetsDir: o.presets, recordDir: o.recordDir, recordFormat: o.recordFormat }),
+  );
   warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
   session.on('notice', (n) => console.error(`netbend: ${n.level === 'info' ? '' : n.level + ': '}${n.text}`));
   const server = await startServer({
@@ -77,7 +75,7 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     ],
     upgrades: [oscQueryUpgrade(session.params, { osc: session.osc })],
   });
-  console.error(`netbend: OSC on udp://${o.host}:${session.osc?.port} (obeys ${session.osc?.allow ?? 'nobody'}), OSCQuery on ${server.url}`);
+  console.error(`netbend: OSC on ${session.osc?.url ?? 'no port'} (obeys ${session.osc?.allow ?? 'nobody'}), OSCQuery on ${server.url}`);
   // Tools (Electron shell, tests) read this exact line to find the server.
   console.log(`netbend: serving ${server.url}`);
   console.error(`netbend: playing ${session.engine.file} on ${session.engine.ep}; output window: ${server.url.replace(/\/(\?|$)/, '/output$1')}`);

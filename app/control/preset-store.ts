@@ -1,7 +1,7 @@
 // Presets on disk. Writes are atomic (temp file in the same folder, fsync, rename), so a crash or a
 // full disk never leaves a half-written preset over a good one. Model paths are stored relative to
 // the preset's folder, so a folder of presets and models moves as one.
-import { open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parsePreset, PresetError, type Preset } from './preset.ts';
 
@@ -171,5 +171,48 @@ function alive(pid: number): boolean {
   } catch (err) {
     // EPERM: it exists, it is just not ours to signal.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The preset port of a live show: where presets are listed, loaded and saved by name. */
+export interface PresetStore {
+  /** Where presets live, as messages say it. */
+  readonly where: string;
+  /** The presets there, by name; `onSkip` is told about files too big to be one. */
+  list(onSkip?: (message: string) => void): Promise<PresetEntry[]>;
+  load(path: string): Promise<Preset>;
+  /** Saves under `name` (atomically; the file name is made safe); resolves with its path. */
+  save(name: string, preset: Preset): Promise<string>;
+  /** Tidies what interrupted saves left behind; at start, before the first listing. */
+  sweep(): Promise<string[]>;
+}
+
+/** Presets as JSON files in one folder. */
+export class PresetFolder implements PresetStore {
+  readonly where: string;
+
+  constructor(dir: string) {
+    this.where = resolve(dir);
+  }
+
+  list(onSkip?: (message: string) => void): Promise<PresetEntry[]> {
+    return listPresets(this.where, { onSkip });
+  }
+
+  load(path: string): Promise<Preset> {
+    return loadPreset(path);
+  }
+
+  async save(name: string, preset: Preset): Promise<string> {
+    const clean = name.trim();
+    if (!clean) throw new Error('a preset needs a name');
+    const file = join(this.where, `${clean.replace(/[^\w.-]+/g, '-')}.json`);
+    await mkdir(this.where, { recursive: true });
+    await savePreset(file, { ...preset, name: clean });
+    return file;
+  }
+
+  sweep(): Promise<string[]> {
+    return sweepOrphanTemps(this.where);
   }
 }

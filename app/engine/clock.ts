@@ -4,18 +4,24 @@
 export interface FrameTime {
   /** Frame index: live frames skip indices when they drop, offline frames never do. */
   index: number;
-  /** Seconds since the clock started, always index / fps. */
+  /** Seconds since the clock started: index / fps (after a change of rate, on from the time reached). */
   time: number;
   /** Seconds since the previous rendered frame. */
   dt: number;
 }
 
 export interface FrameClock {
-  readonly fps: number;
+  /** The target rate; setting it takes effect from the next frame, and time runs on without a jump. */
+  fps: number;
   /** Runs `tick` for each frame until stop() or (offline) the last frame; resolves when done. */
   run(tick: (t: FrameTime) => Promise<void>): Promise<void>;
   stop(): void;
   readonly dropped: number;
+  /**
+   * The show's time now, in the frames' own seconds: what a tap, a MIDI clock pulse or any event
+   * between frames is stamped with, so it lines up with FrameTime.time (beat-synced modulators).
+   */
+  now(): number;
 }
 
 export class LiveClock implements FrameClock {
@@ -23,33 +29,38 @@ export class LiveClock implements FrameClock {
   dropped = 0;
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Wall time (wall()) the running show started at; time since then is show time. */
+  private start: number | undefined;
 
   constructor(
     public fps: number,
-    private readonly now: () => number = () => performance.now() / 1000,
+    private readonly wall: () => number = () => performance.now() / 1000,
   ) {}
+
+  now(): number {
+    return this.start === undefined ? 0 : this.wall() - this.start;
+  }
 
   async run(tick: (t: FrameTime) => Promise<void>): Promise<void> {
     this.stopped = false;
-    let start = this.now();
+    const start = (this.start = this.wall());
     let index = 0;
     let last = 0;
-    let fps = this.fps;
+    // Slots are counted from a base: a new target rate re-bases at the current frame, so the
+    // index stays monotonic and time goes on from where it was.
+    let base = { index: 0, time: 0, fps: this.fps };
+    const timeOf = (i: number) => base.time + (i - base.index) / base.fps;
     while (!this.stopped) {
-      if (fps !== this.fps) {
-        // A new target rate re-bases the schedule at the current frame, so the index stays monotonic.
-        start = this.now() - index / this.fps;
-        fps = this.fps;
-      }
-      const time = index / fps;
+      if (base.fps !== this.fps) base = { index, time: timeOf(index), fps: this.fps };
+      const time = timeOf(index);
       await tick({ index, time, dt: time - last });
       last = time;
-      const elapsed = this.now() - start;
+      const elapsed = this.wall() - start;
       // Latest wins: the next frame is the next slot still ahead of the clock.
-      const next = Math.max(index + 1, Math.floor(elapsed * fps) + 1);
+      const next = Math.max(index + 1, Math.floor(base.index + (elapsed - base.time) * base.fps) + 1);
       this.dropped += next - index - 1;
       index = next;
-      const wait = (start + index / fps - this.now()) * 1000;
+      const wait = (start + timeOf(index) - this.wall()) * 1000;
       if (wait > 1 && !this.stopped) await new Promise<void>((r) => ((this.wake = r), (this.timer = setTimeout(r, wait))));
     }
   }
@@ -64,16 +75,22 @@ export class LiveClock implements FrameClock {
 export class OfflineClock implements FrameClock {
   readonly dropped = 0;
   private stopped = false;
+  private current = 0;
 
   constructor(
-    readonly fps: number,
+    public fps: number,
     private readonly frames: number,
   ) {}
+
+  now(): number {
+    return this.current;
+  }
 
   async run(tick: (t: FrameTime) => Promise<void>): Promise<void> {
     this.stopped = false;
     for (let index = 0; index < this.frames && !this.stopped; index++) {
-      await tick({ index, time: index / this.fps, dt: index === 0 ? 0 : 1 / this.fps });
+      this.current = index / this.fps;
+      await tick({ index, time: this.current, dt: index === 0 ? 0 : 1 / this.fps });
     }
   }
 

@@ -1,8 +1,9 @@
-// The live show: a LiveClock drives the engine; each rendered frame goes to every sink (display
-// stream, recorder, OSC outputs). Transport and target fps are parameters like any other.
+// The live show: a clock (the wall clock's LiveClock on stage, any FrameClock in tests) drives the
+// engine; each rendered frame goes to every sink (display stream, recorder, OSC outputs).
+// Transport and target fps are parameters like any other.
 import { Emitter } from '../core/emitter.ts';
 import type { Engine } from './engine.ts';
-import { LiveClock, type FrameTime } from './clock.ts';
+import type { FrameClock, FrameTime } from './clock.ts';
 import type { Frame } from './frame.ts';
 import { FPS, PLAY } from '../core/addresses.ts';
 
@@ -19,7 +20,7 @@ export interface LoopStats {
 }
 
 export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
-  private readonly clock: LiveClock;
+  readonly clock: FrameClock;
   private running: Promise<void> | undefined;
   private lastWall = 0;
   private fpsEma = 0;
@@ -29,13 +30,13 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
 
   constructor(
     private engine: Engine,
-    fps = 30,
+    clock: FrameClock,
   ) {
     super();
     const params = engine.params;
     params.define({ address: PLAY, type: 'bool', default: true, transient: true, description: 'play / pause' });
-    params.define({ address: FPS, type: 'float', default: fps, min: 1, max: 240, unit: 'fps', description: 'target frame rate' });
-    this.clock = new LiveClock(fps);
+    params.define({ address: FPS, type: 'float', default: clock.fps, min: 1, max: 240, unit: 'fps', description: 'target frame rate' });
+    this.clock = clock;
     params.on('change', (c) => {
       if (c.address === FPS) this.clock.fps = Number(c.value);
     });

@@ -5,17 +5,16 @@
 // parameter sets OSC may cause per turn of the loop are capped. UDP senders outside the allow list
 // (loopback unless told otherwise) change nothing.
 //
-// Messages are parsed by osc-decode.ts (node:dgram carries them; osc-js packs what goes out, and
+// Messages are parsed by osc-decode.ts (a transport carries them, UDP on stage; osc-js packs what goes out, and
 // was too slow to take in); bundles are walked here because osc-js ignores element sizes and rounds
 // timetags to whole seconds, and a 600 ms bundle must land on time.
-import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import oscModule from 'osc-js';
 import type { ParameterRegistry, ParamSpec, ParamValue } from '../core/registry.ts';
 import { AddressTree, isPattern, MAX_ADDRESS, PatternCache } from './osc-pattern.ts';
 import { PARAM_KINDS } from '../core/param-types.ts';
 import { AllowList } from './cidr.ts';
 import { decodeMessage } from './osc-decode.ts';
+import type { OscTransport } from './osc-transport.ts';
 
 export interface OscTarget {
   host: string;
@@ -23,9 +22,8 @@ export interface OscTarget {
 }
 
 export interface OscOptions {
-  host?: string;
-  /** UDP port to listen on; 0 = any free port (see `port` after start()). */
-  port: number;
+  /** What carries datagrams (a UdpTransport on stage); start() opens it. */
+  transport: OscTransport;
   targets?: OscTarget[];
   /** Wekinator-style input: `address` (default /wek/inputs) carries floats that set `inputs` in order. */
   wekinator?: { address?: string; inputs: string[] };
@@ -174,7 +172,7 @@ export class OscServer {
   /** The UDP senders obeyed. */
   readonly allow: AllowList;
   targets: OscTarget[];
-  private socket: dgram.Socket | undefined;
+  private open = false;
   /** Latest change per address since the last flush, with who sent it if it came in over OSC. */
   private readonly outgoing = new Map<string, { value: ParamValue; from: string | undefined }>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -210,26 +208,24 @@ export class OscServer {
     ];
   }
 
+  /** Opens the transport; resolves with the port it listens on. */
   async start(): Promise<number> {
-    const host = this.opts.host ?? '127.0.0.1';
-    const socket = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4');
-    await new Promise<void>((ok, fail) => {
-      socket.once('error', (err) => fail(new Error(`OSC: cannot listen on udp://${host}:${this.opts.port} (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
-      socket.bind(this.opts.port, host, () => ok());
-    });
-    socket.removeAllListeners('error');
-    socket.on('error', () => {}); // ICMP port unreachable from a gone target, etc.: not fatal
-    socket.on('message', (buf, rinfo) => {
-      if (this.allow.allows(rinfo.address)) return this.receive(buf, rinfo);
+    await this.opts.transport.open((buf, from) => {
+      if (this.allow.allows(from.address)) return this.receive(buf, from);
       this.stats.received++;
       this.stats.refused++;
     });
-    this.socket = socket;
-    return socket.address().port;
+    this.open = true;
+    return this.port;
   }
 
   get port(): number {
-    return this.socket?.address().port ?? 0;
+    return this.opts.transport.port;
+  }
+
+  /** Where OSC arrives, for the start-up line. */
+  get url(): string {
+    return this.opts.transport.url;
   }
 
   close(): void {
@@ -237,8 +233,8 @@ export class OscServer {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     if (this.refill) clearImmediate(this.refill);
-    this.socket?.close();
-    this.socket = undefined;
+    if (this.open) this.opts.transport.close();
+    this.open = false;
   }
 
   /**
@@ -246,7 +242,7 @@ export class OscServer {
    * bundles, to every target. Call once per frame. Returns the datagrams sent.
    */
   flush(): number {
-    if (!this.socket || this.outgoing.size === 0) return 0;
+    if (!this.open || this.outgoing.size === 0) return 0;
     const changes = [...this.outgoing];
     this.outgoing.clear();
     let sent = 0;
@@ -254,12 +250,7 @@ export class OscServer {
       const key = hostKey(t.host, t.port);
       const packed = changes.filter(([, c]) => c.from !== key).map(([a, c]) => packValue(a, this.params.spec(a), c.value));
       for (const datagram of batch(packed)) {
-        try {
-          this.socket.send(datagram, t.port, t.host, () => {}); // async errors: unreachable targets
-          sent++;
-        } catch {
-          // A target with an impossible port throws at once; the frame loop calling us must not.
-        }
+        if (this.opts.transport.send(datagram, t.host, t.port)) sent++;
       }
     }
     this.stats.sent += sent;

@@ -1,18 +1,18 @@
 // The composition root of a live show: one registry, one engine, one frame loop, the scene (every
 // move from any edge goes through it: values in the registry, structure as queued, undoable
-// actions), and the edges (recorder, OSC, MIDI, presets; WebSocket clients plug in outside).
-// A page's commands land in `command()` and become the same moves OSC and MIDI make.
-import { dirname, join, resolve } from 'node:path';
+// actions), and the edges, handed in as ports (clock, OSC carrier, MIDI, recorder, presets; see
+// show-ports.ts; WebSocket clients plug in outside). A page's commands land in `command()` and
+// become the same moves OSC and MIDI make.
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdir } from 'node:fs/promises';
 import { Emitter } from '../core/emitter.ts';
 import { ParameterRegistry } from '../core/registry.ts';
 import { Engine } from '../engine/engine.ts';
 import { FrameLoop, PLAY } from '../engine/frame-loop.ts';
+import type { FrameClock } from '../engine/clock.ts';
 import type { Frame } from '../engine/frame.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 import type { Layer } from '../engine/onnx/layer-tree.ts';
-import type { RecordFormat } from '../record/video-recorder.ts';
 import { RecordingDesk, describeDeskEvent, type DeskEvent } from './recording-desk.ts';
 import { STATS_INTERVAL_MS, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from '../core/protocol.ts';
 import { LoopDelayMonitor } from './loop-delay.ts';
@@ -20,10 +20,11 @@ import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
 import { OscServer, type OscTarget } from '../io/osc-server.ts';
 import { RefusalLog } from '../control/refusal-log.ts';
-import { listPresets, loadPreset, savePreset, sweepOrphanTemps, type PresetEntry } from '../control/preset-store.ts';
+import { loadPreset, type PresetEntry, type PresetStore } from '../control/preset-store.ts';
 import type { Preset } from '../control/preset.ts';
 import { MidiRouter } from '../control/midi-mapping.ts';
-import { openMidi, type MidiPorts } from '../io/midi-ports.ts';
+import type { MidiPorts } from '../io/midi-ports.ts';
+import type { ShowPorts } from './show-ports.ts';
 import { ControllerNet } from '../control/controller-net.ts';
 import { ShowScene } from '../scene/show-scene.ts';
 import { ModelFolders } from '../scene/model-folders.ts';
@@ -37,27 +38,15 @@ export interface LiveOptions {
   /** A model, or a preset naming one. */
   model: string;
   ep?: EpChoice;
-  /** OSC UDP port (0 = any free port); undefined = no OSC. */
-  oscPort?: number;
-  oscHost?: string;
+  /** Where changed values are sent over OSC. */
   oscTargets?: OscTarget[];
-  /** UDP senders OSC obeys (CIDRs or addresses); undefined = loopback only. */
+  /** OSC senders obeyed (CIDRs or addresses); undefined = loopback only. */
   oscAllow?: string[];
-  /** Folder presets are saved to and listed from. */
-  presetsDir?: string;
   /** Folders models may be loaded from by name (besides the repo's models/ and the playing model's). */
   modelDirs?: string[];
-  /** false: do not open MIDI ports (tests); mappings still work from bytes. */
-  midi?: boolean;
-  midiInputs?: string[];
-  midiOutput?: string;
   /** A regression net driven by parameters, its outputs routed to others. */
   controller?: { file: string; bind: string[]; route: string[] };
-  fps?: number;
   seed?: number;
-  /** Folder recordings go to. */
-  recordDir?: string;
-  recordFormat?: RecordFormat;
 }
 
 export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
@@ -71,6 +60,9 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   readonly loop: FrameLoop;
   private readonly desk: RecordingDesk;
   private readonly opts: LiveOptions;
+  /** The show's time (frames, taps, MIDI clock): the clock port. */
+  readonly clock: FrameClock;
+  readonly presetStore: PresetStore;
   readonly tempo = new Tempo();
   readonly modulators: ModulationBank;
   osc: OscServer | undefined;
@@ -85,14 +77,16 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   private readonly refusals: RefusalLog;
   private readonly loopDelay: LoopDelayMonitor;
 
-  private constructor(params: ParameterRegistry, engine: Engine, opts: LiveOptions) {
+  private constructor(params: ParameterRegistry, engine: Engine, opts: LiveOptions, ports: ShowPorts) {
     super();
     this.params = params;
     this.engine = engine;
     this.opts = opts;
+    this.clock = ports.clock;
+    this.presetStore = ports.presets;
     this.desk = new RecordingDesk({
-      dir: resolve(opts.recordDir ?? 'recordings'),
-      format: opts.recordFormat,
+      recorder: ports.recorder,
+      queue: (job) => this.scene.actions.queue.run(job),
       shape: () => {
         const img = this.engine.image;
         return img ? { width: img.width, height: img.height, fps: this.loop.stats().targetFps } : 'this model has no image output to record';
@@ -114,7 +108,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         this.emit('state', undefined);
       },
       onClock: (kind) => {
-        const now = performance.now() / 1000;
+        const now = this.clock.now();
         if (kind === 'start') this.tempo.start(now);
         if (kind !== 'tick') return;
         const before = this.tempo.bpm;
@@ -123,7 +117,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         if (this.tempo.bpm !== before) this.params.set(BPM, this.tempo.bpm, 'midi');
       },
     });
-    this.loop = new FrameLoop(engine, opts.fps ?? 30);
+    this.loop = new FrameLoop(engine, ports.clock);
     this.loop.beforeFrame = (t) => {
       for (const e of this.modulators.apply(t.time, t.index)) this.notice('warning', e);
       this.scene.beforeFrame(t.time);
@@ -145,11 +139,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       switchModel: (file) => this.switchModel(file),
       presetFile: async (name) => {
         const entry = (await this.listPresets()).find((p) => p.name === name);
-        if (!entry) throw new Error(`no preset "${name}" in ${this.presetsDir}`);
+        if (!entry) throw new Error(`no preset "${name}" in ${this.presetStore.where}`);
         return entry.path;
       },
       presetAt: async (n) => (await this.listPresets())[n],
-      loadPresetFile: (path) => loadPreset(path),
+      loadPresetFile: (path) => this.presetStore.load(path),
       savePresetFile: (name, p) => this.savePresetAs(name, p),
       notice: (level, text) => this.notice(level, text),
       announce: () => this.emit('state', undefined),
@@ -166,7 +160,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       else if (c.address === RECALL) void this.scene.recall(Number(c.value), c.source);
       else if (c.address === BPM) this.tempo.bpm = Number(c.value);
       else if (c.address === TAP_TEMPO) {
-        this.tempo.tap(performance.now() / 1000);
+        this.tempo.tap(this.clock.now());
         this.params.set(BPM, this.tempo.bpm, 'engine');
       }
     });
@@ -181,11 +175,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     this.refusals = new RefusalLog(params, (text) => this.notice('warning', text));
   }
 
-  static async open(opts: LiveOptions): Promise<{ session: LiveSession; warnings: string[] }> {
+  static async open(opts: LiveOptions, ports: ShowPorts): Promise<{ session: LiveSession; warnings: string[] }> {
     const params = new ParameterRegistry();
     const preset = opts.model.toLowerCase().endsWith('.json') ? await loadPreset(opts.model) : undefined;
     const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? opts.model, ep: opts.ep, seed: opts.seed, registry: params });
-    const session = new LiveSession(params, engine, opts);
+    const session = new LiveSession(params, engine, opts, ports);
     try {
       if (preset) warnings.push(...(await session.scene.loadPreset(opts.model, { source: 'cli' })));
       if (opts.controller) {
@@ -199,8 +193,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
           session.controller.route(/^\d+$/.test(output) ? Number(output) : output, to);
         }
       }
-      if (opts.oscPort !== undefined) {
-        session.osc = new OscServer(params, { port: opts.oscPort, host: opts.oscHost, targets: opts.oscTargets, allow: opts.oscAllow, moves: session.scene.actions });
+      if (ports.osc) {
+        session.osc = new OscServer(params, { transport: ports.osc, targets: opts.oscTargets, allow: opts.oscAllow, moves: session.scene.actions });
         await session.osc.start();
       }
     } catch (err) {
@@ -208,25 +202,21 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       throw err;
     }
     // Temp files of saves a kill interrupted would otherwise lie in the folder for ever.
-    await sweepOrphanTemps(session.presetsDir);
+    await ports.presets.sweep();
     // Said with the other start-up warnings: no one listens to notices yet.
-    session.presets = (await listPresets(session.presetsDir, { onSkip: (m) => warnings.push(m) })).map((p) => p.name);
+    session.presets = (await ports.presets.list((m) => warnings.push(m))).map((p) => p.name);
     if (preset?.mappings.midi.length) session.midi.fromJSON(preset.mappings.midi);
-    if (opts.midi !== false) {
-      session.midiPorts = openMidi((bytes) => session.midi.handle(bytes), { virtualName: 'netbend', inputs: opts.midiInputs, output: opts.midiOutput });
+    if (ports.midi) {
+      session.midiPorts = ports.midi((bytes) => session.midi.handle(bytes));
       if (!session.midiPorts.available) warnings.push(session.midiPorts.reason!);
     }
     session.loop.start();
     return { session, warnings };
   }
 
-  get presetsDir(): string {
-    return resolve(this.opts.presetsDir ?? 'presets');
-  }
-
-  /** The presets folder's presets; a file too big to be one is said once, as a warning. */
+  /** The store's presets; a file too big to be one is said once, as a warning. */
   listPresets(): Promise<PresetEntry[]> {
-    return listPresets(this.presetsDir, { onSkip: (m) => this.notice('warning', m) });
+    return this.presetStore.list((m) => this.notice('warning', m));
   }
 
   /**
@@ -248,11 +238,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   private async savePresetAs(name: string, p: Preset): Promise<string> {
-    const clean = name.trim();
-    if (!clean) throw new Error('a preset needs a name');
-    const file = join(this.presetsDir, `${clean.replace(/[^\w.-]+/g, '-')}.json`);
-    await mkdir(this.presetsDir, { recursive: true });
-    await savePreset(file, { ...p, name: clean });
+    const file = await this.presetStore.save(name, p);
     this.presets = (await this.listPresets()).map((e) => e.name);
     this.emit('state', undefined);
     return file;
@@ -265,7 +251,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       const engine = () => this.engine;
       const log = new TakeLog({
         params: this.params,
-        fps: this.loop.stats().targetFps,
+        fps: this.clock.fps,
         width: img.width,
         height: img.height,
         scene: () => this.scene.capture('take'),

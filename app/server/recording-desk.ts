@@ -4,20 +4,15 @@
  *
  * Wishes go through one queue that keeps only the newest: set() records what is wanted now, and
  * a single worker moves the desk towards it one whole step at a time (start a take, or stop one,
- * remux included). 50 toggles while a take is starting collapse into at most one stop and one
+ * remux included), each step a job in the show's queue. 50 toggles while a take is starting collapse into at most one stop and one
  * start, so there is never more than one ffmpeg: the next take's encoder starts only after the
  * previous take's encoder and remux have exited.
  */
 import { killOnExit } from '../record/kill-on-exit.ts';
-import { nextTakePath } from '../record/take-name.ts';
-import { RecorderError, startRecording, type Recording, type RecordFormat, type RecordingSummary } from '../record/video-recorder.ts';
+import { RecorderError, type Recording, type RecordingSummary } from '../record/video-recorder.ts';
+import type { TakeRecorder, TakeShape } from '../record/take-recorder.ts';
 
-/** What the frames of a take will look like; fixed when the take starts. */
-export interface TakeShape {
-  width: number;
-  height: number;
-  fps: number;
-}
+export type { TakeShape } from '../record/take-recorder.ts';
 
 /** Everything that happens to takes. 'refused' and 'broke' mean the desk turned itself off. */
 export type DeskEvent =
@@ -33,14 +28,16 @@ export type DeskEvent =
   | { kind: 'broke'; path: string; error: Error };
 
 export interface DeskOptions {
-  /** Folder takes go to. */
-  dir: string;
-  format?: RecordFormat;
+  /** Starts each take's encoder (ffmpegTakes on stage). */
+  recorder: TakeRecorder;
   /** Asked at each start: the frames' size and rate, or why nothing can be recorded now. */
   shape: () => TakeShape | string;
   onEvent: (e: DeskEvent) => void;
-  /** Default $FFMPEG_PATH or `ffmpeg` on PATH. */
-  ffmpegPath?: string;
+  /**
+   * Runs the desk's work (a take's start or stop, one at a time): the show's one queue, so a take
+   * never starts in the middle of a model switch. Default: at once.
+   */
+  queue?: <T>(job: () => Promise<T>) => Promise<T>;
 }
 
 export interface TakeStats {
@@ -116,11 +113,19 @@ export class RecordingDesk {
   private async run(): Promise<void> {
     // Yield first, so settle() has stored this promise before the loop can finish and clear it.
     await undefined;
+    const queue = this.opts.queue ?? ((job) => job());
     try {
       while (this.needsWork()) {
-        if (this.take) await this.stopTake(this.take);
-        else await this.startTake();
+        // The wish may change while the step waits in the queue: it is read again when it runs.
+        await queue(async () => {
+          if (!this.needsWork()) return;
+          if (this.take) await this.stopTake(this.take);
+          else await this.startTake();
+        });
       }
+    } catch (error) {
+      // The show's queue is full: no take starts (one recording stays on until asked again).
+      if (!this.take) this.giveUp({ kind: 'refused', error: error as Error });
     } finally {
       this.work = undefined;
     }
@@ -143,21 +148,13 @@ export class RecordingDesk {
   private async startTake(): Promise<void> {
     const shape = this.opts.shape();
     if (typeof shape === 'string') return this.giveUp({ kind: 'refused', error: new Error(shape) });
-    const format = this.opts.format ?? 'h264';
     let take: Take | undefined;
     try {
-      const path = await nextTakePath(this.opts.dir, format);
-      const rec = await startRecording({
-        path,
-        format,
-        ...shape,
-        ffmpegPath: this.opts.ffmpegPath,
-        onError: (error) => {
-          if (!take || take.stopping || take.broke) return; // a stop in progress reports its own failure
-          take.broke = true;
-          this.giveUp({ kind: 'broke', path, error });
-          void this.settle();
-        },
+      const { path, rec } = await this.opts.recorder.start(shape, (error) => {
+        if (!take || take.stopping || take.broke) return; // a stop in progress reports its own failure
+        take.broke = true;
+        this.giveUp({ kind: 'broke', path: take.path, error });
+        void this.settle();
       });
       take = { path, rec, stopping: false, broke: false };
       this.take = take;

@@ -1,0 +1,90 @@
+// A live show built in-process from ports other than the system's: a clock the test steps, OSC
+// and MIDI that loop back in memory, ffmpeg writing PNG takes and a preset folder in a temp dir.
+// Everything the show does at its edges goes through those ports, and its time is the clock's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import oscModule from 'osc-js';
+import { ROOT, tempDir, until } from './helpers.ts';
+import { LoopbackMidi, LoopbackOsc, SteppedClock } from './loopback-ports.ts';
+import { BPM, LiveSession, RECORD, TAP_TEMPO } from '../app/server/live-session.ts';
+import { ffmpegTakes } from '../app/record/take-recorder.ts';
+import { PresetFolder } from '../app/control/preset-store.ts';
+
+const OSC = (oscModule as unknown as { default?: typeof oscModule }).default ?? oscModule;
+const MODEL = join(ROOT, 'models', 'default.onnx');
+const SEED = '/netbend/source/z/seed';
+
+function message(address: string, types: string, args: unknown[]): Uint8Array {
+  const m = new OSC.Message(address);
+  [m.types, m.args] = [types, args];
+  return m.pack();
+}
+
+test('a show built from loopback ports: OSC, MIDI, taps, takes and presets all go through them, on the clock', async (t) => {
+  const dir = tempDir(t);
+  const clock = new SteppedClock(10);
+  const osc = new LoopbackOsc();
+  const midi = new LoopbackMidi();
+  const { session } = await LiveSession.open(
+    { model: MODEL, ep: 'cpu', oscTargets: [{ host: '127.0.0.1', port: 7001 }] },
+    { clock, osc, midi: midi.open, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
+  );
+  t.after(() => session.close());
+  const frames: Array<{ index: number; time: number }> = [];
+  session.on('frame', (f) => frames.push({ index: f.index, time: f.time }));
+
+  // Frames come when the clock says, at n / fps.
+  for (let i = 0; i < 3; i++) await clock.step();
+  assert.deepEqual(
+    frames,
+    [0, 1, 2].map((index) => ({ index, time: index / 10 })),
+  );
+
+  // OSC arrives through the carrier; the allow list still applies to its senders.
+  osc.deliver(message(SEED, 'i', [42]));
+  osc.deliver(message(SEED, 'i', [9]), { address: '10.1.2.3', port: 9000 });
+  assert.equal(session.params.target(SEED), 42);
+  assert.equal(session.osc!.stats.refused, 1, 'the foreign sender was refused');
+  // Changed values leave through it once per frame, to the targets.
+  osc.sent.length = 0;
+  await clock.step();
+  const out = osc.sent.map((s) => `${s.host}:${s.port} ${Buffer.from(s.datagram).toString('latin1')}`);
+  assert.ok(
+    out.some((s) => s.startsWith('127.0.0.1:7001 ') && s.includes(SEED)),
+    `sent: ${out.join(' | ')}`,
+  );
+
+  // Tap tempo is stamped in show time: taps 0.4 s apart on the clock are 150 bpm, whatever the wall.
+  session.params.set(TAP_TEMPO, true, 'ui');
+  for (let i = 0; i < 4; i++) await clock.step();
+  session.params.set(TAP_TEMPO, true, 'ui');
+  assert.equal(session.params.target(BPM), 150);
+  assert.equal(session.tempo.origin, clock.now(), 'beat 0 is the last tap, in frame time');
+
+  // MIDI bytes from the port drive a mapping.
+  session.midi.fromJSON([{ param: '/netbend/source/z/amplitude', kind: 'cc', channel: 0, number: 7 }]);
+  midi.play([0xb0, 7, 127]);
+  assert.equal(session.params.target('/netbend/source/z/amplitude'), session.params.spec('/netbend/source/z/amplitude')!.max);
+
+  // A take goes through the recorder port: exactly the frames rendered while it was on.
+  const notices: string[] = [];
+  session.on('notice', (n) => notices.push(n.text));
+  session.params.set(RECORD, true, 'ui');
+  await until(() => session.stats().recording !== null, 'the take to start');
+  for (let i = 0; i < 3; i++) await clock.step();
+  session.params.set(RECORD, false, 'ui');
+  await until(() => notices.some((n) => n.startsWith('recorded ')), 'the take to be saved');
+  const take = readdirSync(join(dir, 'takes'), { withFileTypes: true }).find((f) => f.isDirectory())!.name;
+  assert.equal(readdirSync(join(dir, 'takes', take)).filter((f) => f.endsWith('.png')).length, 3);
+  await until(() => notices.some((n) => n.startsWith('performance log saved')), 'the take log');
+
+  // Presets are saved to, and listed from, the preset port.
+  await session.command({ cmd: 'savePreset', name: 'on the clock' });
+  assert.ok(existsSync(join(dir, 'presets', 'on-the-clock.json')));
+  assert.deepEqual(
+    (await session.listPresets()).map((p) => p.name),
+    ['on the clock'],
+  );
+});

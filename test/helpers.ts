@@ -25,7 +25,10 @@ export interface CliResult {
 
 export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'netbend.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(process.env.SERVE_NODE_ARGS?.split(' ') ?? []), join(ROOT, 'bin', 'netbend.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -41,9 +44,13 @@ export function cli(args: string[], env: Record<string, string> = {}, timeoutMs 
 
 /** A real `netbend serve` on free ports; resolves with the URL it prints. */
 export async function startServe(model: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'netbend.js'), 'serve', model, '--port', '0', '--osc-port', '0', '--no-open', '--ep', 'cpu', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(process.env.SERVE_NODE_ARGS?.split(' ') ?? []), join(ROOT, 'bin', 'netbend.js'), 'serve', model, '--port', '0', '--osc-port', '0', '--no-open', '--ep', 'cpu', ...extra],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const url = await new Promise<string>((ok, fail) => {

@@ -5,18 +5,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import oscModule from 'osc-js';
 import { ROOT, tempDir, until } from './helpers.ts';
 import { LoopbackMidi, LoopbackOsc, SteppedClock } from './loopback-ports.ts';
 import { BPM, LiveSession, RECORD, TAP_TEMPO } from '../app/server/live-session.ts';
 import { ffmpegTakes } from '../app/record/take-recorder.ts';
 import { PresetFolder } from '../app/control/preset-store.ts';
+import { OSC } from '../app/io/osc-server.ts';
 
-const OSC = (oscModule as unknown as { default?: typeof oscModule }).default ?? oscModule;
 const MODEL = join(ROOT, 'models', 'default.onnx');
 const SEED = '/netbend/source/z/seed';
 
-function message(address: string, types: string, args: unknown[]): Uint8Array {
+function message(address: string, types: string, args: number[]): Uint8Array {
   const m = new OSC.Message(address);
   [m.types, m.args] = [types, args];
   return m.pack();

@@ -10,7 +10,7 @@ import { buildLayerTree } from '../onnx/layer-tree.ts';
 import { addOutputs, appendRgbaOutput } from '../onnx/rewrite.ts';
 import { bendGraph } from '../bend/bend-graph.ts';
 import type { HostReply, HostRequest } from './protocol.ts';
-import { serveRequests } from './worker-rpc.ts';
+import { serveRequests } from './worker-serve.ts';
 
 let model: ModelProto | undefined;
 /** Partners' weights by file, matched to this model by name and shape; the last few are kept. */

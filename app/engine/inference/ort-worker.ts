@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from './ort.ts';
-import { serveRequests } from './worker-rpc.ts';
+import { serveRequests } from './worker-serve.ts';
 import { RGBA_BIAS, RGBA_OUTPUT, RGBA_SCALE } from '../onnx/rewrite.ts';
 import { blendInput, editInput, maskInput, setOnInput, type StructuralEdit } from '../bend/bend-graph.ts';
 import { ablatedChannels, IDENTITY } from '../bend/edit-ops.ts';

@@ -14,7 +14,7 @@ import { ModelRunner } from './inference/model-runner.ts';
 import { ModelHost } from './inference/model-host.ts';
 import type { BendSpec, EpChoice, EpName, TensorMsg, ValueRange } from './inference/protocol.ts';
 import type { FrameTime } from './clock.ts';
-import type { Frame } from './frame.ts';
+import { RGBA_LEAD_BYTES, type Frame } from './frame.ts';
 import { chooseSource } from './sources/bind.ts';
 import type { InputSource } from './sources/source.ts';
 import { BendPlan, type EditTarget } from './bend/bend-plan.ts';
@@ -309,7 +309,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     const tapLayers = [...this.taps].filter((l) => this.sessionTaps.has(this.tree.resolve(l).output!));
     const fetch = [...this.numericOutputs, ...tapLayers.map((l) => this.tree.resolve(l).output!)];
     const amounts = this.sessionBend ? this.bend.amounts(this.sessionBend) : undefined;
-    const running = this.runner.run({ kind: 'run', feeds, fetch, range: this.range, amounts });
+    const running = this.runner.run({ kind: 'run', feeds, fetch, range: this.range, amounts, lead: RGBA_LEAD_BYTES });
     this.inflight = running;
     const reply = await running;
     const taps: Record<string, TensorMsg> = {};

@@ -1,5 +1,11 @@
 import type { TensorMsg } from './inference/protocol.ts';
 
+/**
+ * Free bytes in front of every frame's pixels, in the same buffer: a sink that frames the picture
+ * (a page's packet header) writes there, so the frame goes out without a copy.
+ */
+export const RGBA_LEAD_BYTES = 16;
+
 export interface FrameStats {
   inferMs: number;
   bendMs: number;
@@ -12,7 +18,7 @@ export interface Frame {
   time: number;
   width: number;
   height: number;
-  /** RGBA8, width * height * 4 bytes; absent for models without an image output. */
+  /** RGBA8, width * height * 4 bytes, RGBA_LEAD_BYTES into its buffer; absent for models without an image output. */
   rgba: Uint8Array | undefined;
   /** Tapped layers by layer path, Float32 with the tensor's own shape. */
   taps: Record<string, TensorMsg>;

@@ -48,7 +48,7 @@ export class FrameStream {
     this.pending = undefined;
     this.inFlight++;
     this.sent++;
-    if (frame.rgba) this.ws.send(packet(PacketKind.Output, 0, frame.index, frame.width, frame.height, 4, frame.rgba), { binary: true });
+    if (frame.rgba) this.ws.send(outputPacket(frame), { binary: true });
     for (const [layer, t] of Object.entries(frame.taps)) {
       const id = this.taps.get(layer);
       if (id === undefined) continue;
@@ -66,6 +66,26 @@ export function chw(dims: number[]): [number, number, number] {
   }
   const n = dims.reduce((a, b) => a * b, 1);
   return [n, 1, 1];
+}
+
+/** Each frame's picture packet, made once for every page that gets it. */
+const outputPackets = new WeakMap<Frame, Uint8Array>();
+
+/**
+ * The picture as a packet: the header goes in the room the engine leaves in front of the pixels
+ * (RGBA_LEAD_BYTES), so a 1024x1024 frame reaches any number of pages without one copy of its 4 MB.
+ */
+function outputPacket(frame: Frame): Uint8Array {
+  let p = outputPackets.get(frame);
+  if (p) return p;
+  const px = frame.rgba!;
+  const header = { kind: PacketKind.Output, tapId: 0, index: frame.index, width: frame.width, height: frame.height, channels: 4 };
+  if (px.byteOffset >= PACKET_HEADER_BYTES) {
+    p = new Uint8Array(px.buffer, px.byteOffset - PACKET_HEADER_BYTES, PACKET_HEADER_BYTES + px.byteLength);
+    writeHeader(new DataView(p.buffer, p.byteOffset, PACKET_HEADER_BYTES), header);
+  } else p = packet(header.kind, 0, frame.index, frame.width, frame.height, 4, px);
+  outputPackets.set(frame, p);
+  return p;
 }
 
 function packet(kind: PacketKind, tapId: number, index: number, width: number, height: number, channels: number, data: Uint8Array): Uint8Array {

@@ -185,7 +185,13 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
     tensors[name] = { data, dims: [...t.dims] };
     transfer.push(data.buffer as ArrayBuffer);
   }
-  const rgba = loaded.image ? (out[RGBA_OUTPUT]!.data as Uint8Array) : undefined;
+  let rgba: Uint8Array | undefined;
+  if (loaded.image) {
+    // Copied here, off the main thread, into a buffer with room in front for a sink's header.
+    const px = out[RGBA_OUTPUT]!.data as Uint8Array;
+    rgba = new Uint8Array(req.lead + px.byteLength).subarray(req.lead);
+    rgba.set(px);
+  }
   if (rgba) transfer.push(rgba.buffer as ArrayBuffer);
   return { reply: { rgba, tensors, inferMs: t2 - t1, bendMs: t1 - t0 }, transfer: [...new Set(transfer)] };
 }

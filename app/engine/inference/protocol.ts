@@ -83,6 +83,8 @@ export interface RunRequest {
   range: ValueRange | undefined;
   /** This frame's bend amounts, for the session's bend spec. */
   amounts: BendAmounts | undefined;
+  /** Free bytes to leave in front of the RGBA pixels in their buffer (see RGBA_LEAD_BYTES). */
+  lead: number;
 }
 
 export interface RunReply {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { ROOT, tempDir, until } from './helpers.ts';
 import { LoopbackMidi, LoopbackOsc, SteppedClock } from './loopback-ports.ts';
 import { BPM, LiveSession, RECORD, TAP_TEMPO } from '../app/server/live-session.ts';
+import { PLAY } from '../app/engine/frame-loop.ts';
+import type { Frame } from '../app/engine/frame.ts';
 import { ffmpegTakes } from '../app/record/take-recorder.ts';
 import { PresetFolder } from '../app/control/preset-store.ts';
 import { OSC } from '../app/io/osc-server.ts';
@@ -86,4 +88,34 @@ test('a show built from loopback ports: OSC, MIDI, taps, takes and presets all g
     (await session.listPresets()).map((p) => p.name),
     ['on the clock'],
   );
+});
+
+test('paused is a preview: a change renders the held moment once, with the change in it', async (t) => {
+  const dir = tempDir(t);
+  const clock = new SteppedClock(10);
+  const { session } = await LiveSession.open(
+    { model: MODEL, ep: 'cpu' },
+    { clock, osc: undefined, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
+  );
+  t.after(() => session.close());
+  const frames: Frame[] = [];
+  session.on('frame', (f) => frames.push(f));
+  for (let i = 0; i < 3; i++) await clock.step();
+  session.params.set(PLAY, false, 'ui');
+  await clock.step();
+  assert.equal(frames.length, 3, 'paused: nothing new to show, nothing rendered');
+  const held = frames.at(-1)!;
+  session.params.set(SEED, 77, 'ui');
+  await clock.step();
+  assert.equal(frames.length, 4, 'the change rendered one frame');
+  const preview = frames.at(-1)!;
+  assert.equal(preview.preview, true);
+  assert.equal(preview.time, held.time, 'at the held moment');
+  assert.ok(!Buffer.from(preview.rgba!).equals(Buffer.from(held.rgba!)), 'with the new seed in it');
+  await clock.step();
+  assert.equal(frames.length, 4, 'once, not every slot');
+  // Back to the old seed: the held moment as it was, exactly.
+  session.params.set(SEED, session.params.spec(SEED)!.default as number, 'ui');
+  await clock.step();
+  assert.ok(Buffer.from(frames.at(-1)!.rgba!).equals(Buffer.from(held.rgba!)));
 });

@@ -65,7 +65,9 @@ export interface EngineStats {
   targetFps: number;
   inferMs: number;
   frameMs: number;
+  /** Slots dropped since the start, and in the last minute. */
   dropped: number;
+  droppedPerMinute: number;
   ep: string;
   frame: number;
   playing: boolean;
@@ -74,6 +76,8 @@ export interface EngineStats {
   recording: { path: string; frames: number; filled: number } | null;
   /** Event-loop delay over the last stats window, in ms: how late timers and sockets are served. */
   loopDelay: { p99: number; max: number };
+  /** Set while the show plays under half its target rate: why, and what would help. */
+  slow: { text: string; remedies: string[] } | null;
 }
 
 /** How often the server sends `stats` and rolls the event-loop delay window. */

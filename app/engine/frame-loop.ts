@@ -1,6 +1,7 @@
 // The live show: a clock (the wall clock's LiveClock on stage, any FrameClock in tests) drives the
 // engine; each rendered frame goes to every sink (display stream, recorder, OSC outputs).
-// Transport and target fps are parameters like any other.
+// Transport and target fps are parameters like any other. Paused is a preview: time holds, and a
+// change of the scene renders the held moment once more, so a bend can be tried before it plays.
 import { Emitter } from '../core/emitter.ts';
 import type { Engine } from './engine.ts';
 import type { FrameClock, FrameTime } from './clock.ts';
@@ -14,7 +15,10 @@ export interface LoopStats {
   targetFps: number;
   inferMs: number;
   frameMs: number;
+  /** Slots dropped since the start. */
   dropped: number;
+  /** Slots dropped in the last minute (what a performer can act on). */
+  droppedPerMinute: number;
   frame: number;
   playing: boolean;
 }
@@ -25,8 +29,13 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
   private lastWall = 0;
   private fpsEma = 0;
   private last: Frame | undefined;
+  /** Something the picture depends on changed since the last frame (read while paused). */
+  private stale = false;
+  private offSwapped: () => void;
+  /** [wall ms, clock.dropped] about once a second, for the last minute's drops. */
+  private readonly drops: Array<[number, number]> = [];
   /** Called with the frame time before each render (modulators, morphs, animations). */
-  beforeFrame: (t: FrameTime) => void = () => {};
+  beforeFrame: (t: FrameTime & { preview: boolean }) => void = () => {};
 
   constructor(
     private engine: Engine,
@@ -39,12 +48,17 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
     this.clock = clock;
     params.on('change', (c) => {
       if (c.address === FPS) this.clock.fps = Number(c.value);
+      else if (c.address !== PLAY && c.source !== 'engine' && c.source !== 'modulator') this.stale = true;
     });
+    this.offSwapped = engine.on('swapped', () => (this.stale = true));
   }
 
   /** Swaps the engine (a new model) between frames; the caller closes the old one. */
   setEngine(engine: Engine): void {
+    this.offSwapped();
     this.engine = engine;
+    this.offSwapped = engine.on('swapped', () => (this.stale = true));
+    this.stale = true;
   }
 
   start(): void {
@@ -70,26 +84,50 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
       inferMs: f?.stats.inferMs ?? 0,
       frameMs: f?.stats.frameMs ?? 0,
       dropped: this.clock.dropped,
+      droppedPerMinute: this.clock.dropped - (this.drops[0]?.[1] ?? 0),
       frame: f?.index ?? 0,
       playing: this.engine.params.get(PLAY) === true,
     };
   }
 
   private async tick(t: FrameTime): Promise<void> {
+    this.countDrops();
     if (this.engine.params.get(PLAY) !== true) {
+      const held = this.last;
+      if (this.stale && held) {
+        // The held moment again, with the change in it: glides land at once (nothing moves in a
+        // preview), and the frame is marked so recorders and take logs leave it out.
+        this.stale = false;
+        return this.render({ index: held.index, time: held.time, dt: Number.POSITIVE_INFINITY }, true);
+      }
       // Paused: hold the picture and idle cheaply; time keeps its place in the schedule.
       await new Promise((r) => setTimeout(r, 20));
       return;
     }
+    return this.render(t, false);
+  }
+
+  private countDrops(): void {
+    const now = performance.now();
+    const newest = this.drops.at(-1);
+    if (!newest || now - newest[0] >= 1000) this.drops.push([now, this.clock.dropped]);
+    while (this.drops.length > 1 && now - this.drops[0]![0] > 60_000) this.drops.shift();
+  }
+
+  private async render(t: FrameTime, preview: boolean): Promise<void> {
     try {
-      this.beforeFrame(t);
+      this.stale = false;
+      this.beforeFrame({ ...t, preview });
       const frame = await this.engine.render(t);
-      const now = performance.now();
-      if (this.lastWall) {
-        const inst = 1000 / Math.max(1e-3, now - this.lastWall);
-        this.fpsEma = this.fpsEma ? this.fpsEma * 0.9 + inst * 0.1 : inst;
+      if (preview) frame.preview = true;
+      else {
+        const now = performance.now();
+        if (this.lastWall) {
+          const inst = 1000 / Math.max(1e-3, now - this.lastWall);
+          this.fpsEma = this.fpsEma ? this.fpsEma * 0.9 + inst * 0.1 : inst;
+        }
+        this.lastWall = now;
       }
-      this.lastWall = now;
       this.last = frame;
       this.emit('frame', frame);
     } catch (err) {

@@ -25,4 +25,6 @@ export interface Frame {
   /** Numeric (non-image) outputs by output name. */
   values: Record<string, number[]>;
   stats: FrameStats;
+  /** A paused show's preview of a change: the held moment rendered again (no new slot). */
+  preview?: true;
 }

@@ -16,6 +16,7 @@ import type { Layer } from '../engine/onnx/layer-tree.ts';
 import { RecordingDesk, describeDeskEvent, type DeskEvent } from './recording-desk.ts';
 import { STATS_INTERVAL_MS, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from '../core/protocol.ts';
 import { LoopDelayMonitor } from './loop-delay.ts';
+import { slowGuidance } from './slow-guidance.ts';
 import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
 import { OscServer, type OscTarget } from '../io/osc-server.ts';
@@ -122,8 +123,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       for (const e of this.modulators.apply(t.time, t.index)) this.notice('warning', e);
       this.scene.beforeFrame(t.time);
       if (this.controller) void this.controller.step().catch((err) => this.notice('error', `controller net: ${(err as Error).message}`));
-      // Last, so the take sees every value this frame renders with.
-      if (this.take && this.desk.recording) {
+      // Last, so the take sees every value this frame renders with. A paused preview is no slot.
+      if (this.take && this.desk.recording && !t.preview) {
         this.take.log.frame(t);
         this.take.frame = t.index;
       }
@@ -166,7 +167,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     });
     this.loop.on('frame', (f) => {
       // A take's video holds exactly the frames its log saw, so a re-render lines up frame for frame.
-      if (this.take?.frame === f.index) this.desk.writeFrame(f.rgba!, f.index);
+      if (this.take?.frame === f.index && !f.preview) this.desk.writeFrame(f.rgba!, f.index);
       this.osc?.flush();
       this.emit('frame', f);
     });
@@ -296,8 +297,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   stats(): EngineStats {
-    const s = this.loop.stats();
-    return { ...s, ep: this.engine.ep, refused: this.params.refused, recording: this.desk.stats(), loopDelay: { ...this.loopDelay.last } };
+    const s = { ...this.loop.stats(), ep: this.engine.ep };
+    return { ...s, refused: this.params.refused, recording: this.desk.stats(), loopDelay: { ...this.loopDelay.last }, slow: slowGuidance(s) };
   }
 
   paramInfo(): ParamInfo[] {

@@ -79,7 +79,7 @@ function Header() {
       <span class="stats" id="stats">
         <Stat id="stat-fps" value={(s?.fps ?? 0).toFixed(1)} unit="fps" warn={slow} />
         <Stat id="stat-infer" value={ms(s?.inferMs ?? 0)} unit="ms" />
-        <Stat id="stat-dropped" value={String(s?.dropped ?? 0)} unit="dropped" />
+        <Stat id="stat-dropped" value={String(s?.droppedPerMinute ?? 0)} unit="drop/min" warn={!!s && s.droppedPerMinute > 60} />
         <Stat id="stat-loop" value={`${ms(s?.loopDelay.p99 ?? 0)}/${ms(s?.loopDelay.max ?? 0)}`} unit="ms loop" warn={!!s && s.loopDelay.p99 > LOOP_DELAY_WARN_MS} />
         <Stat id="stat-ep" value={s?.ep ?? '–'} unit="EP" />
         <Stat id="stat-frame" value={String(s?.frame ?? 0)} unit="frame" />
@@ -111,6 +111,17 @@ function Side() {
         {!ready.value ? <div class="hint pad">connecting to the engine…</div> : tab.value === 'model' ? <ModelPanel /> : tab.value === 'sources' ? <SourcesPanel /> : <ParamsPanel />}
       </div>
     </aside>
+  );
+}
+
+/** Said in place, above the pictures, for as long as it holds: never over a control. */
+function SlowBanner() {
+  const slow = stats.value?.slow;
+  if (!slow) return null;
+  return (
+    <div class="slow-banner" id="slow" role="status">
+      <b>{slow.text}.</b> What would help: {slow.remedies.join('; ')}.
+    </div>
   );
 }
 
@@ -188,6 +199,7 @@ function App() {
       <Header />
       <main class="main">
         <div class="views">
+          <SlowBanner />
           <div class="panes">
             <OutputPane />
             <LayerPane />

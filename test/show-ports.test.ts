@@ -119,3 +119,67 @@ test('paused is a preview: a change renders the held moment once, with the chang
   await clock.step();
   assert.ok(Buffer.from(frames.at(-1)!.rgba!).equals(Buffer.from(held.rgba!)));
 });
+
+test('modulators are scene moves: added, edited, muted and removed over OSC, undone, and their base follows the performer', async (t) => {
+  const dir = tempDir(t);
+  const clock = new SteppedClock(10);
+  const osc = new LoopbackOsc();
+  const { session } = await LiveSession.open(
+    { model: MODEL, ep: 'cpu' },
+    { clock, osc, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
+  );
+  t.after(() => session.close());
+  const AMP = '/netbend/source/z/amplitude';
+  const move = async (address: string, types: string, args: Array<number | string>) => {
+    const m = new OSC.Message(address);
+    [m.types, m.args] = [types, args];
+    const before = session.osc!.stats.moves;
+    osc.deliver(m.pack());
+    assert.equal(session.osc!.stats.moves, before + 1, `${address} was taken as a move`);
+    await session.scene.actions.queue.idle();
+  };
+  const values = async (n: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      await clock.step();
+      out.push(session.params.get(AMP) as number);
+    }
+    return out;
+  };
+  await move('/netbend/mod/add', 'sss', [AMP, 'lfo', 'sine:0.7hz:depth=0.5:center=1']);
+  const [mod] = session.modulators.list();
+  assert.ok(mod && session.scene.actions.has(`/netbend/mod/${mod.id}/remove`), 'the modulator has its own moves');
+  const swing = await values(5);
+  assert.equal(new Set(swing).size, 5, `the LFO moves the value every frame: ${swing}`);
+  assert.ok(
+    swing.every((v) => v >= 0.5 - 1e-9 && v <= 1.5 + 1e-9),
+    'around its center, within its depth',
+  );
+
+  // The performer moves the parameter: the LFO swings around the new value.
+  session.params.set(AMP, 2, 'ui');
+  assert.match(session.modulators.list()[0]!.source, /center=2\b/);
+  assert.ok((await values(3)).every((v) => v >= 1.5 - 1e-9 && v <= 2.5 + 1e-9));
+
+  await move(`/netbend/mod/${mod.id}/mute`, 'i', [1]);
+  const held = await values(3);
+  assert.equal(new Set(held).size, 1, 'muted: the value stays where it is');
+  await move('/netbend/undo', '', []);
+  assert.equal(session.modulators.list()[0]!.enabled, true, 'undo unmutes');
+
+  await move(`/netbend/mod/${mod.id}/set`, 's', ['square:2hz:depth=0.25:center=1']);
+  assert.ok(
+    (await values(4)).every((v) => Math.abs(Math.abs(v - 1) - 0.25) < 1e-9),
+    'a square wave now',
+  );
+
+  await move(`/netbend/mod/${mod.id}/remove`, '', []);
+  assert.equal(session.modulators.list().length, 0);
+  assert.equal(session.scene.actions.has(`/netbend/mod/${mod.id}/remove`), false, 'its moves went with it');
+  await move('/netbend/undo', '', []);
+  assert.equal(session.modulators.list()[0]?.source, 'square:2hz:depth=0.25:center=1', 'undo brings it back');
+  assert.ok(session.scene.actions.has(`/netbend/mod/${mod.id}/remove`));
+  // A bad spec is refused and changes nothing.
+  await move(`/netbend/mod/${mod.id}/set`, 's', ['wobble:3hz']);
+  assert.equal(session.modulators.list()[0]?.source, 'square:2hz:depth=0.25:center=1');
+});

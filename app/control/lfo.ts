@@ -45,6 +45,16 @@ export function parseLfo(text: string): LfoSpec {
   return spec;
 }
 
+/** The spec as the grammar writes it (parseLfo(formatLfo(s)) is s); defaults are left out. */
+export function formatLfo(s: LfoSpec): string {
+  const num = (v: number) => String(Number(v.toPrecision(6)));
+  const parts: string[] = [s.shape, `${num(s.rate)}${s.unit === 'beats' ? 'beats' : 'hz'}`, `depth=${num(s.depth)}`];
+  if (s.center !== 0) parts.push(`center=${num(s.center)}`);
+  if (s.phase !== 0) parts.push(`phase=${num(s.phase)}`);
+  if (s.seed !== 0) parts.push(`seed=${s.seed}`);
+  return parts.join(':');
+}
+
 const noises = new Map<number, (x: number, y: number) => number>();
 
 /** The LFO's cycle position (in cycles) at a time. */

@@ -1,12 +1,17 @@
 // Modulators write into parameters once per frame, before the engine reads them: LFOs (pure
 // functions of time) and expressions (which may read other parameters). A modulated parameter takes
-// the modulator's value; an LFO's `center` is where it swings around.
+// the modulator's value; an LFO's `center` is where it swings around, its base: a performer who
+// moves the parameter (page, OSC, MIDI) moves the base, and the LFO swings around the new value.
 import { ParamRefused, type ParameterRegistry } from '../core/registry.ts';
 import { findAddress } from './find-address.ts';
-import { lfoValue, parseLfo, type LfoSpec } from './lfo.ts';
+import { formatLfo, lfoValue, parseLfo, type LfoSpec } from './lfo.ts';
 import { compileExpression, type Compiled } from './expression.ts';
 import type { Tempo } from './tempo.ts';
 import type { Modulator } from './preset.ts';
+import type { ChangeSource } from '../core/registry.ts';
+
+/** Who moves a base: the performer's hands and tools, not presets, morphs or the engine. */
+const PERFORMER: ReadonlySet<ChangeSource> = new Set(['ui', 'osc', 'midi', 'api', 'cli']);
 
 interface Live extends Modulator {
   run: (time: number, frame: number) => number;
@@ -21,7 +26,12 @@ export class ModulationBank {
   constructor(
     private readonly params: ParameterRegistry,
     private readonly tempo: Tempo,
-  ) {}
+  ) {
+    params.on('change', (c) => {
+      if (!PERFORMER.has(c.source) || typeof c.value !== 'number') return;
+      for (const m of this.mods.values()) if (m.lfo && m.target === c.address) this.shapeLfo(m.id, m.lfo.depth, c.value);
+    });
+  }
 
   /** Adds (or replaces, same id) a modulator; a bad spec or target throws before anything changes. */
   add(m: Omit<Modulator, 'id' | 'enabled'> & { id?: string; enabled?: boolean }): string {
@@ -58,7 +68,27 @@ export class ModulationBank {
   /** Plays an LFO with another depth and center for now (a morph gliding between two scenes' LFOs). */
   shapeLfo(id: string, depth: number, center: number): void {
     const m = this.mods.get(id);
-    if (m?.lfo) m.lfo = { ...m.lfo, depth, center };
+    if (!m?.lfo) return;
+    m.lfo = { ...m.lfo, depth, center };
+    m.source = formatLfo(m.lfo);
+  }
+
+  has(id: string): boolean {
+    return this.mods.has(id);
+  }
+
+  /** Mutes or unmutes; a muted modulator leaves its parameter where it is. */
+  setEnabled(id: string, on: boolean): void {
+    const m = this.mods.get(id);
+    if (!m) throw new Error(`no modulator "${id}"`);
+    m.enabled = on;
+  }
+
+  /** Replaces a modulator's spec (same id and target); a bad spec throws and changes nothing. */
+  update(id: string, source: string): void {
+    const m = this.mods.get(id);
+    if (!m) throw new Error(`no modulator "${id}"`);
+    this.add({ id, target: m.target, kind: m.kind, source, enabled: m.enabled });
   }
 
   remove(id: string): void {
@@ -70,7 +100,7 @@ export class ModulationBank {
   }
 
   list(): Modulator[] {
-    return [...this.mods.values()].map(({ run: _run, ...m }) => m);
+    return [...this.mods.values()].map(({ run: _run, lfo: _lfo, ...m }) => m);
   }
 
   /** Once per frame, before the engine reads parameters. A failing modulator is switched off. */

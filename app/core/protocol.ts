@@ -60,6 +60,15 @@ export interface LayerInfo {
   children: LayerInfo[];
 }
 
+/** A modulator as pages see it: `source` is an LFO spec (see app/control/lfo.ts) or an expression. */
+export interface ModulatorInfo {
+  id: string;
+  target: string;
+  kind: 'lfo' | 'expr';
+  source: string;
+  enabled: boolean;
+}
+
 export interface EngineStats {
   fps: number;
   targetFps: number;
@@ -93,12 +102,24 @@ export interface EditInfo {
 
 /** Server -> client JSON messages. */
 export type ServerMessage =
-  | { type: 'hello'; model: string; width: number; height: number; layers: LayerInfo[]; params: ParamInfo[]; partner: string | null; edits: EditInfo[]; taps: string[]; presets: string[] }
+  | {
+      type: 'hello';
+      model: string;
+      width: number;
+      height: number;
+      layers: LayerInfo[];
+      params: ParamInfo[];
+      partner: string | null;
+      edits: EditInfo[];
+      taps: string[];
+      presets: string[];
+      modulators: ModulatorInfo[];
+    }
   | { type: 'param'; address: string; value: ParamValue; source: string }
   | { type: 'params'; params: ParamInfo[] }
   | { type: 'stats'; stats: EngineStats }
   | { type: 'taps'; taps: Array<{ id: number; layer: string; shape: number[] }> }
-  | { type: 'state'; partner: string | null; edits: EditInfo[]; presets: string[]; learning: string | null }
+  | { type: 'state'; partner: string | null; edits: EditInfo[]; presets: string[]; learning: string | null; modulators: ModulatorInfo[] }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
 
@@ -115,6 +136,10 @@ export type Command =
   | { cmd: 'loadModel'; file: string; confirm?: boolean }
   | { cmd: 'undo' }
   | { cmd: 'redo' }
+  | { cmd: 'addModulator'; target: string; kind: 'lfo' | 'expr'; source: string }
+  | { cmd: 'setModulator'; id: string; source: string }
+  | { cmd: 'muteModulator'; id: string; muted: boolean }
+  | { cmd: 'removeModulator'; id: string }
   | { cmd: 'midiLearn'; address: string | null }
   | { cmd: 'record'; on: boolean }
   | { cmd: 'transport'; playing: boolean };

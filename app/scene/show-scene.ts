@@ -200,6 +200,16 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
       description: 'save the scene as a preset',
       run: ([name]) => this.host.savePresetFile(String(name), this.capture(String(name))),
     });
+    a.define({
+      address: '/netbend/mod/add',
+      args: [
+        { name: 'target', type: 's' },
+        { name: 'kind', type: 's' },
+        { name: 'source', type: 's' },
+      ],
+      description: 'modulate a parameter: kind "lfo" (e.g. sine:0.5hz:depth=0.2:center=0.5) or "expr" (e.g. 0.5 + 0.2 * sin(t))',
+      run: step(([target, kind, source]) => this.addModulator(String(target), String(kind), String(source))),
+    });
     a.define({ address: '/netbend/undo', args: [], description: 'undo the last move', run: () => this.history.undo() });
     a.define({ address: '/netbend/redo', args: [], description: 'redo the move undone last', run: () => this.history.redo() });
   }
@@ -242,6 +252,57 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
         this.host.announce();
       },
     });
+  }
+
+  private addModulator(target: string, kind: string, source: string): string {
+    if (kind !== 'lfo' && kind !== 'expr') throw new Error(`unknown modulator kind "${kind}"; use lfo or expr`);
+    const id = this.host.modulators.add({ target, kind, source });
+    this.defineModMoves(id);
+    return id;
+  }
+
+  /** Each modulator has its moves: /netbend/mod/<id>/remove, /set ,s <spec>, /mute ,i <0|1>. */
+  private defineModMoves(id: string): void {
+    const root = `/netbend/mod/${id}`;
+    if (this.actions.has(`${root}/remove`)) return;
+    const bank = this.host.modulators;
+    const step = (fn: (args: ActionArgValue[]) => void) => (args: ActionArgValue[]) => {
+      const before = this.capture();
+      fn(args);
+      this.history.record(before);
+      this.host.announce();
+    };
+    this.actions.define({
+      address: `${root}/remove`,
+      args: [],
+      description: `remove the modulator ${id}`,
+      run: step(() => {
+        bank.remove(id);
+        this.syncModMoves();
+      }),
+    });
+    this.actions.define({
+      address: `${root}/set`,
+      args: [{ name: 'source', type: 's' }],
+      description: `change what the modulator ${id} plays`,
+      run: step(([source]) => bank.update(id, String(source))),
+    });
+    this.actions.define({
+      address: `${root}/mute`,
+      args: [{ name: 'muted', type: 'i' }],
+      description: `mute (1) or unmute (0) the modulator ${id}`,
+      run: step(([muted]) => bank.setEnabled(id, Number(muted) === 0)),
+    });
+  }
+
+  /** Modulator moves follow the modulators there are (after a preset, an undo, a removal). */
+  private syncModMoves(): void {
+    const bank = this.host.modulators;
+    for (const spec of this.actions.list()) {
+      const m = /^\/netbend\/mod\/([^/]+)\/(remove|set|mute)$/.exec(spec.address);
+      if (m && !bank.has(m[1]!)) this.actions.remove(spec.address);
+    }
+    for (const m of bank.list()) this.defineModMoves(m.id);
   }
 
   /** Remove actions follow the edit slots there are (after a preset, an undo, a model switch). */
@@ -369,6 +430,7 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
   private useModulatorsOf(p: Preset): void {
     this.host.modulators.clear();
     for (const m of p.modulators) this.host.modulators.add(m);
+    this.syncModMoves();
   }
 
   /** An undo step: the scene as it was, exactly (mappings included). */

@@ -323,11 +323,12 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       edits: this.edits(),
       taps: e.tapped(),
       presets: this.presets,
+      modulators: this.modulators.list(),
     };
   }
 
   state(): ServerMessage {
-    return { type: 'state', partner: this.engine.bend.partner ?? null, edits: this.edits(), presets: this.presets, learning: this.midi.learning ?? null };
+    return { type: 'state', partner: this.engine.bend.partner ?? null, edits: this.edits(), presets: this.presets, learning: this.midi.learning ?? null, modulators: this.modulators.list() };
   }
 
   /**
@@ -368,6 +369,16 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       case 'loadPreset': {
         await move('/netbend/preset/load', c.name, c.morphSeconds ?? 0, c.at ?? 'start', c.confirm ? 1 : 0);
         return c.name;
+      }
+      case 'addModulator':
+        return move('/netbend/mod/add', c.target, c.kind, c.source);
+      case 'setModulator':
+      case 'muteModulator':
+      case 'removeModulator': {
+        const verb = c.cmd === 'setModulator' ? 'set' : c.cmd === 'muteModulator' ? 'mute' : 'remove';
+        const address = `/netbend/mod/${c.id}/${verb}`;
+        if (!this.scene.actions.has(address)) throw new Error(`no modulator "${c.id}"`);
+        return move(address, ...(c.cmd === 'setModulator' ? [c.source] : c.cmd === 'muteModulator' ? [c.muted ? 1 : 0] : []));
       }
       case 'undo':
         return move('/netbend/undo');

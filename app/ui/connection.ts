@@ -7,7 +7,19 @@
 //    control shows is the server's value, except while the performer is dragging it (and until the
 //    server has answered those moves), so a slider never jumps back under the hand.
 import { batch, signal, type Signal } from '@preact/signals';
-import { PACKET_HEADER_BYTES, PacketKind, readHeader, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ParamValue, type ServerMessage } from '../core/protocol.ts';
+import {
+  PACKET_HEADER_BYTES,
+  PacketKind,
+  readHeader,
+  type Command,
+  type EditInfo,
+  type EngineStats,
+  type LayerInfo,
+  type ModulatorInfo,
+  type ParamInfo,
+  type ParamValue,
+  type ServerMessage,
+} from '../core/protocol.ts';
 import { BLEND_ALL, BLEND_PREFIX } from '../core/addresses.ts';
 
 export interface Picture {
@@ -32,6 +44,7 @@ export const partner = signal<string | null>(null);
 export const edits = signal<EditInfo[]>([]);
 export const presets = signal<string[]>([]);
 export const learning = signal<string | null>(null);
+export const modulators = signal<ModulatorInfo[]>([]);
 export const taps = signal<Array<{ id: number; layer: string; shape: number[] }>>([]);
 export const notices = signal<Array<{ id: number; level: 'info' | 'warning' | 'error'; text: string }>>([]);
 
@@ -152,6 +165,7 @@ function onJson(m: ServerMessage): void {
         setParams(m.params);
         partner.value = m.partner;
         edits.value = m.edits;
+        modulators.value = m.modulators;
         presets.value = m.presets;
         ready.value = true;
         break;
@@ -172,6 +186,7 @@ function onJson(m: ServerMessage): void {
         edits.value = m.edits;
         presets.value = m.presets;
         learning.value = m.learning;
+        modulators.value = m.modulators;
         break;
       case 'taps':
         tapLayers.clear();

@@ -5,6 +5,7 @@ import { useEffect } from 'preact/hooks';
 import { connect, connected, currentValue, model, notices, param, presets, ready, run, setParam, stats, taps } from './connection.ts';
 import { BLACKOUT, LayerPane, OutputPane, PLAY, RECORD } from './views.tsx';
 import { ModelPanel } from './model-panel.tsx';
+import { ModulatorsPanel } from './modulation.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
 import { fill, help, tab, tapLayer, type Tab } from './ui-state.ts';
@@ -94,6 +95,7 @@ function Header() {
 const TABS: Array<[Tab, string]> = [
   ['model', 'model'],
   ['sources', 'sources'],
+  ['mods', 'modulation'],
   ['params', 'all params'],
 ];
 
@@ -108,7 +110,17 @@ function Side() {
         ))}
       </div>
       <div class="side-scroll" role="tabpanel">
-        {!ready.value ? <div class="hint pad">connecting to the engine…</div> : tab.value === 'model' ? <ModelPanel /> : tab.value === 'sources' ? <SourcesPanel /> : <ParamsPanel />}
+        {!ready.value ? (
+          <div class="hint pad">connecting to the engine…</div>
+        ) : tab.value === 'model' ? (
+          <ModelPanel />
+        ) : tab.value === 'sources' ? (
+          <SourcesPanel />
+        ) : tab.value === 'mods' ? (
+          <ModulatorsPanel />
+        ) : (
+          <ParamsPanel />
+        )}
       </div>
     </aside>
   );
@@ -144,7 +156,8 @@ const KEYS: Array<[string, string]> = [
   ['R', 'record on / off'],
   ['L', 'pick a layer for the layer view'],
   ['1 – 9', 'load preset 1–9 (with morph, if set); asks first when locked'],
-  ['Ctrl/Cmd+Z', 'undo the last move · Shift+Ctrl/Cmd+Z redo'],
+  ['Ctrl/Cmd+Z', 'undo the last move (values, edits, modulators, loads) · Shift+Ctrl/Cmd+Z redo'],
+  ['lock', 'performance lock: preset keys and model switches ask first'],
   ['?', 'this help · Esc closes'],
 ];
 const MOUSE: Array<[string, string]> = [
@@ -154,6 +167,8 @@ const MOUSE: Array<[string, string]> = [
   ['⌫', 'slider back to its default'],
   ['address', 'click to copy the OSC address'],
   ['MIDI', 'learn: click, then move a control'],
+  ['~', 'modulate: an LFO (Hz or beats) or an expression; the slider then moves its base'],
+  ['modulation tab', 'every modulator: mute, edit, remove'],
 ];
 
 function KeyTable({ rows }: { rows: ReadonlyArray<readonly [string, string]> }) {

@@ -7,6 +7,11 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { hold, learning, param, run, setParam } from './connection.ts';
 import type { ParamInfo, ParamValue } from '../core/protocol.ts';
 import { kindOf } from '../core/param-types.ts';
+import { lfoOn, ModButton, ModEditor } from './modulation.tsx';
+import { modEditing } from './ui-state.ts';
+import { Segmented } from './segmented.tsx';
+
+export { Segmented } from './segmented.tsx';
 
 export type BarKind = 'plain' | 'blend' | 'edit' | 'source';
 
@@ -87,6 +92,10 @@ export function Bar({ address, label, kind = 'plain', ticks, inherited }: { addr
   const left = Math.min(origin, at);
   const width = Math.abs(at - origin);
   const ro = !!p.readOnly;
+  // A modulated slider: the fill moves with the LFO; its base (where it swings around) is what
+  // the hand moves, so a drag starts from the base, and the band shows how far it swings.
+  const mod = lfoOn(address);
+  const base = mod ? mod.lfo.center : v;
   const put = (x: number, continuous: boolean) => {
     const next = p.type === 'int' ? Math.round(x) : x;
     if (next !== Number(param(address).peek()?.value)) setParam(address, next, continuous);
@@ -95,7 +104,7 @@ export function Bar({ address, label, kind = 'plain', ticks, inherited }: { addr
     if (ro || e.button !== 0 || editing) return;
     ref.current?.setPointerCapture(e.pointerId);
     ref.current?.focus();
-    drag.current = { id: e.pointerId, x: e.clientX, v, moved: false, lo: Math.min(lo, v), hi: Math.max(hi, v) };
+    drag.current = { id: e.pointerId, x: e.clientX, v: base, moved: false, lo: Math.min(lo, base), hi: Math.max(hi, base) };
     hold(address, true);
     e.preventDefault();
   };
@@ -162,7 +171,14 @@ export function Bar({ address, label, kind = 'plain', ticks, inherited }: { addr
       onDblClick={() => !ro && setEditing(true)}
       onKeyDown={onKey}
     >
+      {mod && (
+        <div
+          class="bar-mod-band"
+          style={{ left: `${frac(base - Math.abs(mod.lfo.depth)) * 100}%`, width: `${(frac(base + Math.abs(mod.lfo.depth)) - frac(base - Math.abs(mod.lfo.depth))) * 100}%` }}
+        />
+      )}
       <div class="bar-fill" style={{ left: `${left * 100}%`, width: `${width * 100}%` }} />
+      {mod && <div class="bar-base" data-base={base} style={{ left: `${frac(base) * 100}%` }} />}
       <div class="bar-head" style={{ left: `${at * 100}%` }} />
       {origin > 0 && <div class="bar-tick zero" style={{ left: `${origin * 100}%` }} />}
       {ticks
@@ -316,6 +332,7 @@ export function ParamRow({
   const p = param(address).value;
   if (!p) return null;
   const name = label ?? address.split('/').slice(-2).join(' ');
+  const numeric = !p.readOnly && (p.type === 'float' || p.type === 'int');
   let control: JSX.Element;
   switch (p.type) {
     case 'bool':
@@ -338,37 +355,11 @@ export function ParamRow({
       <div class="prow-main">
         {control}
         {!p.readOnly && p.type !== 'string' ? <Learn address={address} /> : <span class="learn-gap" />}
+        {numeric && <ModButton address={address} />}
         {extra}
       </div>
+      {numeric && modEditing.value === address && <ModEditor address={address} />}
       {showAddress && <Address address={address} />}
-    </div>
-  );
-}
-
-/** A row of mutually exclusive buttons (fixed widths: nothing moves when the choice does). */
-export function Segmented<T extends string | number>({
-  value,
-  options,
-  onChange,
-  disabled,
-  id,
-  label,
-}: {
-  value: T;
-  options: Array<[T, string] | [T, string, string]>;
-  onChange: (v: T) => void;
-  disabled?: boolean;
-  id?: string;
-  label?: string;
-}) {
-  return (
-    <div class={`seg ${disabled ? 'disabled' : ''}`} role="radiogroup" id={id} aria-label={label}>
-      {options.map(([v, text, title]) => (
-        // biome-ignore lint/a11y/useSemanticElements: a segmented control drawn as buttons; role radio with aria-checked is the ARIA radio-group pattern
-        <button type="button" role="radio" aria-checked={v === value} class={v === value ? 'on' : ''} data-value={String(v)} title={title} disabled={disabled} onClick={() => onChange(v)}>
-          {text}
-        </button>
-      ))}
     </div>
   );
 }

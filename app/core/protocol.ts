@@ -137,9 +137,9 @@ export type Command =
   | { cmd: 'undo' }
   | { cmd: 'redo' }
   | { cmd: 'addModulator'; target: string; kind: 'lfo' | 'expr'; source: string }
-  | { cmd: 'setModulator'; id: string; source: string }
-  | { cmd: 'muteModulator'; id: string; muted: boolean }
-  | { cmd: 'removeModulator'; id: string }
+  | { cmd: 'setModulator'; mod: string; source: string }
+  | { cmd: 'muteModulator'; mod: string; muted: boolean }
+  | { cmd: 'removeModulator'; mod: string }
   | { cmd: 'midiLearn'; address: string | null }
   | { cmd: 'record'; on: boolean }
   | { cmd: 'transport'; playing: boolean };

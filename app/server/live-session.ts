@@ -376,8 +376,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       case 'muteModulator':
       case 'removeModulator': {
         const verb = c.cmd === 'setModulator' ? 'set' : c.cmd === 'muteModulator' ? 'mute' : 'remove';
-        const address = `/netbend/mod/${c.id}/${verb}`;
-        if (!this.scene.actions.has(address)) throw new Error(`no modulator "${c.id}"`);
+        const address = `/netbend/mod/${c.mod}/${verb}`;
+        if (!this.scene.actions.has(address)) throw new Error(`no modulator "${c.mod}"`);
         return move(address, ...(c.cmd === 'setModulator' ? [c.source] : c.cmd === 'muteModulator' ? [c.muted ? 1 : 0] : []));
       }
       case 'undo':

@@ -81,9 +81,9 @@ export function ModEditor({ address }: { address: string }) {
     // An LFO swings around the value the slider has now (moving the slider later moves it along).
     const source = kind === 'lfo' ? formatLfo({ ...lfo, center: existing?.kind === 'lfo' ? lfo.center : Number(p.value) }) : expr.trim();
     try {
-      if (existing && existing.kind === kind) await send({ cmd: 'setModulator', id: existing.id, source });
+      if (existing && existing.kind === kind) await send({ cmd: 'setModulator', mod: existing.id, source });
       else {
-        if (existing) await send({ cmd: 'removeModulator', id: existing.id });
+        if (existing) await send({ cmd: 'removeModulator', mod: existing.id });
         await send({ cmd: 'addModulator', target: address, kind, source });
       }
       setError('');
@@ -146,7 +146,7 @@ export function ModEditor({ address }: { address: string }) {
           {existing ? 'apply' : 'modulate'}
         </button>
         {existing && (
-          <button type="button" data-mod-remove onClick={() => void send({ cmd: 'removeModulator', id: existing.id }).then(() => (modEditing.value = null))}>
+          <button type="button" data-mod-remove onClick={() => void send({ cmd: 'removeModulator', mod: existing.id }).then(() => (modEditing.value = null))}>
             remove
           </button>
         )}
@@ -181,11 +181,11 @@ export function ModulatorsPanel() {
             class={`mod-mute ${m.enabled ? '' : 'on'}`}
             aria-pressed={!m.enabled}
             title="mute: the parameter stays where it is"
-            onClick={() => void run({ cmd: 'muteModulator', id: m.id, muted: m.enabled })}
+            onClick={() => void run({ cmd: 'muteModulator', mod: m.id, muted: m.enabled })}
           >
             mute
           </button>
-          <button type="button" class="mod-x" title="remove" onClick={() => void run({ cmd: 'removeModulator', id: m.id })}>
+          <button type="button" class="mod-x" title="remove" onClick={() => void run({ cmd: 'removeModulator', mod: m.id })}>
             ×
           </button>
         </div>

@@ -3,9 +3,9 @@
 // Everything the show does at its edges goes through those ports, and its time is the clock's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, tempDir, until } from './helpers.ts';
+import { fixture, ROOT, tempDir, until } from './helpers.ts';
 import { LoopbackMidi, LoopbackOsc, SteppedClock } from './loopback-ports.ts';
 import { BPM, LiveSession, RECORD, TAP_TEMPO } from '../app/server/live-session.ts';
 import { PLAY } from '../app/engine/frame-loop.ts';
@@ -88,6 +88,10 @@ test('a show built from loopback ports: OSC, MIDI, taps, takes and presets all g
     (await session.listPresets()).map((p) => p.name),
     ['on the clock'],
   );
+  // A preset file dropped into the folder by hand appears without a restart.
+  const saved = JSON.parse(readFileSync(join(dir, 'presets', 'on-the-clock.json'), 'utf8'));
+  writeFileSync(join(dir, 'presets', 'dropped.json'), JSON.stringify({ ...saved, name: 'dropped in' }));
+  await until(() => session.presets.includes('dropped in'), 'the dropped preset to be listed');
 });
 
 test('paused is a preview: a change renders the held moment once, with the change in it', async (t) => {
@@ -182,4 +186,21 @@ test('modulators are scene moves: added, edited, muted and removed over OSC, und
   // A bad spec is refused and changes nothing.
   await move(`/netbend/mod/${mod.id}/set`, 's', ['wobble:3hz']);
   assert.equal(session.modulators.list()[0]?.source, 'square:2hz:depth=0.25:center=1');
+});
+
+test('a layer blend set to the value it followed becomes its own (typing 0 owns it, as Backspace does)', async (t) => {
+  const dir = tempDir(t);
+  const clock = new SteppedClock(10);
+  const { session } = await LiveSession.open(
+    { model: fixture('stylegan2-64-tiny.onnx'), ep: 'cpu' },
+    { clock, osc: undefined, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
+  );
+  t.after(() => session.close());
+  await session.command({ cmd: 'loadPartner', path: fixture('stylegan2-64-tiny-b.onnx') });
+  session.params.set('/netbend/blend/all', 0.5, 'ui');
+  const layer = '/netbend/blend/G.synthesis.b32';
+  assert.equal(session.params.get(layer), 0, 'the layer follows all, at its own 0 underneath');
+  assert.deepEqual(session.engine.structure().blendLayers, []);
+  session.params.set(layer, 0, 'ui');
+  assert.deepEqual(session.engine.structure().blendLayers, ['G.synthesis.b32'], 'now its own 0, not all');
 });

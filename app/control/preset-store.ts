@@ -2,6 +2,7 @@
 // full disk never leaves a half-written preset over a good one. Model paths are stored relative to
 // the preset's folder, so a folder of presets and models moves as one.
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdirSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parsePreset, PresetError, type Preset } from './preset.ts';
 
@@ -185,6 +186,8 @@ export interface PresetStore {
   save(name: string, preset: Preset): Promise<string>;
   /** Tidies what interrupted saves left behind; at start, before the first listing. */
   sweep(): Promise<string[]>;
+  /** Calls `onChange` (debounced) when presets may have come, gone or changed; returns the stop. */
+  watch(onChange: () => void): () => void;
 }
 
 /** Presets as JSON files in one folder. */
@@ -214,5 +217,25 @@ export class PresetFolder implements PresetStore {
 
   sweep(): Promise<string[]> {
     return sweepOrphanTemps(this.where);
+  }
+
+  /** A file dropped into the folder (or edited, or deleted) shows up without a restart. */
+  watch(onChange: () => void): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    let watcher: FSWatcher | undefined;
+    try {
+      mkdirSync(this.where, { recursive: true });
+      watcher = fsWatch(this.where, () => {
+        clearTimeout(timer);
+        timer = setTimeout(onChange, 150);
+      });
+      watcher.on('error', () => watcher?.close());
+    } catch {
+      // No watching here (a read-only or odd file system): listings still happen on every save and recall.
+    }
+    return () => {
+      clearTimeout(timer);
+      watcher?.close();
+    };
   }
 }

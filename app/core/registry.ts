@@ -41,6 +41,8 @@ export class ParameterRegistry extends Emitter<{
   refuse: ParamRefusal;
   /** A value is about to change (after it was checked): the scene as it is now is the one before it. */
   beforeChange: { address: string; value: ParamValue; source: ChangeSource };
+  /** A set that left the value as it was (it still says someone set it: a blend layer becomes its own). */
+  touch: { address: string; source: ChangeSource };
 }> {
   private readonly entries = new Map<string, Entry>();
   /** Values refused since start, on every path. */
@@ -114,7 +116,7 @@ export class ParameterRegistry extends Emitter<{
       this.emit('change', { address, value: true, previous: false, source });
       return;
     }
-    if (v === e.target) return;
+    if (v === e.target) return void this.emit('touch', { address, source });
     // Before anything moves: an undo step captures the scene exactly as it was.
     this.emit('beforeChange', { address, value: v, source });
     const previous = e.target;

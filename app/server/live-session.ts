@@ -77,6 +77,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   midiPorts: MidiPorts | undefined;
   private readonly refusals: RefusalLog;
   private readonly loopDelay: LoopDelayMonitor;
+  private unwatchPresets: () => void = () => {};
 
   private constructor(params: ParameterRegistry, engine: Engine, opts: LiveOptions, ports: ShowPorts) {
     super();
@@ -207,12 +208,21 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     // Said with the other start-up warnings: no one listens to notices yet.
     session.presets = (await ports.presets.list((m) => warnings.push(m))).map((p) => p.name);
     if (preset?.mappings.midi.length) session.midi.fromJSON(preset.mappings.midi);
+    session.unwatchPresets = ports.presets.watch(() => void session.refreshPresets());
     if (ports.midi) {
       session.midiPorts = ports.midi((bytes) => session.midi.handle(bytes));
       if (!session.midiPorts.available) warnings.push(session.midiPorts.reason!);
     }
     session.loop.start();
     return { session, warnings };
+  }
+
+  /** The preset names again; pages hear of it when they changed (a file dropped into the folder). */
+  private async refreshPresets(): Promise<void> {
+    const names = (await this.listPresets()).map((p) => p.name);
+    if (names.join('\n') === this.presets.join('\n')) return;
+    this.presets = names;
+    this.emit('state', undefined);
   }
 
   /** The store's presets; a file too big to be one is said once, as a warning. */
@@ -286,6 +296,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   async close(): Promise<void> {
+    this.unwatchPresets();
     this.loopDelay.stop();
     await this.loop.stop();
     this.osc?.close();

@@ -98,7 +98,9 @@ export function Bar({ address, label, kind = 'plain', ticks, inherited }: { addr
   const base = mod ? mod.lfo.center : v;
   const put = (x: number, continuous: boolean) => {
     const next = p.type === 'int' ? Math.round(x) : x;
-    if (next !== Number(param(address).peek()?.value)) setParam(address, next, continuous);
+    // A value typed or dragged into a bar that follows another (inherited) is the bar's own from
+    // then on, even where it equals what the bar held underneath (typing 0 into a following blend).
+    if (inherited !== undefined || next !== Number(param(address).peek()?.value)) setParam(address, next, continuous);
   };
   const onDown = (e: PointerEvent) => {
     if (ro || e.button !== 0 || editing) return;

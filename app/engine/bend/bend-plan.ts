@@ -54,22 +54,25 @@ export class BendPlan {
   private readonly activeBlends = new Set<string>();
   /** Edits removed while a session that holds them still plays. */
   private readonly retired = new Map<string, Edit>();
-  private readonly off: () => void;
+  private readonly offs: Array<() => void>;
 
   constructor(
     private readonly tree: LayerTree,
     private readonly weights: string[],
     private readonly params: ParameterRegistry,
   ) {
-    this.off = params.on('change', (c) => {
+    // A layer amount someone set is the layer's own from then on, even one set to what it was
+    // (typing 0 into a layer that followed `all` at 0 gives it its own 0, as Backspace does).
+    const own = (c: { address: string; source: ChangeSource }) => {
       const layer = this.blendLayerOf(c.address);
-      if (layer) this.activeBlends.add(layer);
-    });
+      if (layer && c.source !== 'engine') this.activeBlends.add(layer);
+    };
+    this.offs = [params.on('change', own), params.on('touch', own)];
   }
 
   /** Stops listening to the registry: the registry outlives a model switch, this plan does not. */
   dispose(): void {
-    this.off();
+    for (const off of this.offs) off();
   }
 
   /** Weight names a target means: an exact weight, a glob over weight names, or a layer. */

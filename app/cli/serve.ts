@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LiveSession } from '../server/live-session.ts';
 import { systemPorts } from '../server/show-ports.ts';
+import { modelsHandler } from '../server/models-http.ts';
 import { startServer } from '../server/http-server.ts';
 import { oscQueryHandler, oscQueryUpgrade } from '../io/oscquery.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
@@ -67,6 +68,7 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     host: o.host,
     allowOrigins: o.allowOrigin,
     handlers: [
+      modelsHandler({ library: session.library, folders: session.folders, uploadDir: session.uploadDir }),
       oscQueryHandler(session.params, {
         oscPort: () => session.osc?.port ?? 0,
         host: o.host,

@@ -60,6 +60,23 @@ export interface LayerInfo {
   children: LayerInfo[];
 }
 
+/** A model file in the model folders, as the model browser lists it (GET /api/models). */
+export interface ModelEntry {
+  path: string;
+  name: string;
+  folder: string;
+  bytes: number;
+  modified: number;
+  inputs: Array<{ name: string; dtype: string; shape: Array<number | string> }>;
+  outputs: Array<{ name: string; dtype: string; shape: Array<number | string> }>;
+  /** Picture size, when the model has an image output. */
+  image: { width: number; height: number } | null;
+  /** Whether it can blend with the playing model; `why` is one line, `details` every mismatch. */
+  partner: { ok: boolean; why?: string; details?: string[] };
+  /** Set when the file could not be read as a model (the entry still lists it). */
+  error?: string;
+}
+
 /** A modulator as pages see it: `source` is an LFO spec (see app/control/lfo.ts) or an expression. */
 export interface ModulatorInfo {
   id: string;

@@ -189,7 +189,10 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       // Validate against every weight before the session swap, so a bad partner changes nothing.
       const mismatches = await this.host.partnerMismatches(path);
       if (mismatches.length)
-        throw new Error(`blend partner ${path} does not match ${this.file}:\n  ${mismatches.slice(0, 20).join('\n  ')}${mismatches.length > 20 ? `\n  ... and ${mismatches.length - 20} more` : ''}`);
+        // One line first (what a page shows), then the list (details on demand, and the CLI's stderr).
+        throw new Error(
+          `blend partner ${path} does not match ${this.file}: ${mismatches.length} of ${this.info.weights.length} weights differ\n  ${mismatches.slice(0, 20).join('\n  ')}${mismatches.length > 20 ? `\n  ... and ${mismatches.length - 20} more` : ''}`,
+        );
     }
     this.bend.partner = path;
     // Blend amounts exist while there is something to blend toward (mappings to them sleep meanwhile).

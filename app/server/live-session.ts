@@ -3,7 +3,8 @@
 // actions), and the edges, handed in as ports (clock, OSC carrier, MIDI, recorder, presets; see
 // show-ports.ts; WebSocket clients plug in outside). A page's commands land in `command()` and
 // become the same moves OSC and MIDI make.
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Emitter } from '../core/emitter.ts';
 import { ParameterRegistry } from '../core/registry.ts';
@@ -29,6 +30,7 @@ import type { ShowPorts } from './show-ports.ts';
 import { ControllerNet } from '../control/controller-net.ts';
 import { ShowScene } from '../scene/show-scene.ts';
 import { ModelFolders } from '../scene/model-folders.ts';
+import { ModelLibrary } from '../scene/model-library.ts';
 import { openNextModel } from '../scene/switch-model.ts';
 import { defineShowParams } from '../scene/show-params.ts';
 import { TakeLog } from '../scene/take-log.ts';
@@ -43,7 +45,7 @@ export interface LiveOptions {
   oscTargets?: OscTarget[];
   /** OSC senders obeyed (CIDRs or addresses); undefined = loopback only. */
   oscAllow?: string[];
-  /** Folders models may be loaded from by name (besides the repo's models/ and the playing model's). */
+  /** Folders models may be loaded from by name (besides the repo's models/, the user's and the playing model's). */
   modelDirs?: string[];
   /** A regression net driven by parameters, its outputs routed to others. */
   controller?: { file: string; bind: string[]; route: string[] };
@@ -54,6 +56,8 @@ export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresse
 export { LOOP_DELAY_MAX, LOOP_DELAY_P99 } from '../core/addresses.ts';
 /** The repo's own models/ folder: always one of the model folders. */
 const REPO_MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
+/** The user's own model folder: $NETBEND_HOME/models, by default ~/.netbend/models. */
+const USER_MODELS = join(process.env.NETBEND_HOME ?? join(homedir(), '.netbend'), 'models');
 
 export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' | 'error'; text: string }; state: void; frame: Frame; model: void }> {
   readonly params: ParameterRegistry;
@@ -69,6 +73,10 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   osc: OscServer | undefined;
   readonly scene: ShowScene;
   readonly folders: ModelFolders;
+  /** The model folders' files for the page's browser (descriptions and thumbnails off the frame path). */
+  readonly library: ModelLibrary;
+  /** Where models dropped onto the page are saved: the user's model folder. */
+  readonly uploadDir: string;
   presets: string[] = [];
   /** The take being logged beside the recording, and the last frame it logged. */
   private take: { log: TakeLog; path: string; frame: number } | undefined;
@@ -131,7 +139,9 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       }
     };
     defineShowParams(params);
-    this.folders = new ModelFolders([REPO_MODELS, dirname(engine.file), ...(opts.modelDirs ?? [])]);
+    this.uploadDir = USER_MODELS;
+    this.folders = new ModelFolders([REPO_MODELS, USER_MODELS, dirname(engine.file), ...(opts.modelDirs ?? [])]);
+    this.library = new ModelLibrary(this.folders, () => ({ file: this.engine.file, info: this.engine.info }));
     this.scene = new ShowScene({
       params,
       modulators: this.modulators,

@@ -6,6 +6,7 @@ import { connect, connected, currentValue, model, notices, param, presets, ready
 import { BLACKOUT, LayerPane, OutputPane, PLAY, RECORD } from './views.tsx';
 import { ModelPanel } from './model-panel.tsx';
 import { ModulatorsPanel } from './modulation.tsx';
+import { acceptDroppedModels } from './model-browser.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
 import { fill, help, tab, tapLayer, type Tab } from './ui-state.ts';
@@ -140,11 +141,22 @@ function SlowBanner() {
 function Notices() {
   return (
     <div class="notices" aria-live="polite">
-      {notices.value.map((n) => (
-        <div class={`notice ${n.level}`} key={n.id}>
-          {n.text}
-        </div>
-      ))}
+      {notices.value.map((n) => {
+        // A long message says its first line; the rest (a list of mismatched weights) on demand.
+        const [head, ...rest] = n.text.split('\n');
+        return (
+          <div class={`notice ${n.level}`} key={n.id}>
+            {rest.length ? (
+              <details>
+                <summary>{head}</summary>
+                <pre>{rest.join('\n')}</pre>
+              </details>
+            ) : (
+              n.text
+            )}
+          </div>
+        );
+      })}
     </div>
   );
 }
@@ -270,4 +282,5 @@ window.addEventListener('keydown', (e) => {
 window.addEventListener('keyup', (e) => e.key === ' ' && !typing(e.target) && e.preventDefault());
 
 connect();
+acceptDroppedModels();
 render(<App />, document.getElementById('app')!);

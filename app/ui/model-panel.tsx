@@ -1,7 +1,8 @@
 // The model: its name, the blend partner, the layer tree (per-layer blend toward the partner,
 // per-layer edits, a click to look at the layer), the edits in place and the way back.
 import { useState } from 'preact/hooks';
-import { blendOwn, edits, layers, model, param, partner, run, send, sendConfirming, size } from './connection.ts';
+import { blendOwn, edits, layers, model, param, partner, run, send, size } from './connection.ts';
+import { ModelBrowser, partnerChoices, playModel } from './model-browser.tsx';
 import { selectLayer, shapeText } from './views.tsx';
 import { tapLayer, treeOpen } from './ui-state.ts';
 import { Bar, ParamRow } from './widgets.tsx';
@@ -24,7 +25,7 @@ function ModelPicker() {
     const f = file.trim();
     if (!f) return;
     setBusy(true);
-    sendConfirming({ cmd: 'loadModel', file: f }).then(
+    playModel(f).then(
       () => (setBusy(false), setFile('')),
       () => setBusy(false),
     );
@@ -81,6 +82,23 @@ function Partner() {
           unload
         </button>
       </form>
+      {partnerChoices().length > 0 && (
+        <select
+          id="partner-pick"
+          aria-label="a compatible partner from the model folders"
+          value=""
+          disabled={busy}
+          onChange={(e) => {
+            const v = (e.target as HTMLSelectElement).value;
+            if (v) load(v);
+          }}
+        >
+          <option value="">compatible partners in the model folders…</option>
+          {partnerChoices().map((m) => (
+            <option value={m.path}>{m.name}</option>
+          ))}
+        </select>
+      )}
       {current ? <ParamRow address={BLEND_ALL} label="blend all" kind="blend" ticks={[1]} /> : <div class="hint">load a partner to blend toward it, per layer or all at once</div>}
     </div>
   );
@@ -276,6 +294,7 @@ export function ModelPanel() {
         <span class="num dim">{w ? `${w}×${h}` : ''}</span>
       </div>
       <ModelPicker />
+      <ModelBrowser />
       <Partner />
       <Edits />
       <div class="block">

@@ -43,3 +43,5 @@ export const activePreset = signal<string | null>(null);
 export const paramFilter = signal('');
 /** The parameter whose modulator editor is open under its row, if any. */
 export const modEditing = signal<string | null>(null);
+/** Models played from the page lately, newest first. */
+export const recentModels = persisted<string[]>('recentModels', [], (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'));

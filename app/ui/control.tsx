@@ -7,9 +7,10 @@ import { BLACKOUT, LayerPane, OutputPane, PLAY, RECORD } from './views.tsx';
 import { ModelPanel } from './model-panel.tsx';
 import { ModulatorsPanel } from './modulation.tsx';
 import { acceptDroppedModels } from './model-browser.tsx';
+import { LayerWall } from './layer-wall.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
-import { fill, help, tab, tapLayer, type Tab } from './ui-state.ts';
+import { fill, help, tab, tapLayer, wall, type Tab } from './ui-state.ts';
 import { Bar } from './widgets.tsx';
 import { FPS, LOCK } from '../core/addresses.ts';
 
@@ -229,7 +230,7 @@ function App() {
           <SlowBanner />
           <div class="panes">
             <OutputPane />
-            <LayerPane />
+            {wall.value.on ? <LayerWall /> : <LayerPane />}
           </div>
           <PresetStrip />
           <Notices />

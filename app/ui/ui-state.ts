@@ -45,3 +45,16 @@ export const paramFilter = signal('');
 export const modEditing = signal<string | null>(null);
 /** Models played from the page lately, newest first. */
 export const recentModels = persisted<string[]>('recentModels', [], (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'));
+/** One cell of the layer wall: its own layer (null: follows the selected layer), view mode and colormap. */
+export interface WallCell {
+  layer: string | null;
+  mode: TapMode;
+  map: Colormap;
+}
+/** The layer wall: up to 9 layer views at once, instead of the one layer view. */
+export const wall = persisted<{ on: boolean; cells: WallCell[] }>(
+  'wall',
+  { on: false, cells: [] },
+  (v) => typeof v === 'object' && v !== null && Array.isArray((v as { cells?: unknown }).cells) && (v as { cells: unknown[] }).cells.length <= 9,
+);
+export const WALL_MAX = 9;

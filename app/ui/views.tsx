@@ -6,26 +6,20 @@ import { OutputView } from './output-view.ts';
 import { TapView } from './tap-view.ts';
 import { fill, tapChannel, tapLayer, tapMap, tapMode } from './ui-state.ts';
 import { Segmented } from './widgets.tsx';
-import type { LayerInfo } from '../core/protocol.ts';
+import { syncTaps } from './tap-set.ts';
+import { WallToggle } from './layer-wall.tsx';
+import { StatsGraph } from './stats-graph.tsx';
+import { flatLayers, shapeText } from './layer-names.ts';
 import { BLACKOUT, PLAY, RECORD } from '../core/addresses.ts';
 
 export { BLACKOUT, PLAY, RECORD };
 
-export function flatLayers(ls: LayerInfo[], depth = 0): Array<LayerInfo & { depth: number }> {
-  return ls.flatMap((l) => [{ ...l, depth }, ...flatLayers(l.children, depth + 1)]);
-}
-
-/** "128×84×84" from a layer's output shape (batch dropped). */
-export function shapeText(shape: ReadonlyArray<number | string> | undefined): string {
-  if (!shape?.length) return '';
-  const dims = shape.length > 1 && shape[0] === 1 ? shape.slice(1) : shape;
-  return dims.join('×');
-}
+export { flatLayers, shapeText } from './layer-names.ts';
 
 export function selectLayer(layer: string): void {
   tapLayer.value = layer;
   tapChannel.value = 0;
-  run({ cmd: 'setTaps', layers: layer ? [layer] : [] });
+  syncTaps();
 }
 
 export function OutputPane() {
@@ -54,6 +48,7 @@ export function OutputPane() {
       <div class="pane-caption">
         <span class="num">frame {s?.frame ?? '–'}</span>
         <span class="spacer" />
+        <StatsGraph />
         <span class={`state ${!connected.value ? 'warn' : paused ? 'paused' : 'live'}`}>{!connected.value ? 'offline' : paused ? 'paused' : 'live'}</span>
       </div>
       <div class="stage">
@@ -166,6 +161,7 @@ export function LayerPane() {
     <section class="pane layer-pane" aria-label="layer view">
       <div class="pane-bar" id="tap-bar">
         <span class="pane-title">layer</span>
+        <WallToggle />
         <select id="layer-select" aria-label="layer to view" value={layer} onChange={(e) => selectLayer((e.target as HTMLSelectElement).value)}>
           <option value="">— none (L to pick) —</option>
           {all.map((l) => (

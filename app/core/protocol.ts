@@ -131,6 +131,8 @@ export type ServerMessage =
       taps: string[];
       presets: string[];
       modulators: ModulatorInfo[];
+      /** Image inputs the sketch pad can feed. */
+      sketches: Array<{ input: string; width: number; height: number; channels: number }>;
     }
   | { type: 'param'; address: string; value: ParamValue; source: string }
   | { type: 'params'; params: ParamInfo[] }
@@ -157,6 +159,8 @@ export type Command =
   | { cmd: 'setModulator'; mod: string; source: string }
   | { cmd: 'muteModulator'; mod: string; muted: boolean }
   | { cmd: 'removeModulator'; mod: string }
+  /** The sketch pad's picture for an image input, as a base64 PNG. */
+  | { cmd: 'sketch'; input: string; png: string }
   | { cmd: 'midiLearn'; address: string | null }
   | { cmd: 'record'; on: boolean }
   | { cmd: 'transport'; playing: boolean };

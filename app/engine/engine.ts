@@ -15,7 +15,9 @@ import { ModelHost } from './inference/model-host.ts';
 import type { BendSpec, EpChoice, EpName, TensorMsg, ValueRange } from './inference/protocol.ts';
 import type { FrameTime } from './clock.ts';
 import { RGBA_LEAD_BYTES, type Frame } from './frame.ts';
-import { chooseSource } from './sources/bind.ts';
+import { chooseSource, fitShape } from './sources/bind.ts';
+import { SKETCH_CELLS, SketchInput } from './sources/sketch.ts';
+import type { RgbaImage } from './sources/image-file.ts';
 import type { InputSource } from './sources/source.ts';
 import { BendPlan, type EditTarget } from './bend/bend-plan.ts';
 import type { EditOp } from './bend/edit-ops.ts';
@@ -53,6 +55,8 @@ interface BoundSource {
   dims: number[];
   /** registry address -> key in source.params */
   params: Array<[string, string]>;
+  /** Image inputs: the sketch pad's picture, fed instead while `<root>/sketch` is on. */
+  sketch?: { input: SketchInput; address: string };
 }
 
 const RANGES = ['auto', '-1..1', '0..1', '0..255'] as const;
@@ -352,6 +356,39 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     await Promise.all([this.runner.close(), this.host.close()]);
   }
 
+  /** Image inputs the sketch pad can feed. */
+  sketchInputs(): Array<{ input: string; width: number; height: number; channels: number }> {
+    return this.sources.flatMap((s) => {
+      if (!s.sketch) return [];
+      const [, a, b, c] = s.dims as [number, number, number, number];
+      const [C, H, W] = s.sketch.input.layout === 'nchw' ? [a, b, c] : [c, a, b];
+      return [{ input: s.input, width: W, height: H, channels: C }];
+    });
+  }
+
+  /**
+   * A new sketch for an image input (fed while its sketch switch is on); its grey grid becomes the
+   * read-only parameters `<ns>/sketch/<input>/<i>` (0..1), for regression nets to take.
+   */
+  setSketch(input: string, img: RgbaImage): void {
+    const s = this.sources.find((x) => x.input === input);
+    if (!s?.sketch)
+      throw new Error(
+        `no image input "${input}" to sketch into (image inputs: ${
+          this.sketchInputs()
+            .map((x) => x.input)
+            .join(', ') || 'none'
+        })`,
+      );
+    const grid = s.sketch.input.take(img);
+    grid.forEach((v, i) => {
+      const address = `${this.ns}/sketch/${input}/${i}`;
+      if (!this.params.has(address))
+        this.params.define({ address, type: 'float', default: 0, min: 0, max: 1, readOnly: true, description: `sketch of ${input}: grey of cell ${i % SKETCH_CELLS},${Math.floor(i / SKETCH_CELLS)}` });
+      this.params.set(address, v, 'engine');
+    });
+  }
+
   /** Small numeric outputs (regression nets) become read-only parameters others can route. */
   private defineOutputParams(): void {
     for (const o of this.info.outputs) {
@@ -370,6 +407,11 @@ function bindSource(params: ParameterRegistry, root: string, input: string, shap
   const buffer = new Float32Array(dims.reduce((a, b) => a * b, 1));
   const bound: BoundSource = { input, source, buffer, dims, params: [] };
   if (seed !== undefined && 'seed' in source.params) source.params.seed = seed;
+  const image = fitShape(input, shape, dtype).image;
+  if (image) {
+    bound.sketch = { input: new SketchInput(dims, image), address: `${root}/sketch` };
+    params.define({ address: bound.sketch.address, type: 'bool', default: false, description: `feed ${input} from the sketch pad` });
+  }
   for (const [key, value] of Object.entries(source.params)) {
     if (typeof value !== 'number' && typeof value !== 'boolean') continue;
     const address = `${root}/${key}`;
@@ -399,6 +441,7 @@ const SOURCE_RANGES: Record<string, Partial<ParamSpec>> = {
 };
 
 function fillSource(s: BoundSource, params: ParameterRegistry, t: FrameTime): TensorMsg {
+  if (s.sketch && params.get(s.sketch.address) === true && s.sketch.input.fill(s.buffer)) return { data: s.buffer, dims: s.dims };
   for (const [address, key] of s.params) s.source.params[key] = params.get(address);
   s.source.fill(s.buffer, { time: t.time, frame: t.index });
   return { data: s.buffer, dims: s.dims };

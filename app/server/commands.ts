@@ -24,6 +24,7 @@ const commands = [
   z.strictObject({ cmd: z.literal('setModulator'), mod: z.string(), source: z.string().min(1).max(1024) }),
   z.strictObject({ cmd: z.literal('muteModulator'), mod: z.string(), muted: z.boolean() }),
   z.strictObject({ cmd: z.literal('removeModulator'), mod: z.string() }),
+  z.strictObject({ cmd: z.literal('sketch'), input: z.string(), png: z.string().max(64 * 1024) }),
   z.strictObject({ cmd: z.literal('midiLearn'), address: z.string().nullable() }),
   z.strictObject({ cmd: z.literal('record'), on: z.boolean() }),
   z.strictObject({ cmd: z.literal('transport'), playing: z.boolean() }),

@@ -18,6 +18,7 @@ import { RecordingDesk, describeDeskEvent, type DeskEvent } from './recording-de
 import { STATS_INTERVAL_MS, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from '../core/protocol.ts';
 import { LoopDelayMonitor } from './loop-delay.ts';
 import { slowGuidance } from './slow-guidance.ts';
+import { decodeSketchPng } from './sketch-png.ts';
 import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
 import { OscServer, type OscTarget } from '../io/osc-server.ts';
@@ -345,6 +346,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       taps: e.tapped(),
       presets: this.presets,
       modulators: this.modulators.list(),
+      sketches: e.sketchInputs(),
     };
   }
 
@@ -401,6 +403,9 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         if (!this.scene.actions.has(address)) throw new Error(`no modulator "${c.mod}"`);
         return move(address, ...(c.cmd === 'setModulator' ? [c.source] : c.cmd === 'muteModulator' ? [c.muted ? 1 : 0] : []));
       }
+      case 'sketch':
+        this.engine.setSketch(c.input, decodeSketchPng(c.png));
+        return null;
       case 'undo':
         return move('/netbend/undo');
       case 'redo':

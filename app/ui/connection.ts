@@ -45,6 +45,8 @@ export const edits = signal<EditInfo[]>([]);
 export const presets = signal<string[]>([]);
 export const learning = signal<string | null>(null);
 export const modulators = signal<ModulatorInfo[]>([]);
+/** Image inputs of the playing model the sketch pad can feed. */
+export const sketches = signal<Array<{ input: string; width: number; height: number; channels: number }>>([]);
 export const taps = signal<Array<{ id: number; layer: string; shape: number[] }>>([]);
 export const notices = signal<Array<{ id: number; level: 'info' | 'warning' | 'error'; text: string }>>([]);
 
@@ -165,6 +167,7 @@ function onJson(m: ServerMessage): void {
         setParams(m.params);
         partner.value = m.partner;
         edits.value = m.edits;
+        sketches.value = m.sketches;
         modulators.value = m.modulators;
         presets.value = m.presets;
         ready.value = true;

@@ -1,7 +1,10 @@
 // Sources (everything under /netbend/source/) and every parameter of the registry, generic: the
 // right control for each type, its OSC address (click to copy) and MIDI learn.
 import { useState } from 'preact/hooks';
-import { paramList } from './connection.ts';
+import { paramList, sketches } from './connection.ts';
+import { SketchPad } from './sketch-pad.tsx';
+
+const sketchOf = (input: string) => sketches.value.find((s) => s.input === input);
 import { paramFilter } from './ui-state.ts';
 import { ParamRow } from './widgets.tsx';
 
@@ -26,6 +29,7 @@ export function SourcesPanel() {
           {list.map((a) => (
             <ParamRow address={a} label={a.slice(SOURCE.length + name.length + 1).replace(/\//g, ' ')} kind="source" />
           ))}
+          {sketchOf(name) && <SketchPad {...sketchOf(name)!} />}
         </div>
       ))}
     </div>

@@ -280,8 +280,9 @@ export class MidiRouter {
       return;
     }
     if (m.takeover === 'pickup' && !this.picked.has(m.id)) {
-      // Soft takeover: wait until the control meets the value, from either side.
-      const at = this.normalized(m);
+      // Soft takeover: wait until the control meets the value, from either side. x is past the
+      // invert, and so must the value's place be (normalized() gives the control's own travel).
+      const at = m.invert ? 1 - this.normalized(m) : this.normalized(m);
       const crossed = Math.abs(x - at) <= 1 / 127 || (last !== undefined && (last - at) * (x - at) <= 0);
       if (!crossed) return;
       this.picked.add(m.id);

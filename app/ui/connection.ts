@@ -8,6 +8,7 @@
 //    server has answered those moves), so a slider never jumps back under the hand.
 import { batch, signal, type Signal } from '@preact/signals';
 import { PACKET_HEADER_BYTES, PacketKind, readHeader, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ParamValue, type ServerMessage } from '../core/protocol.ts';
+import type { MidiInfo } from '../core/protocol.ts';
 import { BLEND_ALL, BLEND_PREFIX } from '../core/addresses.ts';
 
 export interface Picture {
@@ -32,6 +33,8 @@ export const partner = signal<string | null>(null);
 export const edits = signal<EditInfo[]>([]);
 export const presets = signal<string[]>([]);
 export const learning = signal<string | null>(null);
+/** The show's MIDI: ports (or why none), learn, mappings; null until the first hello. */
+export const midi = signal<MidiInfo | null>(null);
 export const taps = signal<Array<{ id: number; layer: string; shape: number[] }>>([]);
 export const notices = signal<Array<{ id: number; level: 'info' | 'warning' | 'error'; text: string }>>([]);
 
@@ -153,6 +156,7 @@ function onJson(m: ServerMessage): void {
         partner.value = m.partner;
         edits.value = m.edits;
         presets.value = m.presets;
+        midi.value = m.midi;
         ready.value = true;
         break;
       case 'params':
@@ -172,6 +176,7 @@ function onJson(m: ServerMessage): void {
         edits.value = m.edits;
         presets.value = m.presets;
         learning.value = m.learning;
+        midi.value = m.midi;
         break;
       case 'taps':
         tapLayers.clear();

@@ -6,6 +6,7 @@ import { connect, connected, currentValue, model, notices, param, presets, ready
 import { BLACKOUT, LayerPane, OutputPane, PLAY, RECORD } from './views.tsx';
 import { ModelPanel } from './model-panel.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
+import { LearnBanner, MidiDot, MidiPanel } from './midi-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
 import { fill, help, tab, tapLayer, type Tab } from './ui-state.ts';
 import { Bar } from './widgets.tsx';
@@ -95,20 +96,23 @@ const TABS: Array<[Tab, string]> = [
   ['model', 'model'],
   ['sources', 'sources'],
   ['params', 'all params'],
+  ['midi', 'midi'],
 ];
 
 function Side() {
+  const Rest = tab.value === 'midi' ? MidiPanel : ParamsPanel;
   return (
     <aside class="side">
       <div class="tabs" role="tablist">
         {TABS.map(([t, label]) => (
           <button type="button" role="tab" id={`tab-${t}`} aria-selected={tab.value === t} class={tab.value === t ? 'on' : ''} onClick={() => (tab.value = t)}>
             {label}
+            {t === 'midi' && <MidiDot />}
           </button>
         ))}
       </div>
       <div class="side-scroll" role="tabpanel">
-        {!ready.value ? <div class="hint pad">connecting to the engine…</div> : tab.value === 'model' ? <ModelPanel /> : tab.value === 'sources' ? <SourcesPanel /> : <ParamsPanel />}
+        {!ready.value ? <div class="hint pad">connecting to the engine…</div> : tab.value === 'model' ? <ModelPanel /> : tab.value === 'sources' ? <SourcesPanel /> : <Rest />}
       </div>
     </aside>
   );
@@ -142,7 +146,7 @@ const MOUSE: Array<[string, string]> = [
   ['double-click', 'type a value'],
   ['⌫', 'slider back to its default'],
   ['address', 'click to copy the OSC address'],
-  ['MIDI', 'learn: click, then move a control'],
+  ['MIDI', 'learn: click, then move a control (Esc cancels)'],
 ];
 
 function KeyTable({ rows }: { rows: ReadonlyArray<readonly [string, string]> }) {
@@ -193,6 +197,7 @@ function App() {
             <LayerPane />
           </div>
           <PresetStrip />
+          <LearnBanner />
           <Notices />
         </div>
         <Side />

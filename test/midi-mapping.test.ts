@@ -141,6 +141,16 @@ test('soft takeover (pickup) ignores the control until it crosses the value', ()
   near(j.num('/netbend/b'), 10 / 127, 'jump (the default) jumps');
 });
 
+test('pickup on an inverted mapping waits for the control where the inverted value is', () => {
+  const { params, router, num } = setup();
+  router.add({ param: '/netbend/a', kind: 'cc', channel: 0, number: 1, takeover: 'pickup', invert: true });
+  params.set('/netbend/a', 9, 'ui'); // inverted: near the bottom of the travel (cc 13)
+  router.handle([0xb0, 1, 110, 0xb0, 1, 60]);
+  assert.equal(num('/netbend/a'), 9, 'far from it (where 9 would be without the invert, too): no jump');
+  router.handle([0xb0, 1, 10]); // crosses cc 12.7 going down
+  near(num('/netbend/a'), 10 * (1 - 10 / 127), 'met: follows, inverted');
+});
+
 test('relative encoders step up and down, clamp at the ends, ints step whole units', () => {
   for (const [encoder, up, down] of [
     ['relative-2c', 1, 127],

@@ -92,7 +92,21 @@ test('a hello makes pending parameter messages stale; order follows the last pus
   stall(page, ws, outbox, highWater);
   outbox.push(param('/netbend/knobs/k1', 1));
   outbox.push({ type: 'taps', taps: [] });
-  outbox.push({ type: 'hello', model: 'm', width: 1, height: 1, layers: [], params: [], partner: null, edits: [], taps: [], presets: [], modulators: [], sketches: [] });
+  outbox.push({
+    type: 'hello',
+    model: 'm',
+    width: 1,
+    height: 1,
+    layers: [],
+    params: [],
+    partner: null,
+    edits: [],
+    taps: [],
+    presets: [],
+    modulators: [],
+    sketches: [],
+    midi: { available: false, reason: 'none here', inputs: [], output: null, learn: { state: 'idle', n: 0 }, mappings: [] },
+  });
   outbox.push(param('/netbend/knobs/k2', 2));
   outbox.push({ type: 'params', params: [] });
   outbox.push(param('/netbend/knobs/k3', 3));

@@ -4,6 +4,7 @@
 // faders and LED rings when a value changes by other means. No I/O here: midi-ports.ts is the edge.
 import type { ParameterRegistry, ParamSpec } from '../core/registry.ts';
 import { kindOf } from '../core/param-types.ts';
+import { Emitter } from '../core/emitter.ts';
 
 export type MidiKind = 'cc' | 'cc14' | 'note' | 'pitchbend' | 'program';
 export type Curve = 'lin' | 'exp' | 'log';
@@ -34,6 +35,16 @@ export interface MidiMappingSpec {
   smoothing?: number;
 }
 
+/** The fields of a mapping a performer edits after it is made (update()); undefined puts one back to its default. */
+export type MidiMappingEdit = Partial<Pick<MidiMappingSpec, 'min' | 'max' | 'curve' | 'invert' | 'takeover'>>;
+
+/**
+ * Why the mappings changed: a mapping added (or replaced), edited or removed, the whole list
+ * replaced (a preset, an undo), one made by MIDI learn, or a learned CC upgraded to 14-bit by its
+ * LSB partner (part of the same learn).
+ */
+export type MidiChangeCause = 'add' | 'update' | 'remove' | 'load' | 'learn' | 'upgrade';
+
 /** What add() and fromJSON() accept: `type` is an alias of `kind`; the id is made if absent. */
 export type MidiMappingInput = Omit<MidiMappingSpec, 'id' | 'kind' | 'number'> & { id?: string; kind?: MidiKind; type?: MidiKind; number?: number };
 
@@ -62,7 +73,10 @@ const SHAPE: Record<Curve, [(x: number) => number, (y: number) => number]> = {
 /** Data bytes each channel message carries, by status high nibble. */
 const DATA_BYTES: Record<number, number> = { 0x80: 2, 0x90: 2, 0xa0: 2, 0xb0: 2, 0xc0: 1, 0xd0: 1, 0xe0: 2 };
 
-export class MidiRouter {
+/** Mapping ids are one OSC address segment: each mapping's moves live at /netbend/midi/<id>/... */
+export const MIDI_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export class MidiRouter extends Emitter<{ change: { cause: MidiChangeCause; before: MidiMappingSpec[] } }> {
   private readonly mappings = new Map<string, MidiMappingSpec>();
   /** Pickup mappings that have met their parameter since it last moved by other means. */
   private readonly picked = new Set<string>();
@@ -79,14 +93,17 @@ export class MidiRouter {
   learning: string | undefined;
   private learned: { spec: MidiMappingSpec; at: number; value: number } | undefined;
   private readonly now: () => number;
-  private readonly off: () => void;
+  private readonly unlisten: () => void;
+  /** Inside a change (learn replaces, then adds): only the outermost one is announced. */
+  private changing = 0;
 
   constructor(
     private readonly params: ParameterRegistry,
     private readonly opts: MidiRouterOptions = {},
   ) {
+    super();
     this.now = opts.now ?? (() => performance.now() / 1000);
-    this.off = params.on('change', (c) => {
+    this.unlisten = params.on('change', (c) => {
       if (c.source === 'midi') return; // no echo: the controller already shows what it sent
       for (const m of this.mappings.values()) {
         if (m.param !== c.address) continue;
@@ -100,15 +117,41 @@ export class MidiRouter {
   /** Adds a mapping (or replaces the one with the same id). Throws a readable error if invalid. */
   add(input: MidiMappingInput): MidiMappingSpec {
     const spec = parseMapping(input, this.params);
-    spec.id ??= this.freeId();
-    this.mappings.set(spec.id, spec as MidiMappingSpec);
-    this.forget(spec.id);
-    return { ...spec } as MidiMappingSpec;
+    return this.change('add', () => {
+      spec.id ??= this.freeId();
+      this.mappings.set(spec.id, spec as MidiMappingSpec);
+      this.forget(spec.id);
+      return { ...spec } as MidiMappingSpec;
+    });
+  }
+
+  /**
+   * Edits a mapping's range, curve, invert or takeover (undefined: back to the default); the
+   * control then has to meet its parameter again if it picks up. Throws a readable error, changing
+   * nothing, if there is no such mapping or the result is invalid.
+   */
+  update(id: string, edit: MidiMappingEdit): MidiMappingSpec {
+    const old = this.mappings.get(id);
+    if (!old) throw new Error(`no MIDI mapping "${id}"`);
+    const spec = parseMapping({ ...old, ...edit }, this.params) as MidiMappingSpec;
+    return this.change('update', () => {
+      this.mappings.set(id, spec);
+      this.forget(id);
+      return { ...spec };
+    });
   }
 
   remove(id: string): boolean {
-    this.forget(id);
-    return this.mappings.delete(id);
+    if (!this.mappings.has(id)) return false;
+    return this.change('remove', () => {
+      this.forget(id);
+      return this.mappings.delete(id);
+    });
+  }
+
+  get(id: string): MidiMappingSpec | undefined {
+    const m = this.mappings.get(id);
+    return m && { ...m };
   }
 
   list(): MidiMappingSpec[] {
@@ -134,13 +177,29 @@ export class MidiRouter {
         throw new Error(`midi mapping ${i}: ${(err as Error).message}`);
       }
     });
-    this.mappings.clear();
-    this.picked.clear();
-    this.lastIn.clear();
-    this.pair.clear();
-    // Ids from the file first, so made-up ids never take one of theirs.
-    for (const s of specs) if (s.id !== undefined) this.mappings.set(s.id, s as MidiMappingSpec);
-    for (const s of specs) if (s.id === undefined) this.add(s);
+    this.change('load', () => {
+      this.mappings.clear();
+      this.picked.clear();
+      this.lastIn.clear();
+      this.pair.clear();
+      // Ids from the file first, so made-up ids never take one of theirs.
+      for (const s of specs) if (s.id !== undefined) this.mappings.set(s.id, s as MidiMappingSpec);
+      for (const s of specs) if (s.id === undefined) this.add(s);
+    });
+  }
+
+  /** Runs a mutation and announces it once, with the list as it was before (an undo step's). */
+  private change<T>(cause: MidiChangeCause, fn: () => T): T {
+    const before = this.changing === 0 ? this.list() : [];
+    this.changing++;
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.changing--;
+    }
+    if (this.changing === 0) this.emit('change', { cause, before });
+    return result;
   }
 
   /** Arms learn: the next CC, note or pitch bend is mapped to `address`. undefined cancels. */
@@ -158,7 +217,7 @@ export class MidiRouter {
 
   /** Stops listening to the registry (feedback). */
   dispose(): void {
-    this.off();
+    this.unlisten();
   }
 
   /**
@@ -211,8 +270,10 @@ export class MidiRouter {
     const l = this.learned;
     if (l && type === 0xb0 && l.spec.kind === 'cc' && l.spec.channel === ch && d1 === l.spec.number + 32 && this.now() - l.at <= (this.opts.learnWindow ?? 0.05)) {
       // The LSB partner right after a learned CC: a 14-bit control.
-      l.spec.kind = 'cc14';
-      this.pair.set(l.spec.id, { msb: l.value, lsb: d2 });
+      this.change('upgrade', () => {
+        l.spec.kind = 'cc14';
+        this.pair.set(l.spec.id, { msb: l.value, lsb: d2 });
+      });
       this.learned = undefined;
       this.opts.onLearn?.({ ...l.spec });
       return;
@@ -231,11 +292,14 @@ export class MidiRouter {
     if (type === 0x80) return; // a release is not a gesture to learn from
     const param = this.learning!;
     this.learning = undefined;
-    // Re-learning a parameter replaces its old mappings; a knob may still drive several parameters.
-    for (const m of [...this.mappings.values()]) if (m.param === param) this.remove(m.id);
     const kind: MidiKind = type === 0xb0 ? 'cc' : type === 0x90 ? 'note' : 'pitchbend';
-    // Pickup, so the first touch of a freshly learned knob does not jump the value.
-    const spec = this.add({ param, kind, channel: ch, number: kind === 'pitchbend' ? 0 : d1, ...(kind === 'note' ? {} : { takeover: 'pickup' as const }) });
+    // One change (one undo step): the parameter's old mappings out, the learned one in.
+    const spec = this.change('learn', () => {
+      // Re-learning a parameter replaces its old mappings; a knob may still drive several parameters.
+      for (const m of [...this.mappings.values()]) if (m.param === param) this.remove(m.id);
+      // Pickup, so the first touch of a freshly learned knob does not jump the value.
+      return this.add({ param, kind, channel: ch, number: kind === 'pitchbend' ? 0 : d1, ...(kind === 'note' ? {} : { takeover: 'pickup' as const }) });
+    });
     this.learned = kind === 'cc' && d1 < 32 ? { spec: this.mappings.get(spec.id)!, at: this.now(), value: d2 } : undefined;
     this.opts.onLearn?.(spec);
   }
@@ -280,8 +344,9 @@ export class MidiRouter {
       return;
     }
     if (m.takeover === 'pickup' && !this.picked.has(m.id)) {
-      // Soft takeover: wait until the control meets the value, from either side.
-      const at = this.normalized(m);
+      // Soft takeover: wait until the control meets the value, from either side. x is past the
+      // invert, and so must the value's place be (normalized() gives the control's own travel).
+      const at = m.invert ? 1 - this.normalized(m) : this.normalized(m);
       const crossed = Math.abs(x - at) <= 1 / 127 || (last !== undefined && (last - at) * (x - at) <= 0);
       if (!crossed) return;
       this.picked.add(m.id);
@@ -417,7 +482,7 @@ export function parseMapping(x: unknown, params: ParameterRegistry): Omit<MidiMa
     return v;
   };
   for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new Error(`unknown field "${k}"`);
-  if (o.id !== undefined && (typeof o.id !== 'string' || o.id === '')) throw new Error(`id must be a non-empty string (got ${describe(o.id)})`);
+  if (o.id !== undefined && (typeof o.id !== 'string' || !MIDI_ID.test(o.id))) throw new Error(`id must be one address segment of 1-64 letters, digits, '_', '.' or '-' (got ${describe(o.id)})`);
   if (typeof o.param !== 'string') throw new Error(`param must be a parameter address (got ${describe(o.param)})`);
   const spec = params.spec(o.param);
   if (!spec) throw new Error(`no parameter ${o.param}`);

@@ -31,3 +31,8 @@ export const blendAmount = (layer: string) => `${BLEND_PREFIX}${layer}`;
 
 /** Parameters that belong to one model and go with it on a switch. */
 export const MODEL_OWNED = [SOURCE_PREFIX, EDIT_PREFIX, BLEND_PREFIX, OUTPUTS_PREFIX];
+
+export const MIDI_PREFIX = '/netbend/midi/';
+/** A MIDI mapping's moves: /netbend/midi/<id>/remove, range ,ff, curve ,s, invert ,i, takeover ,s. */
+export type MidiMove = 'remove' | 'range' | 'curve' | 'invert' | 'takeover';
+export const midiMove = (id: string, move: MidiMove) => `${MIDI_PREFIX}${id}/${move}`;

@@ -117,6 +117,46 @@ export interface EditInfo {
   address: string;
 }
 
+/** One MIDI mapping as a page sees it (the fields of a preset's mapping; see control/midi-mapping.ts). */
+export interface MidiMappingInfo {
+  id: string;
+  param: string;
+  kind: 'cc' | 'cc14' | 'note' | 'pitchbend' | 'program';
+  channel: number | 'any';
+  number: number;
+  min?: number;
+  max?: number;
+  curve?: MidiCurve;
+  invert?: boolean;
+  mode?: 'toggle' | 'momentary' | 'trigger';
+  encoder?: 'absolute' | 'relative-2c' | 'relative-bin' | 'relative-sign';
+  takeover?: MidiTakeover;
+  smoothing?: number;
+}
+export type MidiCurve = 'lin' | 'exp' | 'log';
+export type MidiTakeover = 'jump' | 'pickup';
+
+/** MIDI learn: waiting for a control (`left` of `seconds`), or how the last one ended (`n` counts learns). */
+export type MidiLearnInfo =
+  | { state: 'idle'; n: number }
+  | { state: 'waiting'; n: number; param: string; seconds: number; left: number }
+  | { state: 'learned'; n: number; param: string; mapping: MidiMappingInfo }
+  | { state: 'timeout'; n: number; param: string; seconds: number }
+  | { state: 'cancelled'; n: number; param: string };
+
+/** The show's MIDI: the ports it opened (or why there are none), learn, and every mapping. */
+export interface MidiInfo {
+  available: boolean;
+  /** Why MIDI is unavailable, in one sentence that says what still works; null when available. */
+  reason: string | null;
+  /** Inputs opened: named ones and the virtual one. */
+  inputs: string[];
+  /** The output feedback goes to (motorised faders, LED rings), if one was opened. */
+  output: string | null;
+  learn: MidiLearnInfo;
+  mappings: MidiMappingInfo[];
+}
+
 /** Server -> client JSON messages. */
 export type ServerMessage =
   | {
@@ -133,12 +173,13 @@ export type ServerMessage =
       modulators: ModulatorInfo[];
       /** Image inputs the sketch pad can feed. */
       sketches: Array<{ input: string; width: number; height: number; channels: number }>;
+      midi: MidiInfo;
     }
   | { type: 'param'; address: string; value: ParamValue; source: string }
   | { type: 'params'; params: ParamInfo[] }
   | { type: 'stats'; stats: EngineStats }
   | { type: 'taps'; taps: Array<{ id: number; layer: string; shape: number[] }> }
-  | { type: 'state'; partner: string | null; edits: EditInfo[]; presets: string[]; learning: string | null; modulators: ModulatorInfo[] }
+  | { type: 'state'; partner: string | null; edits: EditInfo[]; presets: string[]; learning: string | null; modulators: ModulatorInfo[]; midi: MidiInfo }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
 
@@ -162,6 +203,9 @@ export type Command =
   /** The sketch pad's picture for an image input, as a base64 PNG. */
   | { cmd: 'sketch'; input: string; png: string }
   | { cmd: 'midiLearn'; address: string | null }
+  /** Edits one mapping: each field given is its own move (/netbend/midi/<id>/range, curve, invert, takeover). */
+  | { cmd: 'midiEdit'; mapping: string; range?: [number, number]; curve?: MidiCurve; invert?: boolean; takeover?: MidiTakeover }
+  | { cmd: 'midiRemove'; mapping: string }
   | { cmd: 'record'; on: boolean }
   | { cmd: 'transport'; playing: boolean };
 

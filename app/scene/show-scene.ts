@@ -16,6 +16,7 @@ import { parseLfo, type LfoSpec } from '../control/lfo.ts';
 import { applyScene, captureScene, presetEdits, sceneParams } from '../control/scene.ts';
 import type { Preset } from '../control/preset.ts';
 import { ActionRegistry, type ActionArgValue } from './actions.ts';
+import { defineMidiMoves } from './midi-moves.ts';
 import { SceneHistory } from './history.ts';
 import type { ModelFolders } from './model-folders.ts';
 import { LOCK } from '../core/addresses.ts';
@@ -86,6 +87,23 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
       }),
     );
     this.defineMoves();
+    this.offs.push(
+      defineMidiMoves({
+        actions: this.actions,
+        midi: host.midi,
+        step: (change) => {
+          const before = this.capture();
+          const result = change();
+          this.history.record(before);
+          host.announce();
+          return result;
+        },
+        learned: (before) => {
+          this.history.record({ ...this.capture(), mappings: { midi: before as unknown as Record<string, unknown>[], osc: [] } });
+          host.announce();
+        },
+      }),
+    );
   }
 
   /** Values that are part of the scene: not read-only (stats, outputs), not actions. */

@@ -26,6 +26,15 @@ const commands = [
   z.strictObject({ cmd: z.literal('removeModulator'), mod: z.string() }),
   z.strictObject({ cmd: z.literal('sketch'), input: z.string(), png: z.string().max(64 * 1024) }),
   z.strictObject({ cmd: z.literal('midiLearn'), address: z.string().nullable() }),
+  z.strictObject({
+    cmd: z.literal('midiEdit'),
+    mapping: z.string(),
+    range: z.tuple([z.number(), z.number()]).optional(),
+    curve: z.enum(['lin', 'exp', 'log']).optional(),
+    invert: z.boolean().optional(),
+    takeover: z.enum(['jump', 'pickup']).optional(),
+  }),
+  z.strictObject({ cmd: z.literal('midiRemove'), mapping: z.string() }),
   z.strictObject({ cmd: z.literal('record'), on: z.boolean() }),
   z.strictObject({ cmd: z.literal('transport'), playing: z.boolean() }),
 ] as const;

@@ -28,6 +28,7 @@ import type { Preset } from '../control/preset.ts';
 import { MidiRouter } from '../control/midi-mapping.ts';
 import type { MidiPorts } from '../io/midi-ports.ts';
 import type { ShowPorts } from './show-ports.ts';
+import { MidiDesk } from './midi-desk.ts';
 import { ControllerNet } from '../control/controller-net.ts';
 import { ShowScene } from '../scene/show-scene.ts';
 import { ModelFolders } from '../scene/model-folders.ts';
@@ -36,7 +37,7 @@ import { openNextModel } from '../scene/switch-model.ts';
 import { defineShowParams } from '../scene/show-params.ts';
 import { TakeLog } from '../scene/take-log.ts';
 import { saveTake } from '../scene/take.ts';
-import { BPM, LOOP_DELAY_MAX, LOOP_DELAY_P99, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
+import { BPM, LOOP_DELAY_MAX, LOOP_DELAY_P99, RECALL, RECORD, TAP_TEMPO, midiMove } from '../core/addresses.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -51,6 +52,8 @@ export interface LiveOptions {
   /** A regression net driven by parameters, its outputs routed to others. */
   controller?: { file: string; bind: string[]; route: string[] };
   seed?: number;
+  /** How long MIDI learn waits for a control before it gives up (default 10 s). */
+  midiLearnSeconds?: number;
 }
 
 export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
@@ -84,6 +87,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   readonly midi: MidiRouter;
   controller: ControllerNet | undefined;
   midiPorts: MidiPorts | undefined;
+  /** MIDI as pages see it: the ports' status, learn with its time limit. */
+  readonly midiDesk: MidiDesk;
   private readonly refusals: RefusalLog;
   private readonly loopDelay: LoopDelayMonitor;
   private unwatchPresets: () => void = () => {};
@@ -116,7 +121,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       onProgram: (n) => this.params.set(RECALL, n, 'midi'),
       onLearn: (m) => {
         this.notice('info', `MIDI learn: ${m.kind} ${m.number} on channel ${Number(m.channel) + 1} -> ${m.param}`);
-        this.emit('state', undefined);
+        this.midiDesk.learned(m);
       },
       onClock: (kind) => {
         const now = this.clock.now();
@@ -127,6 +132,15 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         // The clock's tempo is the show's tempo: pages, OSC and presets read it from the parameter.
         if (this.tempo.bpm !== before) this.params.set(BPM, this.tempo.bpm, 'midi');
       },
+    });
+    // Pages see every mapping: each change of the list (learn, an edit, a preset, an undo) is news.
+    this.midi.on('change', () => this.emit('state', undefined));
+    this.midiDesk = new MidiDesk({
+      router: this.midi,
+      ports: () => this.midiPorts,
+      learnSeconds: opts.midiLearnSeconds,
+      notice: (level, text) => this.notice(level, text),
+      announce: () => this.emit('state', undefined),
     });
     this.loop = new FrameLoop(engine, ports.clock);
     this.loop.beforeFrame = (t) => {
@@ -312,6 +326,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     await this.loop.stop();
     this.osc?.close();
     this.midiPorts?.close();
+    this.midiDesk.close();
     await this.controller?.close();
     await this.desk.close();
     await this.engine.close();
@@ -347,11 +362,20 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       presets: this.presets,
       modulators: this.modulators.list(),
       sketches: e.sketchInputs(),
+      midi: this.midiDesk.info(this.midi.list()),
     };
   }
 
   state(): ServerMessage {
-    return { type: 'state', partner: this.engine.bend.partner ?? null, edits: this.edits(), presets: this.presets, learning: this.midi.learning ?? null, modulators: this.modulators.list() };
+    return {
+      type: 'state',
+      partner: this.engine.bend.partner ?? null,
+      edits: this.edits(),
+      presets: this.presets,
+      learning: this.midi.learning ?? null,
+      modulators: this.modulators.list(),
+      midi: this.midiDesk.info(this.midi.list()),
+    };
   }
 
   /**
@@ -384,8 +408,23 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         this.params.set(RECORD, c.on, 'ui');
         return null;
       case 'midiLearn':
-        this.midi.learn(c.address ?? undefined);
-        this.emit('state', undefined);
+        this.midiDesk.learn(c.address);
+        return null;
+      case 'midiEdit': {
+        // Each field is its own move (and undo step), as OSC would send it.
+        if (!this.midi.get(c.mapping)) throw new Error(`no MIDI mapping "${c.mapping}"`);
+        const moves: Array<[Parameters<typeof midiMove>[1], unknown[]]> = [];
+        if (c.range) moves.push(['range', c.range]);
+        if (c.curve) moves.push(['curve', [c.curve]]);
+        if (c.invert !== undefined) moves.push(['invert', [c.invert ? 1 : 0]]);
+        if (c.takeover) moves.push(['takeover', [c.takeover]]);
+        if (!moves.length) throw new Error('midiEdit: nothing to change (give range, curve, invert or takeover)');
+        for (const [what, args] of moves) await move(midiMove(c.mapping, what), ...args);
+        return this.midi.get(c.mapping);
+      }
+      case 'midiRemove':
+        if (!this.scene.actions.has(midiMove(c.mapping, 'remove'))) throw new Error(`no MIDI mapping "${c.mapping}"`);
+        await move(midiMove(c.mapping, 'remove'));
         return null;
       case 'savePreset':
         return move('/netbend/preset/save', c.name);

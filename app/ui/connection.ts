@@ -20,6 +20,7 @@ import {
   type ParamValue,
   type ServerMessage,
 } from '../core/protocol.ts';
+import type { MidiInfo } from '../core/protocol.ts';
 import { BLEND_ALL, BLEND_PREFIX } from '../core/addresses.ts';
 
 export interface Picture {
@@ -47,6 +48,8 @@ export const learning = signal<string | null>(null);
 export const modulators = signal<ModulatorInfo[]>([]);
 /** Image inputs of the playing model the sketch pad can feed. */
 export const sketches = signal<Array<{ input: string; width: number; height: number; channels: number }>>([]);
+/** The show's MIDI: ports (or why none), learn, mappings; null until the first hello. */
+export const midi = signal<MidiInfo | null>(null);
 export const taps = signal<Array<{ id: number; layer: string; shape: number[] }>>([]);
 export const notices = signal<Array<{ id: number; level: 'info' | 'warning' | 'error'; text: string }>>([]);
 
@@ -170,6 +173,7 @@ function onJson(m: ServerMessage): void {
         sketches.value = m.sketches;
         modulators.value = m.modulators;
         presets.value = m.presets;
+        midi.value = m.midi;
         ready.value = true;
         break;
       case 'params':
@@ -190,6 +194,7 @@ function onJson(m: ServerMessage): void {
         presets.value = m.presets;
         learning.value = m.learning;
         modulators.value = m.modulators;
+        midi.value = m.midi;
         break;
       case 'taps':
         tapLayers.clear();

@@ -9,6 +9,7 @@ import { ModulatorsPanel } from './modulation.tsx';
 import { acceptDroppedModels } from './model-browser.tsx';
 import { LayerWall } from './layer-wall.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
+import { LearnBanner, MidiDot, MidiPanel } from './midi-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
 import { fill, help, tab, tapLayer, wall, type Tab } from './ui-state.ts';
 import { Bar } from './widgets.tsx';
@@ -99,6 +100,7 @@ const TABS: Array<[Tab, string]> = [
   ['sources', 'sources'],
   ['mods', 'modulation'],
   ['params', 'all params'],
+  ['midi', 'midi'],
 ];
 
 function Side() {
@@ -108,6 +110,7 @@ function Side() {
         {TABS.map(([t, label]) => (
           <button type="button" role="tab" id={`tab-${t}`} aria-selected={tab.value === t} class={tab.value === t ? 'on' : ''} onClick={() => (tab.value = t)}>
             {label}
+            {t === 'midi' && <MidiDot />}
           </button>
         ))}
       </div>
@@ -120,6 +123,8 @@ function Side() {
           <SourcesPanel />
         ) : tab.value === 'mods' ? (
           <ModulatorsPanel />
+        ) : tab.value === 'midi' ? (
+          <MidiPanel />
         ) : (
           <ParamsPanel />
         )}
@@ -179,7 +184,7 @@ const MOUSE: Array<[string, string]> = [
   ['double-click', 'type a value'],
   ['⌫', 'slider back to its default'],
   ['address', 'click to copy the OSC address'],
-  ['MIDI', 'learn: click, then move a control'],
+  ['MIDI', 'learn: click, then move a control (Esc cancels)'],
   ['~', 'modulate: an LFO (Hz or beats) or an expression; the slider then moves its base'],
   ['modulation tab', 'every modulator: mute, edit, remove'],
 ];
@@ -233,6 +238,7 @@ function App() {
             {wall.value.on ? <LayerWall /> : <LayerPane />}
           </div>
           <PresetStrip />
+          <LearnBanner />
           <Notices />
         </div>
         <Side />

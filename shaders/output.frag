@@ -1,5 +1,5 @@
 // The output picture, RGBA8 exactly as the engine made it, faded by the blackout amount
-// (0 = picture, 1 = black). The host eases `blackout` over ~150 ms, so a cut is a quick fade.
+// (0 = picture, 1 = black). The host ramps `blackout` over /netbend/output/fade seconds.
 precision mediump float;
 uniform sampler2D picture;
 uniform float blackout;

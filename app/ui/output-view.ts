@@ -1,13 +1,38 @@
 // The output picture on a canvas: one regl instance, one texture reused from frame to frame, and a
-// draw only when something changed (a newer packet, fit/fill, the blackout fade, a resize).
+// draw only when something changed (a newer packet, the fit mode, the blackout fade, a resize).
 import createREGL from 'regl';
 import vert from '../../shaders/output.vert';
 import frag from '../../shaders/output.frag';
 import { QUAD, aspectScale, fitCanvas } from './gl-common.ts';
-import type { Picture } from './connection.ts';
+import { currentValue, type Picture } from './connection.ts';
+import { BLACKOUT, FIT_MODES, OUTPUT_FADE, OUTPUT_FIT, type FitMode } from '../core/addresses.ts';
 
-/** Seconds for the blackout to get ~63% of the way (the registry's smoothing of the parameter). */
-const FADE_TAU = 0.15;
+/** A fit mode, or undefined for anything else (a URL's ?fit=, a value not known yet). */
+export const asFitMode = (v: unknown): FitMode | undefined => (FIT_MODES.includes(v as FitMode) ? (v as FitMode) : undefined);
+
+/** The mode after `mode` when F is pressed: fit, fill, stretch, fit... */
+export const nextFitMode = (mode: FitMode): FitMode => FIT_MODES[(FIT_MODES.indexOf(mode) + 1) % FIT_MODES.length]!;
+
+/** The scene's fit mode (what every output window follows unless it overrides it). */
+export const sceneFit = (): FitMode => asFitMode(currentValue(OUTPUT_FIT)) ?? 'fit';
+
+/** The scene's blackout and its fade time, read by the views every animation frame. */
+export const sceneBlackout = {
+  blackout: (): number | undefined => {
+    const v = currentValue(BLACKOUT);
+    return v === undefined ? undefined : Number(v);
+  },
+  fade: (): number => Number(currentValue(OUTPUT_FADE) ?? 0.5),
+};
+
+export interface OutputViewOptions {
+  /** How the picture meets the canvas: fit (contain), fill (cover) or stretch. */
+  mode: () => FitMode;
+  /** The blackout asked for, 0 (picture) to 1 (black); undefined until the show has said. */
+  blackout: () => number | undefined;
+  /** Seconds a whole fade (0 to 1, or back) takes; 0 cuts. */
+  fade: () => number;
+}
 
 export class OutputView {
   private readonly regl: createREGL.Regl;
@@ -15,20 +40,21 @@ export class OutputView {
   private readonly draw: createREGL.DrawCommand;
   private size: [number, number] = [0, 0];
   private shownSeq = -1;
-  private shownFill: boolean | undefined;
-  private fade = 0;
+  private shownMode: FitMode | undefined;
+  /** The blackout on screen: black until the show's value is known, so a window opened during a blackout never flashes the picture. */
+  private amount = 1;
+  private known = false;
   private lastNow = 0;
   /** Frame index of the picture on screen (-1 before the first). */
   shownIndex = -1;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
-    private readonly opts: { fill: () => boolean; blackout: () => number },
+    private readonly opts: OutputViewOptions,
   ) {
     // preserveDrawingBuffer: the page (and the tests) can read back what is on screen.
     this.regl = createREGL({ canvas, attributes: { preserveDrawingBuffer: true, antialias: false, alpha: false, depth: false, stencil: false } });
     this.texture = this.regl.texture({ width: 1, height: 1, data: new Uint8Array([0, 0, 0, 255]) });
-    this.fade = opts.blackout();
     this.draw = this.regl({
       vert,
       frag,
@@ -57,24 +83,34 @@ export class OutputView {
       this.size = [pic.width, pic.height];
       dirty = true;
     }
-    const fill = this.opts.fill();
-    if (fill !== this.shownFill) (this.shownFill = fill), (dirty = true);
-    const target = this.opts.blackout();
-    if (this.fade !== target) {
-      const next = this.fade + (target - this.fade) * (1 - Math.exp(-dt / FADE_TAU));
-      this.fade = Math.abs(target - next) < 0.003 ? target : next;
+    const mode = this.opts.mode();
+    if (mode !== this.shownMode) (this.shownMode = mode), (dirty = true);
+    const asked = this.opts.blackout();
+    const target = asked === undefined ? 1 : Math.min(1, Math.max(0, asked));
+    if (this.amount !== target) {
+      // A straight ramp at one whole fade per `fade` seconds, the same both ways; the shader
+      // squares the gain, so it looks even. The first value the show gives is cut to.
+      const seconds = this.opts.fade();
+      const step = !this.known || !(seconds > 0) ? 1 : dt / seconds;
+      this.amount = target > this.amount ? Math.min(target, this.amount + step) : Math.max(target, this.amount - step);
       dirty = true;
     }
+    if (asked !== undefined) this.known = true;
     if (!dirty) return false;
     this.regl.poll();
     this.regl.clear({ color: [0, 0, 0, 1] });
-    if (this.size[0] > 0) this.draw({ blackout: this.fade, scale: aspectScale(this.canvas.width, this.canvas.height, this.size[0], this.size[1], fill) });
+    if (this.size[0] > 0) this.draw({ blackout: this.amount, scale: aspectScale(this.canvas.width, this.canvas.height, this.size[0], this.size[1], mode) });
     return true;
   }
 
-  /** The blackout amount on screen now (eased). */
+  /** The blackout amount on screen now (0 picture, 1 black). */
   get blackout(): number {
-    return this.fade;
+    return this.amount;
+  }
+
+  /** The fit mode on screen now. */
+  get mode(): FitMode | undefined {
+    return this.shownMode;
   }
 
   destroy(): void {

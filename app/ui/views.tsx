@@ -1,13 +1,13 @@
 // The two live pictures of the control page: the output (what the audience sees) and the layer
 // view (inside the net). Both draw on the shared animation frame, only the newest packet.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { connected, debugDrawn, latest, layers, onFrame, param, run, size, stats, taps, currentValue } from './connection.ts';
-import { OutputView } from './output-view.ts';
+import { connected, debugDrawn, latest, layers, onFrame, param, run, setParam, size, stats, taps } from './connection.ts';
+import { asFitMode, OutputView, sceneBlackout, sceneFit } from './output-view.ts';
 import { TapView } from './tap-view.ts';
-import { fill, tapChannel, tapLayer, tapMap, tapMode } from './ui-state.ts';
-import { Segmented } from './widgets.tsx';
+import { tapChannel, tapLayer, tapMap, tapMode } from './ui-state.ts';
+import { Bar, Segmented } from './widgets.tsx';
 import type { LayerInfo } from '../core/protocol.ts';
-import { BLACKOUT, PLAY, RECORD } from '../core/addresses.ts';
+import { BLACKOUT, OUTPUT_FADE, OUTPUT_FIT, PLAY, RECORD } from '../core/addresses.ts';
 
 export { BLACKOUT, PLAY, RECORD };
 
@@ -31,10 +31,13 @@ export function selectLayer(layer: string): void {
 export function OutputPane() {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    const view = new OutputView(ref.current!, { fill: () => fill.value, blackout: () => Number(currentValue(BLACKOUT) ?? 0) });
+    // The preview shows what every output window shows: the scene's fit mode and blackout fade.
+    const view = new OutputView(ref.current!, { mode: sceneFit, ...sceneBlackout });
     const off = onFrame((now) => {
       view.frame(now, latest.output);
       debugDrawn.output = view.shownIndex;
+      debugDrawn.blackout = view.blackout;
+      debugDrawn.fit = view.mode ?? '';
     });
     return () => (off(), view.destroy());
   }, []);
@@ -66,16 +69,21 @@ export function OutputPane() {
       </div>
       <div class="pane-foot">
         <Segmented
-          id="fit-fill"
-          label="fit or fill"
-          value={fill.value ? 'fill' : 'fit'}
+          id="output-fit"
+          label="how every output window shows the picture"
+          value={asFitMode(param(OUTPUT_FIT).value?.value) ?? 'fit'}
           options={[
-            ['fit', 'fit', 'the whole picture, black around (F)'],
-            ['fill', 'fill', 'cover the view, edges cropped (F)'],
+            ['fit', 'fit', 'every output window: the whole picture, black bars around (F cycles)'],
+            ['fill', 'fill', 'every output window: covered, the edges cropped (F cycles)'],
+            ['stretch', 'stretch', 'every output window: covered, the aspect ignored (F cycles)'],
           ]}
-          onChange={(v) => (fill.value = v === 'fill')}
+          onChange={(v) => setParam(OUTPUT_FIT, v)}
         />
         <span class="foot-hint">F</span>
+        <span class="spacer" />
+        <div class="fade-time" title="seconds the blackout takes to fade out and back in">
+          <Bar address={OUTPUT_FADE} label="fade" />
+        </div>
       </div>
     </section>
   );

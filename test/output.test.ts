@@ -24,13 +24,14 @@ import { BLACKOUT, OUTPUT_FADE, OUTPUT_FIT, PLAY, type FitMode } from '../app/co
 /** What the page shows the tests (app/ui/connection.ts's debug handle) and what this test adds. */
 type Win = typeof globalThis & {
   netbend: {
-    drawn: { output: number; blackout: number; fit: string };
+    drawn: { output: number; blackout: number; fit: string; box: number[] };
     stats: { value: { playing: boolean; frame: number } | null };
     latest: { output: { width: number; height: number; data: Uint8Array } };
     value(address: string): unknown;
   };
   leastBlackout?: number;
   __name?: unknown;
+  look?: () => Look;
 };
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -73,23 +74,27 @@ interface Look {
   /** The mode and blackout the view drew this picture with. */
   fit: string;
   blackout: number;
+  /** The canvas, and the output window on it (the whole canvas, or a preview's frame). */
   width: number;
   height: number;
-  /** Share of exactly black pixels in a 2-pixel strip along each edge of the canvas. */
+  box: { x: number; y: number; width: number; height: number };
+  /** Share of exactly black pixels in a 2-pixel strip along each edge of the window. */
   black: { left: number; right: number; top: number; bottom: number };
-  /** Mean brightness (0..255) of the canvas. */
+  /** Mean brightness (0..255) of the window. */
   mean: number;
   sum: number;
-  /** Mean |difference| (0..255) between the canvas and the picture mapped as each mode maps it. */
+  /** Mean |difference| (0..255) between the window and the picture mapped as each mode maps it. */
   error: Record<FitMode, number>;
 }
 
 /**
- * Reads the output canvas back, in the same task as the mode and blackout it was drawn with, and
- * compares it with the picture the page holds, mapped by each mode (bilinear, as the GPU samples).
+ * Installed in each page as `look()`: reads the output canvas back, in the same task as the mode,
+ * blackout and window it was drawn with, and compares the window with the picture the page holds,
+ * mapped by each mode (bilinear, as the GPU samples): fit contains it, fill covers the window with
+ * it, stretch is the whole picture on the whole window.
  */
-function look(page: Page): Promise<Look> {
-  return page.evaluate(() => {
+function installLook(): void {
+  (globalThis as Win).look = () => {
     const nb = (globalThis as Win).netbend;
     const c = document.querySelector('#output') as HTMLCanvasElement;
     const gl = c.getContext('webgl') as WebGLRenderingContext;
@@ -97,51 +102,64 @@ function look(page: Page): Promise<Look> {
     const px = new Uint8Array(cw * ch * 4);
     gl.readPixels(0, 0, cw, ch, gl.RGBA, gl.UNSIGNED_BYTE, px);
     const at = (x: number, y: number) => (y * cw + x) * 4; // y from the bottom, as GL reads
+    // The window's pixels: those whose centres lie in the box the view drew it in.
+    const [bx, by, bw, bh] = nb.drawn.box as [number, number, number, number];
+    const [x0, x1, y0, y1] = [Math.ceil(bx - 0.5), Math.floor(bx + bw - 0.5), Math.ceil(by - 0.5), Math.floor(by + bh - 0.5)];
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
     const strip = (xs: number[], ys: number[]) => {
       let black = 0;
       let n = 0;
       for (const y of ys) for (const x of xs) n++, (black += px[at(x, y)]! + px[at(x, y) + 1]! + px[at(x, y) + 2]! === 0 ? 1 : 0);
       return black / n;
     };
-    const all = (n: number) => Array.from({ length: n }, (_, i) => i);
-    const black = { left: strip([0, 1], all(ch)), right: strip([cw - 2, cw - 1], all(ch)), top: strip(all(cw), [ch - 1, ch - 2]), bottom: strip(all(cw), [0, 1]) };
+    const black = { left: strip([x0, x0 + 1], range(y0, y1)), right: strip([x1 - 1, x1], range(y0, y1)), top: strip(range(x0, x1), [y1 - 1, y1]), bottom: strip(range(x0, x1), [y0, y0 + 1]) };
     let total = 0;
     let sum = 0;
-    for (let i = 0; i < px.length; i += 4) (total += px[i]! + px[i + 1]! + px[i + 2]!), (sum = (sum * 31 + px[i]! * 3 + px[i + 1]! * 5 + px[i + 2]! * 7) % 1_000_000_007);
-    const pic = nb.latest.output as { width: number; height: number; data: Uint8Array };
+    for (let y = y0; y <= y1; y++)
+      for (let x = x0; x <= x1; x++) {
+        const i = at(x, y);
+        total += px[i]! + px[i + 1]! + px[i + 2]!;
+        sum = (sum * 31 + px[i]! * 3 + px[i + 1]! * 5 + px[i + 2]! * 7) % 1_000_000_007;
+      }
+    const pic = nb.latest.output;
     const [pw, ph] = [pic.width, pic.height];
     const texel = (x: number, y: number, k: number) => pic.data[(Math.min(ph - 1, Math.max(0, y)) * pw + Math.min(pw - 1, Math.max(0, x))) * 4 + k]!;
     const sample = (u: number, v: number, k: number) => {
       const x = u * pw - 0.5;
       const y = v * ph - 0.5;
-      const [x0, y0] = [Math.floor(x), Math.floor(y)];
-      const [fx, fy] = [x - x0, y - y0];
-      const top = texel(x0, y0, k) * (1 - fx) + texel(x0 + 1, y0, k) * fx;
-      const bottom = texel(x0, y0 + 1, k) * (1 - fx) + texel(x0 + 1, y0 + 1, k) * fx;
+      const [tx, ty] = [Math.floor(x), Math.floor(y)];
+      const [fx, fy] = [x - tx, y - ty];
+      const top = texel(tx, ty, k) * (1 - fx) + texel(tx + 1, ty, k) * fx;
+      const bottom = texel(tx, ty + 1, k) * (1 - fx) + texel(tx + 1, ty + 1, k) * fx;
       return top * (1 - fy) + bottom * fy;
     };
-    // The quad's scale per mode (as gl-common's aspectScale: a square picture in a wide canvas).
-    const wide = pw / ph > cw / ch;
-    const scales = { fit: wide ? [1, (cw / ch) * (ph / pw)] : [(pw / ph) * (ch / cw), 1], fill: wide ? [(pw / ph) * (ch / cw), 1] : [1, (cw / ch) * (ph / pw)], stretch: [1, 1] };
+    // The picture's half-size in the window (1 = the window's edge), per mode.
+    const wide = pw / ph > bw / bh;
+    const r = (pw / ph) * (bh / bw);
+    const scales = { fit: wide ? [1, 1 / r] : [r, 1], fill: wide ? [r, 1] : [1, 1 / r], stretch: [1, 1] };
     const error = {} as Record<string, number>;
     for (const [mode, [sx, sy]] of Object.entries(scales) as Array<[string, [number, number]]>) {
       let diff = 0;
       let n = 0;
       for (let gy = 0; gy < 27; gy++)
         for (let gx = 0; gx < 48; gx++) {
-          const x = Math.floor(((gx + 0.5) / 48) * cw);
-          const y = Math.floor(((gy + 0.5) / 27) * ch);
-          const qx = (((x + 0.5) / cw) * 2 - 1) / sx;
-          const qy = (((y + 0.5) / ch) * 2 - 1) / sy;
+          const x = x0 + Math.floor(((gx + 0.5) / 48) * (x1 - x0 + 1));
+          const y = y0 + Math.floor(((gy + 0.5) / 27) * (y1 - y0 + 1));
+          const qx = (((x + 0.5 - bx) / bw) * 2 - 1) / sx;
+          const qy = (((y + 0.5 - by) / bh) * 2 - 1) / sy;
           const inside = Math.abs(qx) <= 1 && Math.abs(qy) <= 1;
           for (let k = 0; k < 3; k++) diff += Math.abs(px[at(x, y) + k]! - (inside ? sample(qx * 0.5 + 0.5, 0.5 - qy * 0.5, k) : 0));
           n += 3;
         }
       error[mode] = diff / n;
     }
-    return { fit: nb.drawn.fit, blackout: nb.drawn.blackout, width: cw, height: ch, black, mean: total / (3 * cw * ch), sum, error: error as Record<FitMode, number> };
-  });
+    const box = { x: bx, y: by, width: bw, height: bh };
+    return { fit: nb.drawn.fit, blackout: nb.drawn.blackout, width: cw, height: ch, box, black, mean: total / (3 * (x1 - x0 + 1) * (y1 - y0 + 1)), sum, error: error as Record<FitMode, number> };
+  };
 }
+
+/** What the page's output canvas shows now (see installLook). */
+const look = (page: Page): Promise<Look> => page.evaluate(() => (globalThis as Win).look!());
 
 /** Waits until the page's output view has drawn in `mode` (with no blackout), then looks. */
 async function drawnIn(page: Page, mode: FitMode): Promise<Look> {
@@ -168,10 +186,17 @@ function assertNoBars(l: Look, what: string): void {
 
 /** Waits (on the page's animation frames) until its blackout on screen is strictly between lo and hi, and looks then. */
 async function midFade(page: Page, lo: number, hi: number, timeout = 10_000): Promise<Look> {
-  await page.waitForFunction(([a, b]) => ((x: number) => x > a && x < b)((globalThis as Win).netbend.drawn.blackout), [lo, hi] as const, { timeout, polling: 'raf' });
-  // Read at once, in one task: the canvas and the amount it was drawn with belong together, even
-  // when the fade moved on since the condition held.
-  return look(page);
+  // Looked at in the very animation frame the amount is seen in the window: a fade moves on.
+  const seen = await page.waitForFunction(
+    ([a, b]) => {
+      const g = globalThis as Win;
+      const x = g.netbend.drawn.blackout;
+      return x > a && x < b && g.look!();
+    },
+    [lo, hi] as const,
+    { timeout, polling: 'raf' },
+  );
+  return (await seen.jsonValue()) as Look;
 }
 
 const until = async (what: string, cond: () => Promise<boolean>, ms = 10_000) => {
@@ -187,15 +212,19 @@ test('/output at 16:9 on a square picture: fit has bars, fill and stretch none; 
   const s = await startServe(MODEL, ['--presets', presets, '--fps', '10']);
   const base = s.url.replace(/\/$/, '');
   const errors: string[] = [];
-  const open = async (url: string, viewport = { width: 1280, height: 720 }, init?: () => void) => {
-    const p = await browser.newPage({ viewport });
+  /** A page of its own browser context, or `beside` another page (the same browser: they hear each other). */
+  const open = async (url: string, o: { viewport?: { width: number; height: number }; init?: () => void; beside?: Page } = {}) => {
+    const viewport = o.viewport ?? { width: 1280, height: 720 };
+    const p = await (o.beside ? o.beside.context() : await browser.newContext({ viewport })).newPage();
+    if (o.beside) await p.setViewportSize(viewport);
     p.on('pageerror', (e) => errors.push(`${url}: ${e.message}`));
     // tsx keeps function names with an __name(fn, name) helper that the page does not have: the
     // helpers in look() are named consts, so the page gets a no-op one.
     await p.addInitScript(() => {
       (globalThis as Win).__name = (f: unknown) => f;
     });
-    if (init) await p.addInitScript(init);
+    await p.addInitScript(installLook);
+    if (o.init) await p.addInitScript(o.init);
     await p.goto(url);
     await p.waitForFunction(() => (globalThis as Win).netbend?.drawn.output >= 0, null, { timeout: 30_000 });
     return p;
@@ -203,8 +232,9 @@ test('/output at 16:9 on a square picture: fit has bars, fill and stretch none; 
   const ws = await wsClient(s.url);
   const pages: Page[] = [];
   try {
-    const control = await open(s.url, { width: 1440, height: 900 });
-    const out = await open(outputUrl(s.url));
+    const control = await open(s.url, { viewport: { width: 1440, height: 900 } });
+    // The output window opened from the same browser as the control page (as its link does).
+    const out = await open(outputUrl(s.url), { beside: control });
     pages.push(control, out);
 
     // Hold the picture still: pause, and wait until both pages show the frame the engine holds.
@@ -231,7 +261,13 @@ test('/output at 16:9 on a square picture: fit has bars, fill and stretch none; 
     const fill = await drawnIn(out, 'fill');
     assertMapped(fill, 'fill', '/output in fill');
     assertNoBars(fill, '/output in fill at 16:9');
+    // The preview is framed as that window (16:9 in a taller pane) and shows what it shows.
+    await control.locator('#output-window-shape', { hasText: 'in 1280×720' }).waitFor({ timeout: 5000 });
     const preview = await drawnIn(control, 'fill');
+    assert.ok(
+      Math.abs(preview.box.width / preview.box.height - 16 / 9) < 0.01 && preview.box.width < preview.width + 0.5,
+      `the preview frames a 16:9 window (${JSON.stringify(preview.box)} in ${preview.width}x${preview.height})`,
+    );
     assertMapped(preview, 'fill', 'the preview in fill');
     assertNoBars(preview, 'the preview in fill');
     await shot(out, '2-fill');
@@ -286,26 +322,27 @@ test('/output at 16:9 on a square picture: fit has bars, fill and stretch none; 
     // Undo and presets hold the scene's output settings like any other value.
     assert.equal((await ws.call({ cmd: 'undo' })).ok, true);
     assert.equal(await untilValue(base, OUTPUT_FIT, (v) => v === 'stretch'), 'stretch', 'undo puts the mode back');
-    await oscSend(base, OUTPUT_FADE, 1.5);
-    assert.equal(await untilValue(base, OUTPUT_FADE, (v) => v === 1.5), 1.5, 'the fade time over OSC');
+    await oscSend(base, OUTPUT_FADE, 2.5);
+    assert.equal(await untilValue(base, OUTPUT_FADE, (v) => v === 2.5), 2.5, 'the fade time over OSC');
     assert.equal((await ws.call({ cmd: 'savePreset', name: 'wide' })).ok, true);
     const file = readdirSync(presets).find((f) => f.endsWith('.json'))!;
     const saved = JSON.parse(readFileSync(join(presets, file), 'utf8')) as { params: Record<string, unknown> };
     assert.equal(saved.params[OUTPUT_FIT], 'stretch', 'the preset holds the fit mode');
-    assert.equal(saved.params[OUTPUT_FADE], 1.5, 'and the fade time');
+    assert.equal(saved.params[OUTPUT_FADE], 2.5, 'and the fade time');
     await ws.call({ cmd: 'set', address: OUTPUT_FIT, value: 'fit' });
     await ws.call({ cmd: 'set', address: OUTPUT_FADE, value: 0.25 });
     assert.equal((await ws.call({ cmd: 'loadPreset', name: 'wide' })).ok, true);
     assert.equal(await untilValue(base, OUTPUT_FIT, (v) => v === 'stretch'), 'stretch', 'loading it brings the mode back');
-    assert.equal(await oscValue(base, OUTPUT_FADE), 1.5, 'and the fade time');
+    assert.equal(await oscValue(base, OUTPUT_FADE), 2.5, 'and the fade time');
     await ws.call({ cmd: 'set', address: OUTPUT_FADE, value: 60 });
     assert.equal(await oscValue(base, OUTPUT_FADE), 10, 'a fade time holds at its hard limit, 10 s');
     assert.equal((await ws.call({ cmd: 'set', address: OUTPUT_FADE, value: 'slow' })).ok, false, 'a fade time that is no number is refused');
-    await ws.call({ cmd: 'set', address: OUTPUT_FADE, value: 1.5 });
+    await ws.call({ cmd: 'set', address: OUTPUT_FADE, value: 2.5 });
     assert.equal((await ws.call({ cmd: 'set', address: OUTPUT_FIT, value: 'zoom' })).ok, false, 'an unknown mode is refused');
 
-    // Blackout over 1.5 s, B on /output: /output and the preview pass through a mid brightness
-    // (the picture dimmed by the shader's (1 - amount)^2), then black; B on the control page brings it back the same way.
+    // Blackout over 2.5 s, B on /output: /output and the preview pass through a mid brightness
+    // (the picture dimmed by the shader's (1 - amount)^2), then black; B on the control page
+    // brings it back the same way.
     await drawnIn(out, 'stretch');
     const lit = { out: (await look(out)).mean, control: (await look(control)).mean };
     assert.ok(lit.out > 20 && lit.control > 20, `the picture is lit (${lit.out.toFixed(1)}, ${lit.control.toFixed(1)})`);
@@ -323,7 +360,7 @@ test('/output at 16:9 on a square picture: fit has bars, fill and stretch none; 
     await shot(out, '6-fading');
     await Promise.all([out, control].map((p) => p.waitForFunction(() => (globalThis as Win).netbend.drawn.blackout === 1, null, { timeout: 10_000 })));
     const faded = Date.now() - t0;
-    assert.ok(faded >= 1200, `the fade took its time (${faded} ms for 1.5 s), not a cut`);
+    assert.ok(faded >= 2000, `the fade took its time (${faded} ms for 2.5 s), not a cut`);
     const dark = await look(out);
     assert.ok(dark.mean < 0.5, `black at the end (${dark.mean.toFixed(2)})`);
     assert.ok((await look(control)).mean < 0.5, 'the preview is black too');
@@ -347,19 +384,28 @@ test('/output at 16:9 on a square picture: fit has bars, fill and stretch none; 
     assert.equal(await oscValue(base, BLACKOUT), 0, 'B on the control page turned the blackout off');
     assertMapped(back, 'stretch', 'after the blackout');
 
+    // The output window goes: the preview fills its pane again.
+    await out.close();
+    await control.locator('#output-window-shape').waitFor({ state: 'detached', timeout: 5000 });
+    await control.waitForFunction(() => ((c, b) => b[2] === c.width && b[3] === c.height)(document.querySelector('#output') as HTMLCanvasElement, (globalThis as Win).netbend.drawn.box), null, {
+      timeout: 5000,
+    });
+
     // A window opened during a blackout starts black, never flashing the picture.
     await oscSend(base, OUTPUT_FADE, 0);
     await oscSend(base, BLACKOUT, 1);
     await until('blackout on', async () => (await oscValue(base, BLACKOUT)) === 1);
-    const late = await open(outputUrl(s.url), undefined, () => {
-      // From the first animation frame on: the least blackout any picture was drawn with.
-      const g = globalThis as Win;
-      const tick = () => {
-        const d = g.netbend?.drawn;
-        if (d && d.output >= 0) g.leastBlackout = Math.min(g.leastBlackout ?? 1, d.blackout);
+    const late = await open(outputUrl(s.url), {
+      init: () => {
+        // From the first animation frame on: the least blackout any picture was drawn with.
+        const g = globalThis as Win;
+        const tick = () => {
+          const d = g.netbend?.drawn;
+          if (d && d.output >= 0) g.leastBlackout = Math.min(g.leastBlackout ?? 1, d.blackout);
+          requestAnimationFrame(tick);
+        };
         requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
+      },
     });
     pages.push(late);
     await late.waitForFunction(() => (globalThis as Win).netbend.value('/netbend/output/blackout') === 1, null, { timeout: 10_000 });
@@ -369,7 +415,7 @@ test('/output at 16:9 on a square picture: fit has bars, fill and stretch none; 
     assert.deepEqual(errors, [], 'no page errors');
   } finally {
     ws.close();
-    for (const p of pages) await p.close();
+    for (const p of pages) await p.context().close();
     await s.stop();
   }
 });

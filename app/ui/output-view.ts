@@ -32,6 +32,22 @@ export interface OutputViewOptions {
   blackout: () => number | undefined;
   /** Seconds a whole fade (0 to 1, or back) takes; 0 cuts. */
   fade: () => number;
+  /**
+   * The shape (width / height) of the output window to frame the picture in, as that window shows
+   * it (a preview); undefined: the canvas is the window.
+   */
+  frame?: () => number | undefined;
+}
+
+/** Around the framed output window in a preview: the pane's own grey, so the window's black bars show. */
+const OUTSIDE: [number, number, number] = [0x0f / 255, 0x11 / 255, 0x14 / 255];
+const NO_OUTSIDE: [number, number, number] = [0, 0, 0];
+
+interface Uniforms {
+  blackout: number;
+  frame: [number, number];
+  extent: [number, number];
+  outside: [number, number, number];
 }
 
 export class OutputView {
@@ -41,12 +57,15 @@ export class OutputView {
   private size: [number, number] = [0, 0];
   private shownSeq = -1;
   private shownMode: FitMode | undefined;
+  private shownFrame: number | undefined;
   /** The blackout on screen: black until the show's value is known, so a window opened during a blackout never flashes the picture. */
   private amount = 1;
   private known = false;
   private lastNow = 0;
   /** Frame index of the picture on screen (-1 before the first). */
   shownIndex = -1;
+  /** The output window on the canvas: x, y (from the bottom left), width, height in pixels. */
+  box: [number, number, number, number] = [0, 0, 0, 0];
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -61,8 +80,11 @@ export class OutputView {
       attributes: { position: QUAD },
       uniforms: {
         picture: this.texture,
-        blackout: this.regl.prop<{ blackout: number }, 'blackout'>('blackout'),
-        scale: this.regl.prop<{ scale: [number, number] }, 'scale'>('scale'),
+        blackout: this.regl.prop<Uniforms, 'blackout'>('blackout'),
+        frame: this.regl.prop<Uniforms, 'frame'>('frame'),
+        extent: this.regl.prop<Uniforms, 'extent'>('extent'),
+        outside: this.regl.prop<Uniforms, 'outside'>('outside'),
+        scale: [1, 1],
       },
       count: 6,
       depth: { enable: false },
@@ -71,7 +93,9 @@ export class OutputView {
 
   /** Called every animation frame with the newest picture; draws only if something changed. */
   frame(now: number, pic: Picture | undefined): boolean {
-    const dt = this.lastNow ? Math.min(0.25, (now - this.lastNow) / 1000) : 0;
+    // Uncapped: a fade keeps to the clock, so a window whose frames came late (or a tab shown
+    // again) shows where the fade is now, not where it would be had it not missed them.
+    const dt = this.lastNow ? Math.max(0, (now - this.lastNow) / 1000) : 0;
     this.lastNow = now;
     let dirty = fitCanvas(this.canvas);
     if (pic && pic.seq !== this.shownSeq) {
@@ -85,6 +109,9 @@ export class OutputView {
     }
     const mode = this.opts.mode();
     if (mode !== this.shownMode) (this.shownMode = mode), (dirty = true);
+    const aspect = this.opts.frame?.();
+    const shape = aspect !== undefined && Number.isFinite(aspect) && aspect > 0 ? aspect : undefined;
+    if (shape !== this.shownFrame) (this.shownFrame = shape), (dirty = true);
     const asked = this.opts.blackout();
     const target = asked === undefined ? 1 : Math.min(1, Math.max(0, asked));
     if (this.amount !== target) {
@@ -98,8 +125,13 @@ export class OutputView {
     if (asked !== undefined) this.known = true;
     if (!dirty) return false;
     this.regl.poll();
-    this.regl.clear({ color: [0, 0, 0, 1] });
-    if (this.size[0] > 0) this.draw({ blackout: this.amount, scale: aspectScale(this.canvas.width, this.canvas.height, this.size[0], this.size[1], mode) });
+    const { width: cw, height: ch } = this.canvas;
+    // The window in the canvas (contained, centred), then the picture in the window.
+    const frame: [number, number] = shape === undefined ? [1, 1] : aspectScale(cw, ch, shape, 1, 'fit');
+    const [fw, fh] = [frame[0] * cw, frame[1] * ch];
+    this.box = [(cw - fw) / 2, (ch - fh) / 2, fw, fh];
+    const [sx, sy] = this.size[0] > 0 ? aspectScale(fw, fh, this.size[0], this.size[1], mode) : [0, 0];
+    this.draw({ blackout: this.amount, frame, extent: [sx * frame[0], sy * frame[1]], outside: shape === undefined ? NO_OUTSIDE : OUTSIDE });
     return true;
   }
 

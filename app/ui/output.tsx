@@ -5,6 +5,7 @@
 // toggles it (a browser window; the Electron output window is full screen by itself).
 import { connect, currentValue, debugDrawn, latest, onFrame, setParam } from './connection.ts';
 import { asFitMode, nextFitMode, OutputView, sceneBlackout, sceneFit } from './output-view.ts';
+import { announceShape } from './output-link.ts';
 import { BLACKOUT, type FitMode } from '../core/addresses.ts';
 
 const query = new URLSearchParams(location.search);
@@ -28,6 +29,7 @@ onFrame((now) => {
   debugDrawn.output = view.shownIndex;
   debugDrawn.blackout = view.blackout;
   debugDrawn.fit = view.mode ?? '';
+  debugDrawn.box = view.box;
 });
 
 let flashTimer: number | undefined;
@@ -78,4 +80,5 @@ const wake = () => {
 window.addEventListener('pointermove', wake);
 window.addEventListener('pointerdown', wake);
 window.addEventListener('dblclick', () => fullscreen(!document.fullscreenElement));
+announceShape();
 connect();

@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { connected, debugDrawn, latest, layers, onFrame, param, run, setParam, size, stats, taps } from './connection.ts';
 import { asFitMode, OutputView, sceneBlackout, sceneFit } from './output-view.ts';
+import { outputWindow, watchShapes } from './output-link.ts';
 import { TapView } from './tap-view.ts';
 import { tapChannel, tapLayer, tapMap, tapMode } from './ui-state.ts';
 import { Bar, Segmented } from './widgets.tsx';
@@ -31,26 +32,39 @@ export function selectLayer(layer: string): void {
 export function OutputPane() {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    // The preview shows what every output window shows: the scene's fit mode and blackout fade.
-    const view = new OutputView(ref.current!, { mode: sceneFit, ...sceneBlackout });
+    // The preview shows what every output window shows: the scene's fit mode and blackout fade,
+    // framed as the output window of this browser when there is one.
+    const unwatch = watchShapes();
+    const frame = () => {
+      const w = outputWindow.peek();
+      return w ? w.width / w.height : undefined;
+    };
+    const view = new OutputView(ref.current!, { mode: sceneFit, ...sceneBlackout, frame });
     const off = onFrame((now) => {
       view.frame(now, latest.output);
       debugDrawn.output = view.shownIndex;
       debugDrawn.blackout = view.blackout;
       debugDrawn.fit = view.mode ?? '';
+      debugDrawn.box = view.box;
     });
-    return () => (off(), view.destroy());
+    return () => (off(), unwatch(), view.destroy());
   }, []);
   const s = stats.value;
   const black = Number(param(BLACKOUT).value?.value ?? 0) > 0.001;
   const paused = param(PLAY).value?.value === false;
   const rec = !!s?.recording;
   const [w, h] = size.value;
+  const win = outputWindow.value;
   return (
     <section class="pane output-pane" aria-label="output">
       <div class="pane-bar">
         <span class="pane-title">output</span>
         <span class="pane-dim num">{w && h ? `${w}×${h}` : '–'}</span>
+        {win && (
+          <span class="pane-dim num dim" id="output-window-shape" title="the preview is framed as the output window open in this browser">
+            in {win.width}×{win.height}
+          </span>
+        )}
         <span class="spacer" />
         <OutputWindowButton />
       </div>

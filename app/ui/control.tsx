@@ -129,7 +129,7 @@ function Notices() {
 
 const KEYS: Array<[string, string]> = [
   ['space', 'play / pause'],
-  ['B', 'blackout: fade to black and back over the fade time (beside fit / fill)'],
+  ['B', 'blackout: fade to black and back (its fade time is beside fit / fill / stretch)'],
   ['F', 'output: fit / fill / stretch (every output window)'],
   ['R', 'record on / off'],
   ['L', 'pick a layer for the layer view'],

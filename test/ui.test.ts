@@ -108,19 +108,22 @@ test('control page: live output, OSC shows up live, blend slider drives engine a
     assert.equal(await untilValue(base, AMPLITUDE, (v) => v === 1.75), 1.75, 'key 1 loads preset 1');
     await shot(page, '4-preset');
 
-    // Keys: B fades to black and back, F fit/fill, space pause/play, ? help.
+    // Keys: B fades to black and back, F fit / fill / stretch (the scene's), space pause/play, ? help.
     await page.keyboard.press('b');
     assert.equal(await untilValue(base, '/netbend/output/blackout', (v) => v === 1), 1, 'B sets blackout');
-    await page.waitForTimeout(900);
+    await page.waitForFunction(() => (globalThis as any).netbend.drawn.blackout === 1, null, { timeout: 5000 });
     assert.ok((await canvasStats(page, '#output')).mean < 2, 'the output faded to black');
     await shot(page, '5-blackout');
     await page.keyboard.press('b');
     assert.equal(await untilValue(base, '/netbend/output/blackout', (v) => v === 0), 0);
     await page.keyboard.press('f');
-    assert.equal(await page.locator('#fit-fill [aria-checked="true"]').textContent(), 'fill', 'F switches to fill');
-    await page.waitForTimeout(200);
+    assert.equal(await page.locator('#output-fit [aria-checked="true"]').textContent(), 'fill', 'F switches to fill');
+    assert.equal(await untilValue(base, '/netbend/output/fit', (v) => v === 'fill'), 'fill', 'for the scene');
+    await page.waitForFunction(() => (globalThis as any).netbend.drawn.fit === 'fill', null, { timeout: 5000 });
     assert.ok((await columnMean(page, '#output', 0.01)) > 0, 'fill covers the canvas edge to edge');
     await page.keyboard.press('f');
+    await page.keyboard.press('f');
+    assert.equal(await untilValue(base, '/netbend/output/fit', (v) => v === 'fit'), 'fit', 'F cycles fill, stretch, fit');
     await page.keyboard.press(' ');
     assert.equal(await untilValue(base, '/netbend/transport/play', (v) => v === false), false, 'space pauses');
     await page.keyboard.press(' ');

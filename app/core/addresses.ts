@@ -6,6 +6,13 @@ export const PLAY = '/netbend/transport/play';
 export const FPS = '/netbend/transport/fps';
 export const BLACKOUT = '/netbend/output/blackout';
 export const OUTPUT_RANGE = '/netbend/output/range';
+/** How every output window shows the picture (a window may override it for itself). */
+export const OUTPUT_FIT = '/netbend/output/fit';
+/** Seconds the blackout takes to fade out, and back in. */
+export const OUTPUT_FADE = '/netbend/output/fade';
+/** Fit: the whole picture, black bars (contain). Fill: covers, edges cropped. Stretch: covers, aspect ignored. */
+export const FIT_MODES = ['fit', 'fill', 'stretch'] as const;
+export type FitMode = (typeof FIT_MODES)[number];
 export const RECORD = '/netbend/record/on';
 /** Recalls the Nth preset of the list (MIDI program change and OSC both land here). */
 export const RECALL = '/netbend/preset/recall';

@@ -144,10 +144,13 @@ function openOutput(index) {
   lockDown(win);
   // The page hides the cursor after 2 s still; on a projector it never shows.
   win.webContents.on('did-finish-load', () => void win.webContents.insertCSS('*, *::before, *::after { cursor: none !important; }'));
+  // The page's own keys work here once it is clicked (F this window's fit / fill / stretch, B
+  // blackout); opening it leaves the keyboard with the control window, where the show is played.
   win.once('ready-to-show', () => {
     win.setBounds(display.bounds);
     win.setFullScreen(true);
     win.show();
+    if (control && !control.isDestroyed()) control.focus();
   });
   win.on('closed', () => {
     if (output === win) output = null;

@@ -380,11 +380,15 @@ function startFrames(): void {
   stats,
   value: (address: string) => currentValue(address),
   server: (address: string) => (serverValues.get(address) ?? param(address).peek())?.value,
-  drawn: { output: -1, tap: '' as string, tapSize: [0, 0, 0] as number[], view: [0, 0] as number[] },
+  drawn: { output: -1, blackout: 1, fit: '', box: [0, 0, 0, 0] as number[], tap: '' as string, tapSize: [0, 0, 0] as number[], view: [0, 0] as number[] },
 };
 
 export interface DebugDrawn {
   output: number;
+  /** The output view's blackout, fit mode and output window (x, y, width, height) on screen. */
+  blackout: number;
+  fit: string;
+  box: number[];
   tap: string;
   tapSize: number[];
   view: number[];

@@ -11,9 +11,10 @@ import { LayerWall } from './layer-wall.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
 import { LearnBanner, MidiDot, MidiPanel } from './midi-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
-import { fill, help, tab, tapLayer, wall, type Tab } from './ui-state.ts';
+import { help, tab, tapLayer, wall, type Tab } from './ui-state.ts';
+import { nextFitMode, sceneFit } from './output-view.ts';
 import { Bar } from './widgets.tsx';
-import { FPS, LOCK } from '../core/addresses.ts';
+import { FPS, LOCK, OUTPUT_FIT } from '../core/addresses.ts';
 
 /** Milliseconds in at most 5 characters: 9.8, 86.4, 820, 1234. */
 const ms = (v: number) => (v < 100 ? v.toFixed(1) : v.toFixed(0));
@@ -169,14 +170,20 @@ function Notices() {
 
 const KEYS: Array<[string, string]> = [
   ['space', 'play / pause'],
-  ['B', 'blackout (fade to black and back)'],
-  ['F', 'output: fit / fill'],
+  ['B', 'blackout: fade to black and back (its fade time is beside fit / fill / stretch)'],
+  ['F', 'output: fit / fill / stretch (every output window)'],
   ['R', 'record on / off'],
   ['L', 'pick a layer for the layer view'],
   ['1 – 9', 'load preset 1–9 (with morph, if set); asks first when locked'],
   ['Ctrl/Cmd+Z', 'undo the last move (values, edits, modulators, loads) · Shift+Ctrl/Cmd+Z redo'],
   ['lock', 'performance lock: preset keys and model switches ask first'],
   ['?', 'this help · Esc closes'],
+];
+/** On the clean output page (/output, the Electron output window). */
+const OUTPUT_KEYS: Array<[string, string]> = [
+  ['F', "fit / fill / stretch for this window only; on the scene's mode it follows the scene again"],
+  ['B', 'blackout (every window)'],
+  ['double-click', 'full screen · Esc leaves it'],
 ];
 const MOUSE: Array<[string, string]> = [
   ['drag', 'move a value (never jumps)'],
@@ -212,6 +219,8 @@ function Help() {
       <div class="help-card" onClick={(e) => e.stopPropagation()}>
         <h2>keys</h2>
         <KeyTable rows={KEYS} />
+        <h2>output window</h2>
+        <KeyTable rows={OUTPUT_KEYS} />
         <h2>controls</h2>
         <KeyTable rows={MOUSE} />
       </div>
@@ -268,7 +277,7 @@ window.addEventListener('keydown', (e) => {
     e.preventDefault();
     setParam(PLAY, currentValue(PLAY) === false);
   } else if (k === 'b') setParam(BLACKOUT, Number(currentValue(BLACKOUT) ?? 0) > 0.5 ? 0 : 1);
-  else if (k === 'f') fill.value = !fill.value;
+  else if (k === 'f') setParam(OUTPUT_FIT, nextFitMode(sceneFit()));
   else if (k === 'r') setParam(RECORD, currentValue(RECORD) !== true);
   else if (k === 'l') {
     e.preventDefault();

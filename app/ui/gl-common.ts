@@ -1,4 +1,5 @@
-// What the regl views share: the full-canvas quad, canvas sizing, and fit/fill aspect maths.
+// What the regl views share: the full-canvas quad, canvas sizing, and fit/fill/stretch aspect maths.
+import type { FitMode } from '../core/addresses.ts';
 
 export const QUAD = [
   [-1, -1],
@@ -11,13 +12,15 @@ export const QUAD = [
 
 /**
  * The quad's scale for a picture of pw x ph in a canvas of cw x ch: fit letterboxes (the whole
- * picture, black around), fill crops (the whole canvas covered, the picture's edges cut).
+ * picture, black around), fill crops (the whole canvas covered, the picture's edges cut), stretch
+ * covers the canvas with the whole picture, its aspect ignored.
  */
-export function aspectScale(cw: number, ch: number, pw: number, ph: number, fill: boolean): [number, number] {
+export function aspectScale(cw: number, ch: number, pw: number, ph: number, mode: FitMode): [number, number] {
+  if (mode === 'stretch') return [1, 1];
   const canvas = cw / Math.max(1, ch);
   const pic = pw / Math.max(1, ph);
   const wide = pic > canvas;
-  if (fill) return wide ? [pic / canvas, 1] : [1, canvas / pic];
+  if (mode === 'fill') return wide ? [pic / canvas, 1] : [1, canvas / pic];
   return wide ? [1, canvas / pic] : [pic / canvas, 1];
 }
 

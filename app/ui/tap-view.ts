@@ -131,7 +131,7 @@ export class TapView {
         this.pcaSpread = this.pcaSeq < 0 ? next : (this.pcaSpread.map((s, i) => s + (next[i]! - s) * 0.35) as [number, number, number]);
         this.pcaSeq = pic.seq;
       }
-      this.scale = inset(aspectScale(cw, ch, w, h, false));
+      this.scale = inset(aspectScale(cw, ch, w, h, 'fit'));
       this.drawPca({ scale: this.scale, spread: this.pcaSpread });
       this.rangeText = `PC1–3 ±${PCA_SIGMAS}σ`;
       this.drawnSize = [w, h];
@@ -148,7 +148,7 @@ export class TapView {
     const a = this.atlas;
     const map = input.map;
     if (mode === 'grid') {
-      this.scale = inset(aspectScale(cw, ch, a.cols * w, a.rows * h, false));
+      this.scale = inset(aspectScale(cw, ch, a.cols * w, a.rows * h, 'fit'));
       const cellPx: [number, number] = [(this.scale[0] * this.canvas.width) / a.cols, (this.scale[1] * this.canvas.height) / a.rows];
       const [lo, hi] = this.range!;
       this.drawGrid({ scale: this.scale, grid: [a.cols, a.rows], channels: c, cellPx, lo, hi, map });
@@ -166,7 +166,7 @@ export class TapView {
     }
     const [lo, hi] = this.channelRange.range;
     const cell = [((k % a.cols) * a.cellW) / a.width, (Math.floor(k / a.cols) * a.cellH) / a.height, a.cellW / a.width, a.cellH / a.height];
-    this.scale = inset(aspectScale(cw, ch, w, h, false));
+    this.scale = inset(aspectScale(cw, ch, w, h, 'fit'));
     this.drawChannel({ scale: this.scale, cell, lo, hi, map });
     this.rangeText = `${fmt(lo)} … ${fmt(hi)}`;
     this.drawnSize = [w, h];

@@ -27,7 +27,6 @@ function persisted<T>(key: string, initial: T, valid: (v: unknown) => boolean): 
 
 export type Tab = 'model' | 'sources' | 'mods' | 'params' | 'midi';
 
-export const fill = persisted('fill', false, (v) => typeof v === 'boolean');
 export const tapMode = persisted<TapMode>('tapMode', 'grid', (v) => v === 'grid' || v === 'channel' || v === 'pca');
 export const tapMap = persisted<Colormap>('tapMap', 1, (v) => v === 0 || v === 1 || v === 2);
 export const tab = persisted<Tab>('tab', 'model', (v) => v === 'model' || v === 'sources' || v === 'mods' || v === 'params' || v === 'midi');

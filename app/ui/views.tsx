@@ -1,16 +1,17 @@
 // The two live pictures of the control page: the output (what the audience sees) and the layer
 // view (inside the net). Both draw on the shared animation frame, only the newest packet.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { connected, debugDrawn, latest, layers, onFrame, param, run, size, stats, taps, currentValue } from './connection.ts';
-import { OutputView } from './output-view.ts';
+import { connected, debugDrawn, latest, layers, onFrame, param, run, setParam, size, stats, taps } from './connection.ts';
+import { asFitMode, OutputView, sceneBlackout, sceneFit } from './output-view.ts';
+import { outputWindow, watchShapes } from './output-link.ts';
 import { TapView } from './tap-view.ts';
-import { fill, tapChannel, tapLayer, tapMap, tapMode } from './ui-state.ts';
-import { Segmented } from './widgets.tsx';
+import { tapChannel, tapLayer, tapMap, tapMode } from './ui-state.ts';
+import { Bar, Segmented } from './widgets.tsx';
 import { syncTaps } from './tap-set.ts';
 import { WallToggle } from './layer-wall.tsx';
 import { StatsGraph } from './stats-graph.tsx';
 import { flatLayers, shapeText } from './layer-names.ts';
-import { BLACKOUT, PLAY, RECORD } from '../core/addresses.ts';
+import { BLACKOUT, OUTPUT_FADE, OUTPUT_FIT, PLAY, RECORD } from '../core/addresses.ts';
 
 export { BLACKOUT, PLAY, RECORD };
 
@@ -25,23 +26,39 @@ export function selectLayer(layer: string): void {
 export function OutputPane() {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    const view = new OutputView(ref.current!, { fill: () => fill.value, blackout: () => Number(currentValue(BLACKOUT) ?? 0) });
+    // The preview shows what every output window shows: the scene's fit mode and blackout fade,
+    // framed as the output window of this browser when there is one.
+    const unwatch = watchShapes();
+    const frame = () => {
+      const w = outputWindow.peek();
+      return w ? w.width / w.height : undefined;
+    };
+    const view = new OutputView(ref.current!, { mode: sceneFit, ...sceneBlackout, frame });
     const off = onFrame((now) => {
       view.frame(now, latest.output);
       debugDrawn.output = view.shownIndex;
+      debugDrawn.blackout = view.blackout;
+      debugDrawn.fit = view.mode ?? '';
+      debugDrawn.box = view.box;
     });
-    return () => (off(), view.destroy());
+    return () => (off(), unwatch(), view.destroy());
   }, []);
   const s = stats.value;
   const black = Number(param(BLACKOUT).value?.value ?? 0) > 0.001;
   const paused = param(PLAY).value?.value === false;
   const rec = !!s?.recording;
   const [w, h] = size.value;
+  const win = outputWindow.value;
   return (
     <section class="pane output-pane" aria-label="output">
       <div class="pane-bar">
         <span class="pane-title">output</span>
         <span class="pane-dim num">{w && h ? `${w}×${h}` : '–'}</span>
+        {win && (
+          <span class="pane-dim num dim" id="output-window-shape" title="the preview is framed as the output window open in this browser">
+            in {win.width}×{win.height}
+          </span>
+        )}
         <span class="spacer" />
         <OutputWindowButton />
       </div>
@@ -61,16 +78,21 @@ export function OutputPane() {
       </div>
       <div class="pane-foot">
         <Segmented
-          id="fit-fill"
-          label="fit or fill"
-          value={fill.value ? 'fill' : 'fit'}
+          id="output-fit"
+          label="how every output window shows the picture"
+          value={asFitMode(param(OUTPUT_FIT).value?.value) ?? 'fit'}
           options={[
-            ['fit', 'fit', 'the whole picture, black around (F)'],
-            ['fill', 'fill', 'cover the view, edges cropped (F)'],
+            ['fit', 'fit', 'every output window: the whole picture, black bars around (F cycles)'],
+            ['fill', 'fill', 'every output window: covered, the edges cropped (F cycles)'],
+            ['stretch', 'stretch', 'every output window: covered, the aspect ignored (F cycles)'],
           ]}
-          onChange={(v) => (fill.value = v === 'fill')}
+          onChange={(v) => setParam(OUTPUT_FIT, v)}
         />
         <span class="foot-hint">F</span>
+        <span class="spacer" />
+        <div class="fade-time" title="seconds the blackout takes to fade out and back in">
+          <Bar address={OUTPUT_FADE} label="fade" />
+        </div>
       </div>
     </section>
   );

@@ -25,6 +25,7 @@ test('model browser: list, thumbnails, compatible partners only, open from the l
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(s.url);
     await page.click('#tab-model');
+    await page.click('#model-browser button[data-open="false"]');
     const entry = (name: string) => page.locator(`#model-browser .model-entry[data-model="${name}"]`);
     await entry('stylegan3r-64-tiny.onnx').waitFor({ timeout: 60_000 });
     // Size and inputs/outputs, read from the files.

@@ -5,7 +5,7 @@
 import { signal } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
 import { model, notice, send, sendConfirming } from './connection.ts';
-import { recentModels } from './ui-state.ts';
+import { browserOpen, recentModels } from './ui-state.ts';
 import type { ModelEntry } from '../core/protocol.ts';
 
 type TensorInfoLike = ModelEntry['inputs'][number];
@@ -79,14 +79,19 @@ export function ModelBrowser() {
   }, [model.value]);
   const list = library.value;
   const recent = recentModels.value.filter((p) => p !== model.value);
+  const open = browserOpen.value;
   return (
     <div class="block" id="model-browser">
       <div class="block-title">
-        model folders
-        <span class="spacer" />
-        <button type="button" class="link" onClick={() => void refreshLibrary()} title="list the folders again">
-          refresh
+        <button type="button" class="link fold" data-open={open} aria-expanded={open} onClick={() => (browserOpen.value = !open)} title="the models in the model folders">
+          {open ? '▾' : '▸'} model folders {list ? <span class="count num">{list.length}</span> : null}
         </button>
+        <span class="spacer" />
+        {open && (
+          <button type="button" class="link" onClick={() => void refreshLibrary()} title="list the folders again">
+            refresh
+          </button>
+        )}
       </div>
       {recent.length > 0 && (
         <div class="recent">
@@ -99,14 +104,15 @@ export function ModelBrowser() {
         </div>
       )}
       {uploading.value && <div class="hint">saving {uploading.value}…</div>}
-      {list === null ? (
-        <div class="hint">looking in the model folders…</div>
-      ) : list.length === 0 ? (
-        <div class="hint">no .onnx files yet: drop one onto the page</div>
-      ) : (
-        list.map((e) => <Entry e={e} key={e.path} />)
-      )}
-      <div class="hint">drop .onnx files anywhere on the page to add and play them</div>
+      {open &&
+        (list === null ? (
+          <div class="hint">looking in the model folders…</div>
+        ) : list.length === 0 ? (
+          <div class="hint">no .onnx files yet: drop one onto the page</div>
+        ) : (
+          list.map((e) => <Entry e={e} key={e.path} />)
+        ))}
+      {open && <div class="hint">drop .onnx files anywhere on the page to add and play them</div>}
     </div>
   );
 }

@@ -57,3 +57,5 @@ export const wall = persisted<{ on: boolean; cells: WallCell[] }>(
   (v) => typeof v === 'object' && v !== null && Array.isArray((v as { cells?: unknown }).cells) && (v as { cells: unknown[] }).cells.length <= 9,
 );
 export const WALL_MAX = 9;
+/** Whether the model browser's list is unfolded (folded, the model tab starts with the partner and edits). */
+export const browserOpen = persisted('browserOpen', false, (v) => typeof v === 'boolean');

@@ -49,6 +49,10 @@ test('a 4-tap layer wall shows 4 views of the right sizes; a following view foll
     assert.equal(new Set(boxes.map((b) => Math.round(b.x))).size, 2, 'two columns');
     assert.equal(new Set(boxes.map((b) => Math.round(b.y))).size, 2, 'two rows');
     for (const b of boxes) assert.ok(Math.abs(b.width - boxes[0]!.width) < 2 && Math.abs(b.height - boxes[0]!.height) < 2, 'equal cells');
+    // One view on one channel, stepped with its own arrows.
+    await cells.nth(1).locator('.wall-foot [data-value="channel"]').click();
+    await cells.nth(1).locator('[aria-label="next channel"]').click();
+    await cells.nth(1).locator('[data-channel="1"]').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'layer-wall-4.png') });
 
     // Back to following: the view shows the layer selected in the model panel, and follows it.

@@ -4,7 +4,7 @@
 // saved into the user's model folder and played.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, fixture, ROOT, startServe, tempDir } from './helpers.ts';
 import { bar, noChromium } from './ui-helpers.ts';
@@ -47,7 +47,8 @@ test('model browser: list, thumbnails, compatible partners only, open from the l
     const picks = (await page.locator('#partner-pick option').allTextContents()).slice(1);
     assert.ok(picks.includes('stylegan2-64-tiny-b.onnx'), `picks: ${picks}`);
     assert.ok(!picks.some((p) => p.startsWith('stylegan3')), 'no StyleGAN3 for a StyleGAN2');
-    await page.selectOption('#partner-pick', fixture('stylegan2-64-tiny-b.onnx'));
+    // The list names files by their real paths (a linked fixtures folder is followed).
+    await page.selectOption('#partner-pick', realpathSync(fixture('stylegan2-64-tiny-b.onnx')));
     await bar(page, '/netbend/blend/all').waitFor({ timeout: 30_000 });
 
     // Open a fixture from the list.

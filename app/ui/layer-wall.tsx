@@ -34,13 +34,15 @@ function Cell({ cell, index }: { cell: WallCell; index: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const [drawn, setDrawn] = useState<[number, number, number]>([0, 0, 0]);
   const layer = cell.layer ?? tapLayer.value;
-  const live = useRef({ layer, mode: cell.mode, map: cell.map });
-  live.current = { layer, mode: cell.mode, map: cell.map };
+  const channels = drawn[0];
+  const channel = Math.min(cell.channel ?? 0, Math.max(0, channels - 1));
+  const live = useRef({ layer, mode: cell.mode, map: cell.map, channel });
+  live.current = { layer, mode: cell.mode, map: cell.map, channel };
   useEffect(() => {
     const view = new TapView(ref.current!);
     const off = onFrame(() => {
       const c = live.current;
-      if (view.frame({ layer: c.layer, pic: c.layer ? latest.taps.get(c.layer) : undefined, mode: c.mode, map: c.map, channel: 0 })) setDrawn([...view.tapShape]);
+      if (view.frame({ layer: c.layer, pic: c.layer ? latest.taps.get(c.layer) : undefined, mode: c.mode, map: c.map, channel: c.channel })) setDrawn([...view.tapShape]);
     });
     return () => (off(), view.destroy());
   }, []);
@@ -72,7 +74,7 @@ function Cell({ cell, index }: { cell: WallCell; index: number }) {
           value={cell.mode}
           options={[
             ['grid', 'grid'],
-            ['channel', 'ch 0'],
+            ['channel', 'ch'],
             ['pca', 'PCA'],
           ]}
           onChange={(mode) => put({ mode })}
@@ -88,6 +90,19 @@ function Cell({ cell, index }: { cell: WallCell; index: number }) {
           ]}
           onChange={(map) => put({ map })}
         />
+        {cell.mode === 'channel' && (
+          <span class="wall-chan">
+            <button type="button" aria-label="previous channel" disabled={channel <= 0} onClick={() => put({ channel: channel - 1 })}>
+              ‹
+            </button>
+            <span class="num" data-channel={channel}>
+              {channel}
+            </span>
+            <button type="button" aria-label="next channel" disabled={channel >= channels - 1} onClick={() => put({ channel: channel + 1 })}>
+              ›
+            </button>
+          </span>
+        )}
       </div>
     </div>
   );

@@ -2,7 +2,7 @@
 // MIDI learn with an instruction, a countdown and its outcome, and the mappings list, where each
 // mapping's range, curve, invert and takeover are edited and the mapping removed. Every edit is a
 // move of the scene (/netbend/midi/<id>/...), so it is an undo step and goes into presets.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { midi, param, paramList, run } from './connection.ts';
 import type { MidiInfo, MidiLearnInfo, MidiMappingInfo, ParamInfo } from '../core/protocol.ts';
 import { Segmented } from './widgets.tsx';
@@ -288,7 +288,8 @@ export function LearnBanner() {
   const deadline = useRef({ n: -1, at: 0 });
   const waiting = l?.state === 'waiting' ? l : undefined;
   if (waiting && deadline.current.n !== waiting.n) deadline.current = { n: waiting.n, at: performance.now() + waiting.left * 1000 };
-  useEffect(() => {
+  // A layout effect: Esc must work from the moment the banner says it does, not a paint later.
+  useLayoutEffect(() => {
     if (!waiting) return;
     const timer = setInterval(() => setTick((n) => n + 1), 200);
     const key = (e: KeyboardEvent) => {

@@ -49,6 +49,8 @@ export interface WallCell {
   layer: string | null;
   mode: TapMode;
   map: Colormap;
+  /** The channel a 'channel' view shows. */
+  channel?: number;
 }
 /** The layer wall: up to 9 layer views at once, instead of the one layer view. */
 export const wall = persisted<{ on: boolean; cells: WallCell[] }>(

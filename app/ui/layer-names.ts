@@ -11,3 +11,8 @@ export function shapeText(shape: ReadonlyArray<number | string> | undefined): st
   const dims = shape.length > 1 && shape[0] === 1 ? shape.slice(1) : shape;
   return dims.join('×');
 }
+
+/** A layer as a picker lists it: indented by depth, its last name, its shape. */
+export function layerOptionText(l: LayerInfo & { depth: number }): string {
+  return '\u2002'.repeat(l.depth) + l.path.split('.').pop() + (l.shape ? `  ${shapeText(l.shape)}` : '');
+}

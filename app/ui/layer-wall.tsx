@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { latest, layers, onFrame } from './connection.ts';
 import { TapView, type Colormap, type TapMode } from './tap-view.ts';
 import { tapLayer, wall, WALL_MAX, type WallCell } from './ui-state.ts';
-import { flatLayers, shapeText } from './layer-names.ts';
+import { flatLayers, layerOptionText } from './layer-names.ts';
 import { Segmented } from './segmented.tsx';
 import { syncTaps } from './tap-set.ts';
 
@@ -54,10 +54,7 @@ function Cell({ cell, index }: { cell: WallCell; index: number }) {
         <select aria-label={`layer of view ${index + 1}`} value={cell.layer ?? ''} onChange={(e) => put({ layer: (e.target as HTMLSelectElement).value || null })}>
           <option value="">following: {tapLayer.value ? tapLayer.value.split('.').pop() : 'the selection'}</option>
           {all.map((l) => (
-            <option value={l.path}>
-              {'\u2002'.repeat(l.depth) + l.path.split('.').pop()}
-              {l.shape ? `  ${shapeText(l.shape)}` : ''}
-            </option>
+            <option value={l.path}>{layerOptionText(l)}</option>
           ))}
         </select>
         <button type="button" class="wall-x" title="remove this view" aria-label={`remove view ${index + 1}`} onClick={() => setCells(wall.value.cells.filter((_, i) => i !== index))}>

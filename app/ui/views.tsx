@@ -10,7 +10,7 @@ import { Bar, Segmented } from './widgets.tsx';
 import { syncTaps } from './tap-set.ts';
 import { WallToggle } from './layer-wall.tsx';
 import { StatsGraph } from './stats-graph.tsx';
-import { flatLayers, shapeText } from './layer-names.ts';
+import { flatLayers, layerOptionText, shapeText } from './layer-names.ts';
 import { BLACKOUT, OUTPUT_FADE, OUTPUT_FIT, PLAY, RECORD } from '../core/addresses.ts';
 
 export { BLACKOUT, PLAY, RECORD };
@@ -187,10 +187,7 @@ export function LayerPane() {
         <select id="layer-select" aria-label="layer to view" value={layer} onChange={(e) => selectLayer((e.target as HTMLSelectElement).value)}>
           <option value="">— none (L to pick) —</option>
           {all.map((l) => (
-            <option value={l.path}>
-              {'\u2002'.repeat(l.depth) + l.path.split('.').pop()}
-              {l.shape ? `  ${shapeText(l.shape)}` : ''}
-            </option>
+            <option value={l.path}>{layerOptionText(l)}</option>
           ))}
         </select>
       </div>

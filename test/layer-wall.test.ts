@@ -3,23 +3,14 @@
 // a view that follows the selection changes with it; the FPS and inference graph draws.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fixture, ROOT, startServe, tempDir } from './helpers.ts';
-import { noChromium } from './ui-helpers.ts';
-
-const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+import { fixture, startServe, tempDir } from './helpers.ts';
+import { artifact, launch, noChromium, openPage } from './ui-helpers.ts';
 
 test('a 4-tap layer wall shows 4 views of the right sizes; a following view follows the selection', { skip: noChromium }, async (t) => {
-  const { launch } = await import('./ui-helpers.ts');
-  mkdirSync(ARTIFACTS, { recursive: true });
   const s = await startServe(fixture('stylegan3t-128-tiny.onnx'), ['--presets', tempDir(t), '--fps', '10']);
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(s.url);
+    const { page, errors } = await openPage(browser, s.url);
     await page.locator('#layer-select option').nth(4).waitFor({ state: 'attached', timeout: 30_000 });
     await page.click('#wall-toggle');
     await page.locator('#wall .wall-cell').first().waitFor();
@@ -53,7 +44,7 @@ test('a 4-tap layer wall shows 4 views of the right sizes; a following view foll
     await cells.nth(1).locator('.wall-foot [data-value="channel"]').click();
     await cells.nth(1).locator('[aria-label="next channel"]').click();
     await cells.nth(1).locator('[data-channel="1"]').waitFor();
-    await page.screenshot({ path: join(ARTIFACTS, 'layer-wall-4.png') });
+    await page.screenshot({ path: artifact('layer-wall-4.png') });
 
     // Back to following: the view shows the layer selected in the model panel, and follows it.
     await cells.nth(3).locator('select').selectOption('');

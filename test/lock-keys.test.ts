@@ -4,17 +4,14 @@
 // change renders the held moment once (the picture changes, then holds).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, ROOT, startServe, tempDir } from './helpers.ts';
-import { canvasStats, framesLater, noChromium, oscSend, untilValue } from './ui-helpers.ts';
+import { fixture, startServe, tempDir } from './helpers.ts';
+import { artifact, canvasStats, framesLater, launch, noChromium, openPage, oscSend, untilValue } from './ui-helpers.ts';
 
-const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 const SEED = '/netbend/source/z/seed';
 
 test('locked, key 1 asks before a preset that switches the model, and undo brings the scene back; paused, a change previews', { skip: noChromium }, async (t) => {
-  const { launch } = await import('./ui-helpers.ts');
-  mkdirSync(ARTIFACTS, { recursive: true });
   const presets = tempDir(t);
   // A preset that plays another model (the -b twin), with a seed of its own.
   writeFileSync(
@@ -25,16 +22,13 @@ test('locked, key 1 asks before a preset that switches the model, and undo bring
   const base = s.url.replace(/\/$/, '');
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, errors } = await openPage(browser, s.url);
     const dialogs: string[] = [];
     let accept = false;
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void (accept ? d.accept() : d.dismiss());
     });
-    await page.goto(s.url);
     await page.waitForFunction(() => (globalThis as any).netbend?.drawn.output >= 0, null, { timeout: 20_000 });
     await page.locator('.preset[data-name="other"]').waitFor();
     await page.click('#lock');
@@ -72,7 +66,7 @@ test('locked, key 1 asks before a preset that switches the model, and undo bring
     await oscSend(base, SEED, 7);
     await untilValueOf(async () => (await canvasStats(page, '#output')).sum !== held.sum, 'the preview of the new seed');
     assert.equal(await page.locator('.output-pane .state').textContent(), 'paused', 'still paused');
-    await page.screenshot({ path: join(ARTIFACTS, 'lock-keys-paused-preview.png') });
+    await page.screenshot({ path: artifact('lock-keys-paused-preview.png') });
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

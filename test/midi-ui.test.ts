@@ -4,13 +4,12 @@
 // loops back in memory: learn's instruction, its timeout and Esc, a control learned from real MIDI
 // bytes, its range, invert, curve and takeover edited in the mappings list and checked by sending
 // bytes, its removal and the undo that brings it back. Screenshots go to test/artifacts/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ROOT, tempDir, until } from './helpers.ts';
-import { launch, noChromium } from './ui-helpers.ts';
+import { artifact, noChromium, suiteBrowser } from './ui-helpers.ts';
 import { LoopbackMidi } from './loopback-ports.ts';
 import { LiveSession } from '../app/server/live-session.ts';
 import { startServer } from '../app/server/http-server.ts';
@@ -20,20 +19,12 @@ import { PresetFolder } from '../app/control/preset-store.ts';
 import { listMidiPorts, openMidi } from '../app/io/midi-ports.ts';
 import type { OpenMidi } from '../app/server/show-ports.ts';
 
-const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 const MODEL = join(ROOT, 'models', 'default.onnx');
 const AMP = '/netbend/source/z/amplitude'; // 0..3
 const skip = noChromium;
-let browser: Browser;
+const browser = suiteBrowser();
 
-before(async () => {
-  if (skip) return;
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await launch();
-});
-after(async () => browser?.close());
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `midi-${name}.png`) });
+const shot = (page: Page, name: string) => page.screenshot({ path: artifact(`midi-${name}.png`) });
 
 /** A live show with the given MIDI port, served on a free port, and a page on it. */
 async function served(t: { after(fn: () => unknown): void }, midi: OpenMidi, learnSeconds = 10) {
@@ -43,7 +34,7 @@ async function served(t: { after(fn: () => unknown): void }, midi: OpenMidi, lea
     { clock: new LiveClock(10), osc: undefined, midi, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
   );
   const server = await startServer({ session, port: 0 });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   t.after(async () => {

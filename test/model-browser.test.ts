@@ -4,26 +4,19 @@
 // saved into the user's model folder and played.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, fixture, ROOT, startServe, tempDir } from './helpers.ts';
-import { bar, noChromium } from './ui-helpers.ts';
-
-const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+import { artifact, bar, launch, noChromium, openPage } from './ui-helpers.ts';
 
 test('model browser: list, thumbnails, compatible partners only, open from the list, drop a model onto the page', { skip: noChromium }, async (t) => {
-  const { launch } = await import('./ui-helpers.ts');
-  mkdirSync(ARTIFACTS, { recursive: true });
   const home = tempDir(t);
   process.env.NETBEND_HOME = home;
   t.after(() => delete process.env.NETBEND_HOME);
   const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--models', FIXTURES, '--presets', tempDir(t)]);
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(s.url);
+    const { page, errors } = await openPage(browser, s.url);
     await page.click('#tab-model');
     await page.click('#model-browser button[data-open="false"]');
     const entry = (name: string) => page.locator(`#model-browser .model-entry[data-model="${name}"]`);
@@ -41,7 +34,7 @@ test('model browser: list, thumbnails, compatible partners only, open from the l
     await page.waitForFunction((sel) => (document.querySelector(sel) as HTMLImageElement | null)?.naturalWidth === 64, '#model-browser .model-entry[data-model="stylegan3r-64-tiny.onnx"] img', {
       timeout: 60_000,
     });
-    await page.screenshot({ path: join(ARTIFACTS, 'model-browser-1.png') });
+    await page.screenshot({ path: artifact('model-browser-1.png') });
 
     // The partner picker lists compatible models only.
     const picks = (await page.locator('#partner-pick option').allTextContents()).slice(1);
@@ -66,7 +59,7 @@ test('model browser: list, thumbnails, compatible partners only, open from the l
     await page.waitForFunction(() => document.querySelector('.model-name')?.textContent === 'dropped-model.onnx', null, { timeout: 60_000 });
     assert.ok(existsSync(join(home, 'models', 'dropped-model.onnx')), 'saved into the user model folder');
     await entry('dropped-model.onnx').waitFor();
-    await page.screenshot({ path: join(ARTIFACTS, 'model-browser-2-dropped.png') });
+    await page.screenshot({ path: artifact('model-browser-2-dropped.png') });
     // The recent list remembers what was played from the page.
     assert.match((await page.locator('#model-browser .recent').textContent()) ?? '', /stylegan3r-64-tiny\.onnx/);
     assert.deepEqual(errors, []);

@@ -3,25 +3,17 @@
 // slider shows its base, the modulation tab mutes it, and undo brings it back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fixture, ROOT, startServe, tempDir } from './helpers.ts';
-import { bar, canvasStats, framesLater, noChromium, oscValue } from './ui-helpers.ts';
+import { fixture, startServe, tempDir } from './helpers.ts';
+import { artifact, bar, canvasStats, framesLater, launch, noChromium, openPage, oscValue } from './ui-helpers.ts';
 
-const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 const BLEND = '/netbend/blend/all';
 
 test('an LFO on blend/all from its slider: the value moves, the base shows, mute holds it, undo unmutes', { skip: noChromium }, async (t) => {
-  const { launch } = await import('./ui-helpers.ts');
-  mkdirSync(ARTIFACTS, { recursive: true });
   const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--presets', tempDir(t), '--fps', '20']);
   const base = s.url.replace(/\/$/, '');
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(s.url);
+    const { page, errors } = await openPage(browser, s.url);
     await page.waitForFunction(() => (globalThis as any).netbend?.drawn.output >= 0, null, { timeout: 20_000 });
     await page.click('#tab-model');
     await page.fill('#partner-path', fixture('stylegan2-64-tiny-b.onnx'));
@@ -41,11 +33,11 @@ test('an LFO on blend/all from its slider: the value moves, the base shows, mute
     const now = () => page.locator(`.bar[data-address="${BLEND}"]`).getAttribute('aria-valuenow');
     const first = await now();
     const p1 = await canvasStats(page, '#output');
-    await page.screenshot({ path: join(ARTIFACTS, 'modulation-1.png') });
+    await page.screenshot({ path: artifact('modulation-1.png') });
     await page.waitForFunction(([a, v]) => document.querySelector(`.bar[data-address="${a}"]`)?.getAttribute('aria-valuenow') !== v, [BLEND, first] as const, { timeout: 10_000 });
     await framesLater(page, 2);
     const p2 = await canvasStats(page, '#output');
-    await page.screenshot({ path: join(ARTIFACTS, 'modulation-2.png') });
+    await page.screenshot({ path: artifact('modulation-2.png') });
     assert.notEqual(p1.sum, p2.sum, 'the picture moved with the LFO');
     const v1 = Number(await oscValue(base, BLEND));
     await framesLater(page, 3);
@@ -68,7 +60,7 @@ test('an LFO on blend/all from its slider: the value moves, the base shows, mute
     // Undo (the page's key) unmutes.
     await page.keyboard.press('Control+z');
     await page.locator('#modulators .mod-item:not(.muted)').waitFor();
-    await page.screenshot({ path: join(ARTIFACTS, 'modulation-3-list.png') });
+    await page.screenshot({ path: artifact('modulation-3-list.png') });
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

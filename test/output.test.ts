@@ -11,14 +11,14 @@
 // pixels read back. The show is paused first, so the picture holds still while modes change.
 // Every wait is on an event (a value on the server, a draw on the page) with a timeout that fails.
 // Screenshots go to test/artifacts/output-*.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { ROOT, startServe, tempDir } from './helpers.ts';
-import { blurAll, launch, noChromium, oscSend, oscValue, untilValue } from './ui-helpers.ts';
+import { artifact, blurAll, noChromium, oscSend, oscValue, suiteBrowser, untilValue } from './ui-helpers.ts';
 import { BLACKOUT, OUTPUT_FADE, OUTPUT_FIT, PLAY, type FitMode } from '../app/core/addresses.ts';
 
 /** What the page shows the tests (app/ui/connection.ts's debug handle) and what this test adds. */
@@ -34,19 +34,11 @@ type Win = typeof globalThis & {
   look?: () => Look;
 };
 
-const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 const MODEL = join(ROOT, 'models', 'default.onnx');
 const skip = noChromium;
-let browser: Browser;
+const browser = suiteBrowser();
 
-before(async () => {
-  if (skip) return;
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await launch();
-});
-after(async () => browser?.close());
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `output-${name}.png`) });
+const shot = (page: Page, name: string) => page.screenshot({ path: artifact(`output-${name}.png`) });
 const outputUrl = (url: string, query = '') => url.replace(/\/(\?|$)/, `/output${query}$1`);
 
 /** A plain WebSocket client of the show: commands and their replies (frames are not read). */
@@ -215,7 +207,7 @@ test('/output at 16:9 on a square picture: fit has bars, fill and stretch none; 
   /** A page of its own browser context, or `beside` another page (the same browser: they hear each other). */
   const open = async (url: string, o: { viewport?: { width: number; height: number }; init?: () => void; beside?: Page } = {}) => {
     const viewport = o.viewport ?? { width: 1280, height: 720 };
-    const p = await (o.beside ? o.beside.context() : await browser.newContext({ viewport })).newPage();
+    const p = await (o.beside ? o.beside.context() : await browser().newContext({ viewport })).newPage();
     if (o.beside) await p.setViewportSize(viewport);
     p.on('pageerror', (e) => errors.push(`${url}: ${e.message}`));
     // tsx keeps function names with an __name(fn, name) helper that the page does not have: the

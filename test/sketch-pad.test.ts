@@ -3,15 +3,12 @@
 // follows the drawing; a hostile sketch (a PNG that claims to be huge, junk) is refused unread.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { ROOT, startServe, tempDir } from './helpers.ts';
-import { canvasStats, framesLater, noChromium, oscValue, untilValue } from './ui-helpers.ts';
+import { startServe, tempDir } from './helpers.ts';
+import { artifact, canvasStats, framesLater, launch, noChromium, openPage, oscValue, untilValue } from './ui-helpers.ts';
 import { makeUnet } from './models/make-test-models.ts';
 import { decodeSketchPng } from '../app/server/sketch-png.ts';
-
-const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 
 test('a sketch PNG is checked before it is decoded', () => {
   const png = new PNG({ width: 4, height: 4 });
@@ -27,8 +24,6 @@ test('a sketch PNG is checked before it is decoded', () => {
 });
 
 test('strokes on the sketch pad change the picture of an image-to-image model', { skip: noChromium }, async (t) => {
-  const { launch } = await import('./ui-helpers.ts');
-  mkdirSync(ARTIFACTS, { recursive: true });
   const dir = tempDir(t);
   const unet = join(dir, 'unet.onnx');
   makeUnet(unet);
@@ -36,10 +31,7 @@ test('strokes on the sketch pad change the picture of an image-to-image model', 
   const base = s.url.replace(/\/$/, '');
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(s.url);
+    const { page, errors } = await openPage(browser, s.url);
     await page.waitForFunction(() => (globalThis as any).netbend?.drawn.output >= 0, null, { timeout: 20_000 });
     await page.click('#tab-sources');
     const pad = page.locator('[data-sketch="image"] canvas');
@@ -66,7 +58,7 @@ test('strokes on the sketch pad change the picture of an image-to-image model', 
     assert.notEqual(drawn.sum, before.sum, 'the picture follows the sketch');
     await framesLater(page, 3);
     assert.equal((await canvasStats(page, '#output')).sum, drawn.sum, 'and holds still with it (the sketch does not move)');
-    await page.screenshot({ path: join(ARTIFACTS, 'sketch-1.png') });
+    await page.screenshot({ path: artifact('sketch-1.png') });
     // Clear: the picture of an empty sketch, and the grid goes dark.
     await page.click('[data-sketch="image"] [data-sketch-clear]');
     await untilValue(base, '/netbend/sketch/image/9', (v) => Number(v) === 0);

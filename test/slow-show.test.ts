@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixture, startServe } from './helpers.ts';
 import { slowGuidance } from '../app/server/slow-guidance.ts';
+import { artifact, launch, noChromium, openPage } from './ui-helpers.ts';
 
 test('guidance names the provider, the inference time and a target the model can hold', () => {
   const s = slowGuidance({ fps: 4, targetFps: 30, inferMs: 240, ep: 'cpu', playing: true })!;
@@ -16,20 +17,18 @@ test('guidance names the provider, the inference time and a target the model can
   assert.ok(!slowGuidance({ fps: 4, targetFps: 30, inferMs: 240, ep: 'webgpu', playing: true })!.remedies.some((r) => r.includes('--ep webgpu')), 'no GPU advice on a GPU');
 });
 
-test('the control page says why a slow model is slow, above the pictures, and counts drops per minute', { skip: (await import('./ui-helpers.ts')).noChromium }, async () => {
-  const { launch } = await import('./ui-helpers.ts');
+test('the control page says why a slow model is slow, above the pictures, and counts drops per minute', { skip: noChromium }, async () => {
   // Far beyond what this model can do on a CPU here (it renders in tens of ms).
   const s = await startServe(fixture('stylegan2-256-slim.onnx'), ['--fps', '240']);
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(s.url);
+    const { page } = await openPage(browser, s.url);
     const banner = page.locator('#slow');
     await banner.waitFor({ timeout: 30_000 });
     const text = (await banner.textContent()) ?? '';
     assert.match(text, /of 240 fps: inference takes \d+ ms a frame on cpu/);
     assert.match(text, /--ep webgpu/);
-    await page.screenshot({ path: 'test/artifacts/slow-show.png' });
+    await page.screenshot({ path: artifact('slow-show.png') });
     // The banner sits above the pictures, not over them or any control.
     const b = (await banner.boundingBox())!;
     const out = (await page.locator('.panes').boundingBox())!;

@@ -1,9 +1,12 @@
 // Plumbing for the UI tests: Chromium, reading canvases back, OSC and OSCQuery against the real
 // server, and driving the page's value bars the way a hand does.
 import dgram from 'node:dgram';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
 import oscModule from 'osc-js';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ROOT } from './helpers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const noChromium = !existsSync(CHROMIUM) && 'no /usr/bin/chromium (apt-get install -y chromium)';
@@ -13,6 +16,32 @@ export function launch(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** Where screenshots go (git-ignored): the path of one, its folder made on first use. */
+export function artifact(name: string): string {
+  const dir = join(ROOT, 'test', 'artifacts');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
+}
+
+/** One Chromium for all the tests of a file: launched before them (where there is one), closed after. */
+export function suiteBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  before(async () => {
+    if (!noChromium) browser = await launch();
+  });
+  after(async () => browser?.close());
+  return () => browser!;
+}
+
+/** A page on `url` (1280x800, the size the UI is laid out for); its uncaught errors are collected in `errors`. */
+export async function openPage(browser: Browser, url: string, viewport = { width: 1280, height: 800 }): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  return { page, errors };
 }
 
 export interface CanvasStats {

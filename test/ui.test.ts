@@ -3,27 +3,17 @@
 // driven the way a hand drives it (drag, double-click and type, keys); every effect is checked on
 // the engine through OSCQuery and on the pictures by reading the canvases back.
 // Screenshots of each step go to test/artifacts/ (git-ignored).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { fixture, ROOT, startServe, tempDir } from './helpers.ts';
+import type { Page } from 'playwright-core';
+import { fixture, startServe, tempDir } from './helpers.ts';
 import { bestColumns, packAtlas, Pca, robustRange } from '../app/ui/tap-math.ts';
-import { bar, barValue, blurAll, canvasStats, columnMean, dragBar, framesLater, launch, noChromium, oscSend, oscValue, typeIntoBar, untilValue } from './ui-helpers.ts';
+import { artifact, bar, barValue, blurAll, canvasStats, columnMean, dragBar, framesLater, noChromium, oscSend, oscValue, suiteBrowser, typeIntoBar, untilValue } from './ui-helpers.ts';
 
-const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 const skip = noChromium;
-let browser: Browser;
+const browser = suiteBrowser();
 
-before(async () => {
-  if (skip) return;
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await launch();
-});
-after(async () => browser?.close());
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `ui-${name}.png`) });
+const shot = (page: Page, name: string) => page.screenshot({ path: artifact(`ui-${name}.png`) });
 const SPEED = '/netbend/source/z/speed';
 const AMPLITUDE = '/netbend/source/z/amplitude';
 const BLEND = '/netbend/blend/all';
@@ -31,7 +21,7 @@ const BLEND = '/netbend/blend/all';
 test('control page: live output, OSC shows up live, blend slider drives engine and picture, edits, presets, keys; /output', { skip }, async (t) => {
   const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--presets', tempDir(t), '--fps', '20']);
   const base = s.url.replace(/\/$/, '');
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
@@ -135,7 +125,7 @@ test('control page: live output, OSC shows up live, blend slider drives engine a
     await page.locator('#help').waitFor({ state: 'detached' });
 
     // The clean output page: picture only, letterboxed, no chrome, cursor hides when idle.
-    const out = await browser.newPage({ viewport: { width: 960, height: 540 } });
+    const out = await browser().newPage({ viewport: { width: 960, height: 540 } });
     try {
       await out.goto(s.url.replace(/\/(\?|$)/, '/output$1'));
       await out.waitForFunction(() => (globalThis as any).netbend?.drawn.output >= 0, null, { timeout: 20_000 });
@@ -149,7 +139,7 @@ test('control page: live output, OSC shows up live, blend slider drives engine a
       await out.mouse.move(300, 200);
       assert.equal(await out.evaluate(() => document.body.classList.contains('idle')), false, 'cursor shows when moved');
       await out.waitForFunction(() => document.body.classList.contains('idle'), null, { timeout: 3500 });
-      await out.screenshot({ path: join(ARTIFACTS, 'ui-7-output.png') });
+      await out.screenshot({ path: artifact('ui-7-output.png') });
     } finally {
       await out.close();
     }
@@ -162,7 +152,7 @@ test('control page: live output, OSC shows up live, blend slider drives engine a
 
 test("layer view: L6 of StyleGAN3 as grid, one channel and PCA, at that layer's size", { skip }, async () => {
   const s = await startServe(fixture('stylegan3t-128-tiny.onnx'), ['--fps', '5']);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {

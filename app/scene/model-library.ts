@@ -53,7 +53,8 @@ export class ModelLibrary {
       files.map(async (f): Promise<ModelEntry> => {
         const base = { ...f, name: basename(f.path), inputs: [], outputs: [], image: null };
         try {
-          const info = await this.info(f.path, f.bytes, f.modified);
+          // The playing model is described already: its file is not decoded again to list it.
+          const info = f.path === now.file ? now.info : await this.info(f.path, f.bytes, f.modified);
           const img = findImageOutput(info.outputs);
           const mismatches = f.path === now.file ? [] : partnerMismatches(now.info, info);
           const partner = mismatches.length === 0 ? { ok: true } : { ok: false, why: mismatchLine(mismatches, now.info.weights.length), details: mismatches };

@@ -4,9 +4,12 @@ import type { Engine } from '../engine/engine.ts';
 import { EDIT_OPS, type EditOp } from '../engine/bend/edit-ops.ts';
 import { BLEND_ALL } from '../engine/bend/bend-plan.ts';
 import { findAddress } from '../control/find-address.ts';
+import { FEATURE_OP_NAMES, FEATURE_OPS, isFeatureOp, type FeatureOp } from '../engine/bend/feature-ops.ts';
+import { parseChannels } from '../engine/bend/channel-select.ts';
 
 export interface BendOptions {
   edit?: string[];
+  bend?: string[];
   blend?: string;
   blendAmount?: number;
   blendLayer?: string[];
@@ -27,6 +30,32 @@ export function parseEdit(spec: string): { target: string; op: EditOp; amount: n
   return { target: m[1]!, op, amount };
 }
 
+/**
+ * "<layer>:<op>=<amount>[,<second>][@<channels>]": the second value is the op's next number
+ * (translate's y, threshold's level); channels as all, share:0.3, range:0-15, list:1,5,9, cluster:2, pc:0.
+ */
+export function parseBend(spec: string): { layer: string; op: FeatureOp; values: Record<string, number | string> } {
+  const m = /^(.+):([a-z]+)=([^@]+?)(?:@(.+))?$/.exec(spec.trim());
+  if (!m) throw new UsageError(`--bend "${spec}": expected <layer>:<op>=<amount>[@<channels>], e.g. "b32:rotate=90@share:0.5"`);
+  const [, layer, op, amounts, channels] = m as unknown as [string, string, string, string, string | undefined];
+  if (!isFeatureOp(op)) throw new UsageError(`--bend "${spec}": unknown op "${op}"; use one of ${FEATURE_OP_NAMES.join(', ')}`);
+  const numbers = amounts.split(',').map((x) => Number(x.trim()));
+  const second = FEATURE_OPS[op].extra.find((e) => e.spec.type === 'float');
+  if (numbers.some((n) => !Number.isFinite(n)) || numbers.length > (second ? 2 : 1))
+    throw new UsageError(`--bend "${spec}": "${amounts}" should be ${second ? `<amount>[,<${second.key}>]` : 'one number'}`);
+  const values: Record<string, number | string> = { amount: numbers[0]! };
+  if (numbers.length === 2) values[second!.key] = numbers[1]!;
+  if (channels !== undefined) {
+    try {
+      parseChannels(channels);
+    } catch (err) {
+      throw new UsageError(`--bend "${spec}": ${(err as Error).message}`);
+    }
+    values.channels = channels;
+  }
+  return { layer, op, values };
+}
+
 function splitAssign(flag: string, spec: string): [string, string] {
   const i = spec.indexOf('=');
   if (i <= 0) throw new UsageError(`${flag} "${spec}": expected <name>=<value>`);
@@ -38,6 +67,10 @@ export async function applyBendOptions(engine: Engine, o: BendOptions): Promise<
   for (const spec of o.edit ?? []) {
     const e = parseEdit(spec);
     engine.addEdit(e.target, e.op, e.amount);
+  }
+  for (const spec of o.bend ?? []) {
+    const b = parseBend(spec);
+    engine.addBend(b.layer, b.op, b.values);
   }
   if (o.blend) {
     await engine.loadPartner(o.blend);

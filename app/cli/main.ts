@@ -56,6 +56,7 @@ const origins = (v: string, prev: string[] = []) => {
 const bendFlags = (c: Command) =>
   c
     .option('--edit <spec>', 'weight edit "<name|glob|layer>:<op>=<amount>" (repeatable)', collect)
+    .option('--bend <spec>', 'feature-map op after a layer "<layer>:<op>=<amount>[@<channels>]", e.g. "b32:rotate=90@share:0.5" (repeatable)', collect)
     .option('--blend <partner>', 'blend partner .onnx (same architecture)')
     .option('--blend-amount <t>', 'blend amount for all layers (0 = model, 1 = partner)', num('--blend-amount'))
     .option('--blend-layer <layer=t>', 'blend amount for one layer (repeatable)', collect)

@@ -66,6 +66,7 @@ export async function play(model: string, opts: PlayOptions): Promise<void> {
       dropped: clock.dropped,
       taps: Object.fromEntries(Object.entries(tapShapes).map(([k, v]) => [k, { shape: v }])),
       edits: engine.bend.listEdits().map(({ weights, ...e }) => ({ ...e, weights: weights.length })),
+      bends: engine.bend.features.list().map((b) => ({ ...b, values: engine.bend.features.values(b.name) })),
       partner: engine.bend.partner ?? null,
       outputs: lastValues,
     };

@@ -33,7 +33,7 @@ export async function render(model: string | undefined, o: RenderOptions): Promi
   const scaleTo = o.size ? parseSize(o.size) : undefined;
   if (o.take) {
     if (model) throw new UsageError('--take renders the model the take names: give no model with it');
-    if (o.seconds !== undefined || o.edit?.length || o.blend || o.animate?.length || o.tap?.length || o.seed !== undefined)
+    if (o.seconds !== undefined || o.edit?.length || o.bend?.length || o.blend || o.animate?.length || o.tap?.length || o.seed !== undefined)
       throw new UsageError('--take replays the performance as it was: --seconds, --seed and bending flags do not apply');
     return renderTakeFile(o.take, { ...o, size: scaleTo });
   }

@@ -24,6 +24,8 @@ export interface ParamSpec {
   unit?: string;
   description?: string;
   options?: readonly string[];
+  /** String parameters: the form every value must have (a regex source, anchored), checked at every edge. */
+  pattern?: string;
   /** Seconds to glide to a new value (one-pole); 0 = jump. */
   smoothing?: number;
   /** Read-only values (stats, regression-net outputs) are set by the engine only. */
@@ -186,7 +188,12 @@ export const PARAM_KINDS: Record<ParamType, ParamKind> = {
     fromNumber: (_spec, x) => Math.round(x),
   },
   string: {
-    coerce: (spec, value) => (typeof value === 'string' ? value : refuse(spec, 'expected a string', value)),
+    coerce: (spec, value) => {
+      if (typeof value !== 'string') return refuse(spec, 'expected a string', value);
+      if (value.length > 1024) return refuse(spec, 'a string of at most 1024 characters', value);
+      if (spec.pattern !== undefined && !new RegExp(`^(?:${spec.pattern})$`).test(value)) return refuse(spec, `expected the form ${spec.pattern}`, value);
+      return value;
+    },
     continuous: false,
     interpolate: switchAtEnd,
     format: (_spec, v) => String(v),

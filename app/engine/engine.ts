@@ -21,6 +21,7 @@ import type { RgbaImage } from './sources/image-file.ts';
 import type { InputSource } from './sources/source.ts';
 import { BendPlan, type EditTarget } from './bend/bend-plan.ts';
 import type { EditOp } from './bend/edit-ops.ts';
+import type { FeatureOp } from './bend/feature-ops.ts';
 
 export interface EngineOptions {
   model: string;
@@ -45,6 +46,8 @@ export interface EngineStructure {
   partner: string | null;
   /** The edits the playing session holds; retired ones were removed since and run at identity. */
   edits: Array<{ name: string; target: string; op: EditOp; seed: number; channels?: number[]; retired: boolean }>;
+  /** The feature-map ops the playing session holds, in order; retired ones are bypassed. */
+  bends: Array<{ name: string; layer: string; op: FeatureOp; retired: boolean }>;
   blendLayers: string[];
 }
 
@@ -63,7 +66,7 @@ const RANGES = ['auto', '-1..1', '0..1', '0..255'] as const;
 /** A model output routed on must be a sane number; a NaN or 1e30 from a diverged net is refused. */
 const OUTPUT_LIMIT = [-1e9, 1e9] as const;
 
-export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; edits: number } }> {
+export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; edits: number; bends: number } }> {
   readonly params: ParameterRegistry;
   readonly file: string;
   readonly info: ModelInfo;
@@ -186,6 +189,27 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     return name;
   }
 
+  /**
+   * Adds a feature-map op after a layer's output (see FeaturePlan.add); returns its slot name. The
+   * session with it builds beside the playing one; its values are live from then on.
+   */
+  addBend(layer: string, op: string, values: Record<string, unknown> = {}, name?: string): string {
+    const slot = this.bend.features.add(layer, op, values, name);
+    void this.reconfigure();
+    return slot;
+  }
+
+  removeBend(name: string): void {
+    this.bend.features.remove(name);
+    if (this.compact) void this.reconfigure();
+  }
+
+  /** Moves a feature-map op to another place in the order they apply. */
+  moveBend(name: string, index: number): void {
+    this.bend.features.move(name, index);
+    void this.reconfigure();
+  }
+
   /** Loads a blend partner off the frame path; refuses (throws) with a list of mismatches. */
   async loadPartner(file: string | undefined): Promise<void> {
     const path = file ? canonicalPath(file) : undefined;
@@ -214,8 +238,10 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     const session = this.sessionBend;
     const partner = this.bend.partner && session?.partnerFile === this.bend.partner ? this.bend.partner : null;
     // Without a bend in place the untouched session plays, whatever the last bent one held.
-    const edits = this.bend.spec() === undefined ? [] : this.bend.editsIn(session?.edits.map((e) => e.id) ?? []);
-    return { model: this.file, partner, edits, blendLayers: partner ? Object.keys(this.bend.blendAmounts()).filter((l) => l !== 'all') : [] };
+    const bent = this.bend.spec() !== undefined;
+    const edits = bent ? this.bend.editsIn(session?.edits.map((e) => e.id) ?? []) : [];
+    const bends = bent ? this.bend.features.slotsIn(session?.features.map((f) => f.id) ?? []) : [];
+    return { model: this.file, partner, edits, bends, blendLayers: partner ? Object.keys(this.bend.blendAmounts()).filter((l) => l !== 'all') : [] };
   }
 
   /** Removes an edit slot; a live engine then builds a session without it (see `compact`). */
@@ -266,9 +292,10 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       this.sessionBend = bend;
       this.sessionTaps = taps;
       this.bend.forgetRetired(bend?.edits.map((e) => e.id) ?? []);
+      this.bend.features.forgetRetired(bend?.features.map((f) => f.id) ?? []);
       this.ep = info.ep;
       info.warnings.forEach((w) => this.emit('warning', w));
-      this.emit('swapped', { ep: info.ep, edits: bend?.edits.length ?? 0 });
+      this.emit('swapped', { ep: info.ep, edits: bend?.edits.length ?? 0, bends: bend?.features.length ?? 0 });
       // A frame may still be running on the old session; it finishes before the worker goes.
       await this.inflight.catch(() => {});
       await old.close();
@@ -294,7 +321,10 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     if (!bend) return true;
     if (!have || have.partnerFile !== bend.partnerFile) return false;
     const ids = new Set(have.edits.map((e) => e.id));
-    if (this.compact && this.bend.holdsRetired([...ids])) return false;
+    const features = have.features.map((f) => f.id);
+    if (this.compact && (this.bend.holdsRetired([...ids]) || this.bend.features.holdsRetired(features))) return false;
+    // Feature ops apply in order: the session must hold exactly these, in this order.
+    if (bend.features.map((f) => f.id).join() !== features.filter((id) => !this.bend.features.holdsRetired([id])).join()) return false;
     return bend.edits.every((e) => ids.has(e.id));
   }
 

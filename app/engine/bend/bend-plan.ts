@@ -6,6 +6,8 @@ import type { LayerTree } from '../onnx/layer-tree.ts';
 import { BLEND_ALL, BLEND_PREFIX } from '../../core/addresses.ts';
 import { deriveEditName, EDIT_NAME, EDIT_OPS, type EditOp } from './edit-ops.ts';
 import type { BendAmounts, BendSpec } from '../inference/protocol.ts';
+import { FeaturePlan } from './feature-plan.ts';
+import type { ChannelGroupsLike } from './channel-select.ts';
 
 export interface EditTarget {
   target: string;
@@ -55,12 +57,16 @@ export class BendPlan {
   /** Edits removed while a session that holds them still plays. */
   private readonly retired = new Map<string, Edit>();
   private readonly offs: Array<() => void>;
+  /** Feature-map ops: they bend activations, not weights, but share the session's structure. */
+  readonly features: FeaturePlan;
 
   constructor(
     private readonly tree: LayerTree,
     private readonly weights: string[],
     private readonly params: ParameterRegistry,
+    groups?: (layer: string) => ChannelGroupsLike | undefined,
   ) {
+    this.features = new FeaturePlan(tree, params, groups);
     // A layer amount someone set is the layer's own from then on, even one set to what it was
     // (typing 0 into a layer that followed `all` at 0 gives it its own 0, as Backspace does).
     const own = (c: { address: string; source: ChangeSource }) => {
@@ -224,8 +230,12 @@ export class BendPlan {
 
   /** What the live session must be built for: the partner and the edits now in place. */
   spec(): BendSpec | undefined {
-    if (!this.partner && this.edits.size === 0) return undefined;
-    return { partnerFile: this.partner, edits: [...this.edits.values()].map(({ id, op, weights, seed }) => ({ id, op, weights, seed })) };
+    if (!this.partner && this.edits.size === 0 && this.features.size === 0) return undefined;
+    return {
+      partnerFile: this.partner,
+      edits: [...this.edits.values()].map(({ id, op, weights, seed }) => ({ id, op, weights, seed })),
+      features: this.features.spec(),
+    };
   }
 
   /**
@@ -233,7 +243,7 @@ export class BendPlan {
    * built get their identity amount, so removing one needs no new session.
    */
   amounts(session: BendSpec): BendAmounts {
-    const out: BendAmounts = { blend: {}, edits: {}, on: {}, channels: {} };
+    const out: BendAmounts = { blend: {}, edits: {}, on: {}, channels: {}, features: this.features.frame(session.features) };
     if (this.partner && session.partnerFile === this.partner) {
       const all = this.params.has(BLEND_ALL) ? this.params.number(BLEND_ALL) : 0;
       const layers = [...this.activeBlends].sort((a, b) => b.length - a.length);

@@ -9,6 +9,10 @@ import { serveRequests } from './worker-serve.ts';
 import { RGBA_BIAS, RGBA_OUTPUT, RGBA_SCALE } from '../onnx/rewrite.ts';
 import { blendInput, editInput, maskInput, setOnInput, type StructuralEdit } from '../bend/bend-graph.ts';
 import { ablatedChannels, IDENTITY } from '../bend/edit-ops.ts';
+import { featureInput, featureInputs, type StructuralFeature } from '../bend/feature-graph.ts';
+import { featureFeeds } from '../bend/feature-feeds.ts';
+import { isNeutral } from '../bend/feature-ops.ts';
+import type { FeatureFrame } from '../bend/feature-plan.ts';
 import { autoCandidates } from './ep.ts';
 import { RANGE_TRANSFORM, type BendAmounts, type EpName, type LoadReply, type LoadRequest, type Request, type RunReply, type RunRequest, type TensorMsg, type ValueRange } from './protocol.ts';
 
@@ -27,6 +31,8 @@ let loaded: Pick<LoadRequest, 'image' | 'bend'> | undefined;
 let weightDims = new Map<string, number[]>();
 const scalars = new Map<string, ort.Tensor>();
 const masks = new Map<string, { key: string; tensor: ort.Tensor }>();
+/** Each feature-map op's host tensors, with the values they were computed from. */
+const featureTensors = new Map<string, { key: string; tensors: Record<string, ort.Tensor> }>();
 const rangeTensors = new Map<ValueRange, { scale: ort.Tensor; bias: ort.Tensor }>();
 
 function bundled(ep: EpName): boolean {
@@ -81,6 +87,7 @@ async function load(req: LoadRequest): Promise<LoadReply> {
   live = twin;
   loaded = { image: req.image, bend: req.bend };
   masks.clear();
+  featureTensors.clear();
   let range: ValueRange | undefined;
   if (req.image) {
     const out = await plain.run(withRange(toOrtFeeds(req.warmup), undefined), [req.image.output]);
@@ -108,8 +115,9 @@ function toOrtFeeds(feeds: Record<string, TensorMsg>): Record<string, ort.Tensor
 }
 
 /** A frame whose every bend is at its identity amount: exactly the original model. */
-function isIdentity(a: BendAmounts, edits: StructuralEdit[]): boolean {
+function isIdentity(a: BendAmounts, edits: StructuralEdit[], features: StructuralFeature[]): boolean {
   if (Object.values(a.blend).some((t) => t !== 0)) return false;
+  if (!features.every((f) => untouched(f, a.features[f.id]))) return false;
   return edits.every((e) => {
     const v = a.edits[e.id];
     if (e.op === 'set') return a.on[e.id] === 0;
@@ -153,6 +161,24 @@ function withBends(feeds: Record<string, ort.Tensor>, a: BendAmounts, edits: Str
   }
 }
 
+const untouched = (f: StructuralFeature, fr: FeatureFrame | undefined) => !fr || isNeutral(f.op, fr.values) || fr.channels?.length === 0;
+
+function withFeatures(feeds: Record<string, ort.Tensor>, a: BendAmounts, features: StructuralFeature[]): void {
+  for (const f of features) {
+    const fr = a.features[f.id] ?? { values: { bypass: 1 }, channels: [] };
+    const key = JSON.stringify(fr);
+    let held = featureTensors.get(f.id);
+    if (!held || held.key !== key) {
+      // Recomputed only when a value or the channel selection changed (a grid is H x W x 2 floats).
+      const data = featureFeeds(f, fr.values, fr.channels);
+      const tensors: Record<string, ort.Tensor> = {};
+      for (const input of featureInputs(f)) tensors[input.suffix] = new ort.Tensor(input.type, data[input.suffix] as Float32Array & BigInt64Array, input.dims);
+      featureTensors.set(f.id, (held = { key, tensors }));
+    }
+    for (const [suffix, t] of Object.entries(held.tensors)) feeds[featureInput(f.id, suffix)] = t;
+  }
+}
+
 function withRange(feeds: Record<string, ort.Tensor>, range: ValueRange | undefined): Record<string, ort.Tensor> {
   if (!loaded?.image) return feeds;
   const key = range ?? '-1..1';
@@ -170,9 +196,13 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
   if (!plain || !loaded) throw new Error('no model loaded');
   const t0 = performance.now();
   const edits = loaded.bend?.edits ?? [];
-  const bent = !!live && !!req.amounts && !isIdentity(req.amounts, edits);
+  const features = loaded.bend?.features ?? [];
+  const bent = !!live && !!req.amounts && !isIdentity(req.amounts, edits, features);
   const feeds = withRange(toOrtFeeds(req.feeds), req.range);
-  if (bent) withBends(feeds, req.amounts!, edits);
+  if (bent) {
+    withBends(feeds, req.amounts!, edits);
+    withFeatures(feeds, req.amounts!, features);
+  }
   const t1 = performance.now();
   const fetch = loaded.image ? [RGBA_OUTPUT, ...req.fetch] : req.fetch;
   const out = await (bent ? live! : plain).run(feeds, fetch);

@@ -4,6 +4,8 @@
 // building a session ever blocks the frame loop or the servers.
 import type { ImageLayout } from '../onnx/rewrite.ts';
 import type { StructuralEdit } from '../bend/bend-graph.ts';
+import type { StructuralFeature } from '../bend/feature-graph.ts';
+import type { FeatureFrame } from '../bend/feature-plan.ts';
 import type { ModelInfo } from '../onnx/model-info.ts';
 import type { Layer } from '../onnx/layer-tree.ts';
 
@@ -56,6 +58,8 @@ export interface LoadRequest {
 export interface BendSpec {
   partnerFile: string | undefined;
   edits: StructuralEdit[];
+  /** Feature-map ops after layer outputs, in the order they apply. */
+  features: StructuralFeature[];
 }
 
 export interface BendAmounts {
@@ -67,6 +71,8 @@ export interface BendAmounts {
   on: Record<string, number>;
   /** `ablate` edits with an explicit channel list. */
   channels: Record<string, number[]>;
+  /** Each feature-map op's values and channels, by op id. */
+  features: Record<string, FeatureFrame>;
 }
 
 export interface LoadReply {

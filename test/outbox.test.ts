@@ -101,6 +101,7 @@ test('a hello makes pending parameter messages stale; order follows the last pus
     params: [],
     partner: null,
     edits: [],
+    bends: [],
     taps: [],
     presets: [],
     modulators: [],

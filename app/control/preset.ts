@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { EDIT_NAME, EDIT_OPS, nameEdits, type EditOp } from '../engine/bend/edit-ops.ts';
 import { EP_CHOICES } from '../engine/inference/protocol.ts';
+import { FEATURE_OP_NAMES } from '../engine/bend/feature-ops.ts';
 
 export const PRESET_VERSION = 2;
 
@@ -41,6 +42,17 @@ export const PresetSchema = z.object({
     )
     .default([]),
   blend: z.record(z.string(), z.number().finite()).default({}),
+  /** Feature-map ops in the order they apply; their values are parameters (/netbend/bend/<name>/...). */
+  bends: z
+    .array(
+      z.object({
+        name: z.string().regex(EDIT_NAME, "one address segment: letters, digits, '_', '.' or '-'"),
+        layer: z.string().min(1),
+        op: z.enum(FEATURE_OP_NAMES as unknown as [string, ...string[]]),
+      }),
+    )
+    .max(256)
+    .default([]),
   taps: z.array(z.string()).default([]),
   modulators: z.array(ModulatorSchema).default([]),
   mappings: z.object({ midi: z.array(z.record(z.string(), z.unknown())).default([]), osc: z.array(z.record(z.string(), z.unknown())).default([]) }).default({ midi: [], osc: [] }),

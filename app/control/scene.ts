@@ -4,6 +4,8 @@ import type { Engine } from '../engine/engine.ts';
 import { nameEdits, type EditOp } from '../engine/bend/edit-ops.ts';
 import { canonicalPath } from '../engine/onnx/model-file.ts';
 import { blendAmountSpec, editAmountSpec } from '../engine/bend/bend-plan.ts';
+import { bendRoot, featureParamSpecs } from '../engine/bend/feature-plan.ts';
+import type { FeatureOp } from '../engine/bend/feature-ops.ts';
 import { PRESET_VERSION, PresetError, type Modulator, type Preset } from './preset.ts';
 import { coerce, isTransient, type ParameterRegistry, type ParamSpec, type ParamValue } from '../core/registry.ts';
 
@@ -25,6 +27,7 @@ export function captureScene(engine: Engine, name: string, extra: { modulators?:
     params,
     edits: engine.bend.listEdits().map((e) => ({ name: e.name, target: e.target, op: e.op, amount: e.amount, seed: e.seed, ...(e.channels ? { channels: e.channels } : {}) })),
     blend: engine.bend.partner ? engine.bend.blendAmounts() : {},
+    bends: engine.bend.features.list().map(({ name, layer, op }) => ({ name, layer, op })),
     taps: engine.tapped(),
     modulators: extra.modulators ?? [],
     mappings: extra.mappings ?? { midi: [], osc: [] },
@@ -48,8 +51,10 @@ export function sceneParams(params: ParameterRegistry, p: Preset): { values: Rec
       throw new PresetError(`preset "${p.name}": ${(err as Error).message}`);
     }
   };
+  // A preset's feature-map ops may not exist yet: their values are checked against their op's own.
+  const bendSpecs = new Map(p.bends.flatMap((b) => featureParamSpecs(b.op as FeatureOp, bendRoot(b.name)).map((s) => [s.address, s] as const)));
   for (const [address, v] of Object.entries(p.params)) {
-    const spec = params.spec(address);
+    const spec = params.spec(address) ?? bendSpecs.get(address);
     if (!spec) warnings.push(`preset "${p.name}": no parameter ${address} in this model, skipped`);
     else if (isTransient(spec)) warnings.push(`preset "${p.name}": ${address} is an action, not part of a scene; not applied`);
     else if (spec.readOnly) warnings.push(`preset "${p.name}": ${address} is read-only, skipped`);
@@ -66,6 +71,15 @@ export function presetEdits(p: Preset): Array<Preset['edits'][number] & { name: 
   return p.edits.map((e, i) => ({ ...e, name: names[i]! }));
 }
 
+/** Whether two feature-map slots are the same op on the same layer (their values aside). */
+const sameBend = (engine: Engine, a: { name: string; layer: string; op: string }, b: typeof a) => {
+  try {
+    return a.name === b.name && a.op === b.op && engine.tree.resolve(a.layer).path === engine.tree.resolve(b.layer).path;
+  } catch {
+    return false;
+  }
+};
+
 /** Whether two edit slots bend the same weights the same way (their names and amounts aside). */
 export const sameEdit = (a: { target: string; op: string; seed: number; channels?: number[] }, b: typeof a) =>
   a.target === b.target && a.op === b.op && a.seed === b.seed && JSON.stringify(a.channels ?? null) === JSON.stringify(b.channels ?? null);
@@ -78,6 +92,24 @@ export interface ApplyOptions {
 }
 
 /**
+ * Feature-map ops as the preset has them: the run of slots, from the first, that matches in name,
+ * layer and op stays (its values glide in a morph); the rest are replaced. New slots take the
+ * preset's values, or start neutral when only the structure lands (a morph glides them in).
+ */
+function applyBends(engine: Engine, p: Preset, values: Record<string, ParamValue>, withValues: boolean): void {
+  const plan = engine.bend.features;
+  const have = plan.list();
+  let same = 0;
+  while (same < have.length && same < p.bends.length && sameBend(engine, have[same]!, p.bends[same]!)) same++;
+  for (const b of have.slice(same)) engine.removeBend(b.name);
+  for (const b of p.bends.slice(same)) {
+    const root = `${bendRoot(b.name)}/`;
+    const start = withValues ? Object.fromEntries(Object.entries(values).flatMap(([a, v]) => (a.startsWith(root) ? [[a.slice(root.length), v]] : []))) : {};
+    engine.addBend(b.layer, b.op, start, b.name);
+  }
+}
+
+/**
  * Brings an engine that already has the preset's model loaded to the preset's scene, changing
  * only what differs: edit slots the preset starts with, in order, with the same names, targets
  * and ops, stay (and glide in a morph); the others are removed and the preset's added; the
@@ -86,6 +118,13 @@ export interface ApplyOptions {
  */
 export async function applyScene(engine: Engine, p: Preset, opts: ApplyOptions = {}): Promise<string[]> {
   const { values, warnings } = sceneParams(engine.params, p);
+  for (const b of p.bends) {
+    try {
+      engine.bend.features.mapLayer(b.layer);
+    } catch (err) {
+      throw new PresetError(`preset "${p.name}": bend ${b.name}: ${(err as Error).message}`);
+    }
+  }
   const wanted = presetEdits(p);
   const partner = p.partner?.path ? canonicalPath(p.partner.path) : undefined;
   if (partner !== engine.bend.partner) await engine.loadPartner(partner);
@@ -101,6 +140,7 @@ export async function applyScene(engine: Engine, p: Preset, opts: ApplyOptions =
     else if (opts.amounts !== false) engine.params.set(`/netbend/edit/${e.name}/amount`, e.amount, 'preset');
   }
   if (partner) engine.bend.setBlends(opts.params === false && opts.amounts === false ? {} : p.blend, 'preset');
+  applyBends(engine, p, values, opts.params !== false);
   if (JSON.stringify(engine.tapped()) !== JSON.stringify(p.taps.map((l) => engine.tree.resolve(l).path))) engine.setTaps(p.taps);
   if (opts.params !== false) for (const [address, v] of Object.entries(values)) engine.params.set(address, v, 'preset');
   return warnings;

@@ -26,6 +26,8 @@ export const LOOP_DELAY_MAX = '/netbend/stats/loop_delay_max';
 export const SOURCE_PREFIX = '/netbend/source/';
 export const EDIT_PREFIX = '/netbend/edit/';
 export const BLEND_PREFIX = '/netbend/blend/';
+/** Feature-map ops: /netbend/bend/<name>/amount, /channels, /bypass, ... */
+export const BEND_PREFIX = '/netbend/bend/';
 export const OUTPUTS_PREFIX = '/netbend/outputs/';
 export const BLEND_ALL = `${BLEND_PREFIX}all`;
 
@@ -37,7 +39,7 @@ export const editRemove = (name: string) => `${EDIT_PREFIX}${name}/remove`;
 export const blendAmount = (layer: string) => `${BLEND_PREFIX}${layer}`;
 
 /** Parameters that belong to one model and go with it on a switch. */
-export const MODEL_OWNED = [SOURCE_PREFIX, EDIT_PREFIX, BLEND_PREFIX, OUTPUTS_PREFIX];
+export const MODEL_OWNED = [SOURCE_PREFIX, EDIT_PREFIX, BLEND_PREFIX, BEND_PREFIX, OUTPUTS_PREFIX];
 
 export const MIDI_PREFIX = '/netbend/midi/';
 /** A MIDI mapping's moves: /netbend/midi/<id>/remove, range ,ff, curve ,s, invert ,i, takeover ,s. */

@@ -117,6 +117,15 @@ export interface EditInfo {
   address: string;
 }
 
+/** A feature-map op in place: its values are the parameters under `root` (amount, channels, bypass, ...). */
+export interface BendInfo {
+  name: string;
+  /** The layer's full path. */
+  layer: string;
+  op: string;
+  root: string;
+}
+
 /** One MIDI mapping as a page sees it (the fields of a preset's mapping; see control/midi-mapping.ts). */
 export interface MidiMappingInfo {
   id: string;
@@ -168,6 +177,7 @@ export type ServerMessage =
       params: ParamInfo[];
       partner: string | null;
       edits: EditInfo[];
+      bends: BendInfo[];
       taps: string[];
       presets: string[];
       modulators: ModulatorInfo[];
@@ -179,7 +189,7 @@ export type ServerMessage =
   | { type: 'params'; params: ParamInfo[] }
   | { type: 'stats'; stats: EngineStats }
   | { type: 'taps'; taps: Array<{ id: number; layer: string; shape: number[] }> }
-  | { type: 'state'; partner: string | null; edits: EditInfo[]; presets: string[]; learning: string | null; modulators: ModulatorInfo[]; midi: MidiInfo }
+  | { type: 'state'; partner: string | null; edits: EditInfo[]; bends: BendInfo[]; presets: string[]; learning: string | null; modulators: ModulatorInfo[]; midi: MidiInfo }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
 
@@ -188,6 +198,10 @@ export type Command =
   | { cmd: 'set'; address: string; value: ParamValue }
   | { cmd: 'addEdit'; target: string; op: 'scale' | 'offset' | 'set' | 'noise' | 'ablate'; amount: number; name?: string }
   | { cmd: 'removeEdit'; edit: string }
+  /** A feature-map op after a layer's output; `values` sets its parameters (amount, channels, ...) from the start. */
+  | { cmd: 'addBend'; layer: string; op: string; name?: string; values?: Record<string, ParamValue> }
+  | { cmd: 'removeBend'; bend: string }
+  | { cmd: 'moveBend'; bend: string; index: number }
   | { cmd: 'restore' }
   | { cmd: 'loadPartner'; path: string | null }
   | { cmd: 'setTaps'; layers: string[] }

@@ -50,6 +50,8 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
       if (c.address === FPS) this.clock.fps = Number(c.value);
       else if (c.address !== PLAY && c.source !== 'engine' && c.source !== 'modulator') this.stale = true;
     });
+    // A slot removed (an edit, a bend) may change the picture with no new session to say so.
+    params.on('remove', () => (this.stale = true));
     this.offSwapped = engine.on('swapped', () => (this.stale = true));
   }
 

@@ -17,6 +17,7 @@ import { applyScene, captureScene, presetEdits, sceneParams } from '../control/s
 import type { Preset } from '../control/preset.ts';
 import { ActionRegistry, type ActionArgValue } from './actions.ts';
 import { defineMidiMoves } from './midi-moves.ts';
+import { defineBendMoves } from './bend-moves.ts';
 import { SceneHistory } from './history.ts';
 import type { ModelFolders } from './model-folders.ts';
 import { LOCK } from '../core/addresses.ts';
@@ -61,6 +62,8 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
   private sceneTaps: string[] = [];
   private pageTaps: string[] = [];
   private readonly offs: Array<() => void> = [];
+  /** Makes the per-op bend moves follow the ops there are. */
+  private readonly syncBendMoves: () => void;
 
   constructor(private readonly host: SceneHost) {
     super();
@@ -87,6 +90,17 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
       }),
     );
     this.defineMoves();
+    this.syncBendMoves = defineBendMoves({
+      actions: this.actions,
+      engine: () => host.engine(),
+      step: (change) => {
+        const before = this.capture();
+        const result = change();
+        this.history.record(before);
+        host.announce();
+        return result;
+      },
+    });
     this.offs.push(
       defineMidiMoves({
         actions: this.actions,
@@ -243,6 +257,7 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     if (path !== this.host.engine().file) await this.host.switchModel(path);
     this.sceneTaps = [];
     this.pageTaps = [];
+    this.syncEditActions();
   }
 
   private addEdit(e: { name?: string; target: string; op: string; amount?: number }): string {
@@ -323,8 +338,9 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     for (const m of bank.list()) this.defineModMoves(m.id);
   }
 
-  /** Remove actions follow the edit slots there are (after a preset, an undo, a model switch). */
+  /** Remove actions follow the edit slots and bends there are (after a preset, an undo, a model switch). */
   private syncEditActions(): void {
+    this.syncBendMoves();
     const names = new Set(
       this.host
         .engine()

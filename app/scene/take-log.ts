@@ -96,6 +96,12 @@ export class TakeLog {
   /** The structure with each edit's amount now: an edit that comes into play starts there. */
   private withAmounts(s: EngineStructure): TakeStructure {
     const amount = (name: string) => Number(this.src.params.has(`/netbend/edit/${name}/amount`) ? this.src.params.target(`/netbend/edit/${name}/amount`) : 0);
-    return { ...s, edits: s.edits.map((e) => ({ ...e, amount: amount(e.name) })) };
+    const params = this.src.params;
+    const values = (name: string) => {
+      const root = `/netbend/bend/${name}/`;
+      // Its moves (remove, move) live under the same root as actions: not values.
+      return Object.fromEntries(params.list().flatMap((p) => (p.address.startsWith(root) && !isTransient(p) ? [[p.address.slice(root.length), params.target(p.address)]] : [])));
+    };
+    return { ...s, edits: s.edits.map((e) => ({ ...e, amount: amount(e.name) })), bends: s.bends.map((b) => ({ ...b, values: values(b.name) })) };
   }
 }

@@ -130,10 +130,18 @@ async function bringTo(engine: Engine, params: ParameterRegistry, s: TakeStructu
   }
   const kept = new Set(engine.bend.listEdits().map((e) => e.name));
   for (const e of s.edits) if (!kept.has(e.name)) engine.addEdit(e.target, e.op as EditOp, e.amount, { name: e.name, seed: e.seed, channels: e.channels });
-  const playing = JSON.stringify(engine.structure().edits.map(({ name, retired }) => [name, retired]));
-  const wanted = JSON.stringify(s.edits.map(({ name }) => [name, false]));
-  if (playing !== wanted) await engine.rebuild();
+  // Feature-map ops apply in order: the run that matches stays, the rest is laid again in order.
+  const have = engine.bend.features.list();
+  let same = 0;
+  while (same < have.length && same < s.bends.length && have[same]!.name === s.bends[same]!.name && have[same]!.op === s.bends[same]!.op && have[same]!.layer === s.bends[same]!.layer) same++;
+  for (const b of have.slice(same)) engine.removeBend(b.name);
+  for (const b of s.bends.slice(same)) engine.addBend(b.layer, b.op, b.values, b.name);
+  type Slots = Array<{ name: string; retired?: boolean }>;
+  const shape = (st: { edits: Slots; bends: Slots }, retired: (x: { retired?: boolean }) => boolean) =>
+    JSON.stringify([st.edits.map((e) => [e.name, retired(e)]), st.bends.map((b) => [b.name, retired(b)])]);
+  if (shape(engine.structure(), (x) => x.retired === true) !== shape(s, () => false)) await engine.rebuild();
   for (const e of s.edits) if (e.retired) engine.removeEdit(e.name);
+  for (const b of s.bends) if (b.retired) engine.removeBend(b.name);
   if (s.partner) engine.bend.setBlends(Object.fromEntries(s.blendLayers.map((l) => [l, params.target(`/netbend/blend/${l}`) as number])));
   await engine.settled();
   return engine;

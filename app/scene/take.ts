@@ -7,6 +7,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { EDIT_OPS } from '../engine/bend/edit-ops.ts';
+import { FEATURE_OP_NAMES } from '../engine/bend/feature-ops.ts';
 import { atomicWrite } from '../control/preset-store.ts';
 import { parsePreset, PresetSchema } from '../control/preset.ts';
 
@@ -31,6 +32,20 @@ export const TakeStructureSchema = z.object({
     }),
   ),
   blendLayers: z.array(z.string()),
+  /** Feature-map ops in the order the session applies them. */
+  bends: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        layer: z.string().min(1),
+        op: z.enum(FEATURE_OP_NAMES as unknown as [string, ...string[]]),
+        /** Its values when the structure was logged: where an op coming into play starts. */
+        values: z.record(z.string(), value),
+        /** Removed, but still in the playing session, bypassed. */
+        retired: z.boolean().default(false),
+      }),
+    )
+    .default([]),
 });
 
 /** [frame, address, value, source, glide or null]: a value set before that frame rendered. */

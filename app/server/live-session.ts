@@ -15,7 +15,8 @@ import type { Frame } from '../engine/frame.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
 import type { Layer } from '../engine/onnx/layer-tree.ts';
 import { RecordingDesk, describeDeskEvent, type DeskEvent } from './recording-desk.ts';
-import { STATS_INTERVAL_MS, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from '../core/protocol.ts';
+import { FEATURE_OPS, isFeatureOp } from '../engine/bend/feature-ops.ts';
+import { STATS_INTERVAL_MS, type BendInfo, type Command, type EditInfo, type EngineStats, type LayerInfo, type ParamInfo, type ServerMessage } from '../core/protocol.ts';
 import { LoopDelayMonitor } from './loop-delay.ts';
 import { slowGuidance } from './slow-guidance.ts';
 import { decodeSketchPng } from './sketch-png.ts';
@@ -346,6 +347,10 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     return this.engine.bend.listEdits().map((e) => ({ name: e.name, target: e.target, op: e.op, address: e.address }));
   }
 
+  bends(): BendInfo[] {
+    return this.engine.bend.features.list();
+  }
+
   hello(): ServerMessage {
     const e = this.engine;
     const layer = (l: Layer): LayerInfo => ({ path: l.path, shape: l.outputShape, weights: l.weights.length, tappable: !!l.output, children: l.children.map(layer) });
@@ -358,6 +363,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       params: this.paramInfo(),
       partner: e.bend.partner ?? null,
       edits: this.edits(),
+      bends: this.bends(),
       taps: e.tapped(),
       presets: this.presets,
       modulators: this.modulators.list(),
@@ -371,6 +377,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       type: 'state',
       partner: this.engine.bend.partner ?? null,
       edits: this.edits(),
+      bends: this.bends(),
       presets: this.presets,
       learning: this.midi.learning ?? null,
       modulators: this.modulators.list(),
@@ -395,6 +402,21 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         return move(`/netbend/edit/${c.edit}/remove`);
       case 'restore':
         return move('/netbend/edit/clear');
+      case 'addBend': {
+        // The op and its first values in one move (one undo step); the other values follow as sets.
+        const { amount, channels, ...rest } = c.values ?? {};
+        const neutral = isFeatureOp(c.op) ? Number(FEATURE_OPS[c.op].amount.default) : 0;
+        const args = channels === undefined ? (amount === undefined ? [] : [amount]) : [amount ?? neutral, channels];
+        const name = await move('/netbend/bend/add', c.name ?? '-', c.layer, c.op, ...args);
+        for (const [key, v] of Object.entries(rest)) this.params.set(`/netbend/bend/${String(name)}/${key}`, v, 'ui');
+        return name;
+      }
+      case 'removeBend':
+        if (!this.scene.actions.has(`/netbend/bend/${c.bend}/remove`)) throw new Error(`no bend named "${c.bend}"`);
+        return move(`/netbend/bend/${c.bend}/remove`);
+      case 'moveBend':
+        if (!this.scene.actions.has(`/netbend/bend/${c.bend}/move`)) throw new Error(`no bend named "${c.bend}"`);
+        return move(`/netbend/bend/${c.bend}/move`, c.index);
       case 'loadPartner':
         return c.path === null ? move('/netbend/partner/unload') : move('/netbend/partner/load', c.path);
       case 'loadModel':

@@ -8,7 +8,8 @@ import { COMMON_VALUES, FEATURE_OP_NAMES, FEATURE_OPS, isFeatureOp, type Feature
 import type { StructuralFeature } from './feature-graph.ts';
 import { CHANNELS_PATTERN, parseChannels, resolveChannels, type ChannelGroupsLike, type ChannelSelection } from './channel-select.ts';
 
-export const BEND_PREFIX = '/netbend/bend/';
+import { BEND_PREFIX } from '../../core/addresses.ts';
+
 export const bendRoot = (name: string) => `${BEND_PREFIX}${name}`;
 
 /** One op's values this frame, as the worker takes them. */

@@ -6,6 +6,7 @@ import { Engine } from '../app/engine/engine.ts';
 import { BLEND_ALL } from '../app/engine/bend/bend-plan.ts';
 import { FIXTURES, sideBySide, writeResult } from './util.ts';
 import { hostFedBlendFps } from './host-fed-blend.ts';
+import { FEATURE_WORKLOAD, featureBendFps } from './feature-bending.ts';
 
 const MODEL = 'stylegan2-256-slim.onnx';
 const FRAMES = 40;
@@ -50,6 +51,8 @@ export async function benchBending(): Promise<void> {
   console.log(`${MODEL}: bare ${r.a.toFixed(1)} fps, bending (in-graph) ${r.b.toFixed(1)} fps, ratio ${r.ratio.toFixed(3)}`);
   const host = await hostFedBlendFps(file, partner, FRAMES, bare, z);
   console.log(`${MODEL}: host-fed blend (blend only, weights recomputed in JS and fed) ratio ${host.ratio.toFixed(3)}`);
+  const fm = await featureBendFps(file, FRAMES, bare, z);
+  console.log(`${MODEL}: feature-map bending (3 animated ops on 3 layers) ratio ${fm.ratio.toFixed(3)}`);
   await bare.release();
   writeResult('bending', {
     model: MODEL,
@@ -60,6 +63,13 @@ export async function benchBending(): Promise<void> {
     bendingFps: r.b,
     ratioBendingOverBare: r.ratio,
     mechanism: 'in-graph: every bent weight computed in the graph from the original, the partner and scalar amount inputs; frames with every bend at identity run a session with the original weights',
+    featureBend: {
+      goal: 'ratio >= 0.9',
+      workload: FEATURE_WORKLOAD,
+      bareFps: fm.bareFps,
+      fps: fm.fps,
+    },
+    ratioFeatureBendOverBare: fm.ratio,
     hostFedComparison: {
       note: 'blend only (no edits, no tap): every weight recomputed in JS as A + t(B - A) each frame and fed as a graph input',
       bareFps: host.bareFps,

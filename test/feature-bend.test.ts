@@ -2,7 +2,7 @@
 // the same ops written plainly in TypeScript (test/feature-reference.ts), then live in the engine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import ort from '../app/engine/inference/ort.ts';
@@ -16,7 +16,7 @@ import { featureFeeds } from '../app/engine/bend/feature-feeds.ts';
 import { FEATURE_OP_NAMES, FEATURE_OPS, type FeatureOp, type FeatureValues } from '../app/engine/bend/feature-ops.ts';
 import { gaussianArray } from '../app/core/seeded-random.ts';
 import { Engine } from '../app/engine/engine.ts';
-import { cli, fixture, tempDir } from './helpers.ts';
+import { cli, fixture, SWIFTSHADER_ICD, tempDir } from './helpers.ts';
 import * as ref from './feature-reference.ts';
 
 const SG2 = fixture('stylegan2-64-tiny.onnx');
@@ -254,7 +254,7 @@ test('in the engine: every op at its neutral amount plays the untouched frames; 
       await engine.render({ index: i, time: i / 30, dt: 1 / 30 });
     }
     assert.equal(swaps, swapsBefore, 'no session was built while amounts moved');
-    assert.throws(() => engine.params.set(`${rot!.root}/channels`, 'share:2', 'osc'), /expected the form/);
+    assert.throws(() => engine.params.set(`${rot!.root}/channels`, 'share:2', 'osc'), /expected all, share:<0..1>/);
     assert.throws(() => engine.addBend('b16', 'melt'), /unknown feature-map op "melt"/);
     assert.throws(() => engine.addBend('G.mapping.fc0', 'blur'), /\[1, C, H, W\] map/);
     engine.removeBend(rot!.name);
@@ -315,4 +315,22 @@ test('CLI --bend plays ops with channel selections and refuses malformed specs',
     assert.notEqual(r.code, 0, spec);
     assert.match(r.stderr, why, spec);
   }
+});
+
+test('feature-map ops run on the WebGPU execution provider (SwiftShader) and match the CPU', {
+  skip: !existsSync(SWIFTSHADER_ICD) && 'no SwiftShader Vulkan driver (apt install chromium)',
+}, async (t) => {
+  const dir = tempDir(t);
+  const bends = ['b8:rotate=30', 'b16:blur=1.5@share:0.5', 'b32.conv0:invert=0.5', 'b32:swap=1@range:0-31', 'b64.conv0:dilate=1.5'].flatMap((b) => ['--bend', b]);
+  const run = (ep: string) => cli(['play', SG2, '--frames', '1', '--seed', '3', '--ep', ep, '--out', join(dir, ep), ...bends], ep === 'webgpu' ? { VK_ICD_FILENAMES: SWIFTSHADER_ICD } : {});
+  const gpu = await run('webgpu');
+  assert.equal(gpu.code, 0, gpu.stderr);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'webgpu', 'stats.json'), 'utf8')).ep, 'webgpu', gpu.stderr);
+  const cpu = await run('cpu');
+  assert.equal(cpu.code, 0, cpu.stderr);
+  const a = PNG.sync.read(readFileSync(join(dir, 'webgpu', 'frame-00000.png'))).data;
+  const b = PNG.sync.read(readFileSync(join(dir, 'cpu', 'frame-00000.png'))).data;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  assert.ok(worst <= 8, `bent webgpu and cpu frames differ by at most 8 levels (got ${worst})`);
 });

@@ -26,6 +26,8 @@ export interface ParamSpec {
   options?: readonly string[];
   /** String parameters: the form every value must have (a regex source, anchored), checked at every edge. */
   pattern?: string;
+  /** That form as a person reads it (`all, share:0.3, range:0-15`), named when a value is refused. */
+  patternHint?: string;
   /** Seconds to glide to a new value (one-pole); 0 = jump. */
   smoothing?: number;
   /** Read-only values (stats, regression-net outputs) are set by the engine only. */
@@ -191,7 +193,7 @@ export const PARAM_KINDS: Record<ParamType, ParamKind> = {
     coerce: (spec, value) => {
       if (typeof value !== 'string') return refuse(spec, 'expected a string', value);
       if (value.length > 1024) return refuse(spec, 'a string of at most 1024 characters', value);
-      if (spec.pattern !== undefined && !new RegExp(`^(?:${spec.pattern})$`).test(value)) return refuse(spec, `expected the form ${spec.pattern}`, value);
+      if (spec.pattern !== undefined && !new RegExp(`^(?:${spec.pattern})$`).test(value)) return refuse(spec, `expected ${spec.patternHint ?? `the form ${spec.pattern}`}`, value);
       return value;
     },
     continuous: false,

@@ -202,6 +202,7 @@ export type Command =
   | { cmd: 'addBend'; layer: string; op: string; name?: string; values?: Record<string, ParamValue> }
   | { cmd: 'removeBend'; bend: string }
   | { cmd: 'moveBend'; bend: string; index: number }
+  | { cmd: 'clearBends' }
   | { cmd: 'restore' }
   | { cmd: 'loadPartner'; path: string | null }
   | { cmd: 'setTaps'; layers: string[] }

@@ -15,6 +15,7 @@ const commands = [
   z.strictObject({ cmd: z.literal('addBend'), layer: z.string().max(1024), op: z.string().max(64), name: z.string().max(64).optional(), values: z.record(z.string().max(64), paramValue).optional() }),
   z.strictObject({ cmd: z.literal('removeBend'), bend: z.string().max(64) }),
   z.strictObject({ cmd: z.literal('moveBend'), bend: z.string().max(64), index: z.number().int() }),
+  z.strictObject({ cmd: z.literal('clearBends') }),
   z.strictObject({ cmd: z.literal('restore') }),
   z.strictObject({ cmd: z.literal('loadPartner'), path: z.string().nullable() }),
   z.strictObject({ cmd: z.literal('setTaps'), layers: z.array(z.string()) }),

@@ -414,6 +414,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       case 'removeBend':
         if (!this.scene.actions.has(`/netbend/bend/${c.bend}/remove`)) throw new Error(`no bend named "${c.bend}"`);
         return move(`/netbend/bend/${c.bend}/remove`);
+      case 'clearBends':
+        return move('/netbend/bend/clear');
       case 'moveBend':
         if (!this.scene.actions.has(`/netbend/bend/${c.bend}/move`)) throw new Error(`no bend named "${c.bend}"`);
         return move(`/netbend/bend/${c.bend}/move`, c.index);

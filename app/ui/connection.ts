@@ -12,6 +12,7 @@ import {
   PacketKind,
   readHeader,
   type Command,
+  type BendInfo,
   type EditInfo,
   type EngineStats,
   type LayerInfo,
@@ -43,6 +44,8 @@ export const layers = signal<LayerInfo[]>([]);
 export const stats = signal<EngineStats | null>(null);
 export const partner = signal<string | null>(null);
 export const edits = signal<EditInfo[]>([]);
+/** Feature-map ops in the order they apply. */
+export const bends = signal<BendInfo[]>([]);
 export const presets = signal<string[]>([]);
 export const learning = signal<string | null>(null);
 export const modulators = signal<ModulatorInfo[]>([]);
@@ -170,6 +173,7 @@ function onJson(m: ServerMessage): void {
         setParams(m.params);
         partner.value = m.partner;
         edits.value = m.edits;
+        bends.value = m.bends;
         sketches.value = m.sketches;
         modulators.value = m.modulators;
         presets.value = m.presets;
@@ -191,6 +195,7 @@ function onJson(m: ServerMessage): void {
       case 'state':
         partner.value = m.partner;
         edits.value = m.edits;
+        bends.value = m.bends;
         presets.value = m.presets;
         learning.value = m.learning;
         modulators.value = m.modulators;

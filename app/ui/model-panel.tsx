@@ -1,11 +1,12 @@
 // The model: its name, the blend partner, the layer tree (per-layer blend toward the partner,
 // per-layer edits, a click to look at the layer), the edits in place and the way back.
 import { useState } from 'preact/hooks';
-import { blendOwn, edits, layers, model, param, partner, run, send, size } from './connection.ts';
+import { bends, blendOwn, edits, layers, model, param, partner, run, send, size } from './connection.ts';
 import { ModelBrowser, partnerChoices, playModel } from './model-browser.tsx';
 import { selectLayer, shapeText } from './views.tsx';
 import { tapLayer, treeOpen } from './ui-state.ts';
 import { Bar, ParamRow } from './widgets.tsx';
+import { BendAdder, Bends, bendable } from './bend-panel.tsx';
 import type { LayerInfo } from '../core/protocol.ts';
 import { BLEND_ALL } from '../core/addresses.ts';
 
@@ -187,6 +188,8 @@ function isOpen(l: LayerInfo, depth: number): boolean {
 function LayerRows({ list, depth, adding, setAdding, inherited }: { list: LayerInfo[]; depth: number; adding: string; setAdding: (p: string) => void; inherited: number }) {
   const blending = !!partner.value;
   const own = blendOwn.value;
+  const bentHere = new Map<string, number>();
+  for (const b of bends.value) bentHere.set(b.layer, (bentHere.get(b.layer) ?? 0) + 1);
   return (
     <>
       {list.map((l) => {
@@ -221,10 +224,29 @@ function LayerRows({ list, depth, adding, setAdding, inherited }: { list: LayerI
               >
                 +
               </button>
+              <button
+                type="button"
+                class={`icon bend-add ${adding === `bend:${l.path}` ? 'on' : ''} ${bentHere.has(l.path) ? 'bent' : ''}`}
+                disabled={!bendable(l.shape)}
+                aria-label={`bend the output of ${l.path}`}
+                title={
+                  bendable(l.shape)
+                    ? `bend the map ${l.path} hands on (rotate, blur, ablate, ...)${bentHere.has(l.path) ? `: ${bentHere.get(l.path)} in place` : ''}`
+                    : 'only [1, C, H, W] maps can be bent'
+                }
+                onClick={() => setAdding(adding === `bend:${l.path}` ? '' : `bend:${l.path}`)}
+              >
+                ≈
+              </button>
             </div>
             {adding === l.path && (
               <div class="lrow-adder" style={{ '--depth': depth }}>
                 <EditAdder target={l.path} fixed onClose={() => setAdding('')} />
+              </div>
+            )}
+            {adding === `bend:${l.path}` && (
+              <div class="lrow-adder" style={{ '--depth': depth }}>
+                <BendAdder layer={l.path} onClose={() => setAdding('')} />
               </div>
             )}
             {open && l.children.length > 0 && <LayerRows list={l.children} depth={depth + 1} adding={adding} setAdding={setAdding} inherited={effective} />}
@@ -297,6 +319,7 @@ export function ModelPanel() {
       <ModelBrowser />
       <Partner />
       <Edits />
+      <Bends />
       <div class="block">
         <div class="block-title">
           layers

@@ -10,6 +10,7 @@ import { Bar, Segmented } from './widgets.tsx';
 import { syncTaps } from './tap-set.ts';
 import { WallToggle } from './layer-wall.tsx';
 import { StatsGraph } from './stats-graph.tsx';
+import { LayerBends } from './bend-panel.tsx';
 import { flatLayers, layerOptionText, shapeText } from './layer-names.ts';
 import { BLACKOUT, OUTPUT_FADE, OUTPUT_FIT, PLAY, RECORD } from '../core/addresses.ts';
 
@@ -237,6 +238,7 @@ export function LayerPane() {
         )}
         {layer && onScreen !== layer && <div class="empty">waiting for the first frame of this layer…</div>}
       </div>
+      <LayerBends layer={layer} shape={all.find((l) => l.path === layer)?.shape} />
       <div class="pane-foot">
         <Segmented
           id="tap-mode"

@@ -15,6 +15,8 @@ export type ChannelSelection =
 /** The form a selection parameter accepts at every edge (the registry checks it). */
 export const CHANNELS_PATTERN = 'all|share:(?:0|1|0?\\.\\d{1,6}|1\\.0{1,6})|range:\\d{1,5}-\\d{1,5}|list:\\d{1,5}(?:,\\d{1,5}){0,1023}|cluster:\\d{1,3}|pc:\\d{1,3}(?::\\d{1,5})?';
 
+export const CHANNELS_HINT = 'all, share:<0..1>, range:<a>-<b>, list:<a>,<b>,..., cluster:<k> or pc:<i>[:<count>]';
+
 export function parseChannels(text: string): ChannelSelection {
   const s = text.trim();
   if (!new RegExp(`^(?:${CHANNELS_PATTERN})$`).test(s)) throw new Error(`channels "${text.slice(0, 60)}": use all, share:<0..1>, range:<a>-<b>, list:<a>,<b>,..., cluster:<k> or pc:<i>[:<count>]`);

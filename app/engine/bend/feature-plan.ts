@@ -6,7 +6,7 @@ import type { LayerTree } from '../onnx/layer-tree.ts';
 import { EDIT_NAME } from './edit-ops.ts';
 import { COMMON_VALUES, FEATURE_OP_NAMES, FEATURE_OPS, isFeatureOp, type FeatureOp, type FeatureValues } from './feature-ops.ts';
 import type { StructuralFeature } from './feature-graph.ts';
-import { CHANNELS_PATTERN, parseChannels, resolveChannels, type ChannelGroupsLike, type ChannelSelection } from './channel-select.ts';
+import { CHANNELS_HINT, CHANNELS_PATTERN, parseChannels, resolveChannels, type ChannelGroupsLike, type ChannelSelection } from './channel-select.ts';
 
 import { BEND_PREFIX } from '../../core/addresses.ts';
 
@@ -38,7 +38,7 @@ export function featureParamSpecs(op: FeatureOp, root: string): ParamSpec[] {
   return [
     { ...info.amount, address: `${root}/amount`, description: `${op}: ${info.description}` } as ParamSpec,
     ...info.extra.map((e) => ({ ...e.spec, address: `${root}/${e.key}`, description: `${op}: ${e.description}` }) as ParamSpec),
-    { address: `${root}/channels`, type: 'string', default: 'all', pattern: CHANNELS_PATTERN, description: 'channels: all, share:0.3, range:0-15, list:1,5,9, cluster:2, pc:0[:16]' },
+    { address: `${root}/channels`, type: 'string', default: 'all', pattern: CHANNELS_PATTERN, patternHint: CHANNELS_HINT, description: `which channels: ${CHANNELS_HINT}` },
     ...COMMON_VALUES.map((e) => ({ ...e.spec, address: `${root}/${e.key}`, description: e.description }) as ParamSpec),
   ];
 }

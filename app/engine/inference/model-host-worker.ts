@@ -9,6 +9,7 @@ import { describeModel, partnerMismatches, weightInitializers } from '../onnx/mo
 import { buildLayerTree } from '../onnx/layer-tree.ts';
 import { addOutputs, appendRgbaOutput } from '../onnx/rewrite.ts';
 import { bendGraph } from '../bend/bend-graph.ts';
+import { zeroSafeAblate } from '../bend/zero-safe.ts';
 import type { HostReply, HostRequest } from './protocol.ts';
 import { serveRequests } from './worker-serve.ts';
 
@@ -48,7 +49,7 @@ serveRequests<HostRequest>(parentPort!, async (req): Promise<{ ok: HostReply; tr
   let live: Uint8Array | undefined;
   if (req.bend) {
     const partner = req.bend.partnerFile ? (await partnerWeights(req.bend.partnerFile)).weights : undefined;
-    live = encodeModel(bendGraph(playable, { partner, edits: req.bend.edits }));
+    live = encodeModel(zeroSafeAblate(bendGraph(playable, { partner, edits: req.bend.edits }), req.bend.edits));
   }
   const transfer = [plain.buffer as ArrayBuffer, ...(live ? [live.buffer as ArrayBuffer] : [])];
   return { ok: { kind: 'built', plain, live }, transfer };

@@ -31,6 +31,7 @@ export async function play(model: string, opts: PlayOptions): Promise<void> {
     const timings: { inferMs: number[]; frameMs: number[] } = { inferMs: [], frameMs: [] };
     const tapShapes: Record<string, number[]> = {};
     let lastValues: Record<string, number[]> = {};
+    let nonFinite = 0;
     const t0 = performance.now();
     await clock.run(async (t) => {
       modulators.apply(t.time, t.index);
@@ -48,6 +49,7 @@ export async function play(model: string, opts: PlayOptions): Promise<void> {
       timings.inferMs.push(frame.stats.inferMs);
       timings.frameMs.push(frame.stats.frameMs);
       lastValues = frame.values;
+      nonFinite = frame.stats.nonFinite;
       bar.tick();
     });
     bar.done();
@@ -64,6 +66,8 @@ export async function play(model: string, opts: PlayOptions): Promise<void> {
       inferMs: summary(timings.inferMs),
       frameMs: summary(timings.frameMs),
       dropped: clock.dropped,
+      // Frames with a NaN or Inf in the picture, a tap or an output (see FrameStats.nonFinite).
+      nonFinite,
       taps: Object.fromEntries(Object.entries(tapShapes).map(([k, v]) => [k, { shape: v }])),
       edits: engine.bend.listEdits().map(({ weights, ...e }) => ({ ...e, weights: weights.length })),
       bends: engine.bend.features.list().map((b) => ({ ...b, values: engine.bend.features.values(b.name) })),

@@ -20,6 +20,7 @@ import { SKETCH_CELLS, SketchInput } from './sources/sketch.ts';
 import type { RgbaImage } from './sources/image-file.ts';
 import type { InputSource } from './sources/source.ts';
 import { BendPlan, type EditTarget } from './bend/bend-plan.ts';
+import { FiniteGuard, locateNonFinite } from './finite-guard.ts';
 import type { EditOp } from './bend/edit-ops.ts';
 import type { FeatureOp } from './bend/feature-ops.ts';
 
@@ -92,6 +93,8 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
   /** Whether removing an edit builds a session without it (live); a take's re-render says when. */
   private readonly compact: boolean;
   private forceBuild = false;
+  /** Non-finite frames: counted, reported once per incident, the last good picture held. */
+  private readonly finite: FiniteGuard;
 
   private constructor(
     opts: EngineOptions,
@@ -125,6 +128,12 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       tree,
       info.weights.map((w) => w.name),
       params,
+    );
+    this.finite = new FiniteGuard(
+      tree,
+      image?.output,
+      (inputs) => locateNonFinite(host, tree, image, this.ep, inputs),
+      (w) => this.emit('warning', w),
     );
   }
 
@@ -349,6 +358,14 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     const running = this.runner.run({ kind: 'run', feeds, fetch, range: this.range, amounts, lead: RGBA_LEAD_BYTES });
     this.inflight = running;
     const reply = await running;
+    // A NaN or Inf anywhere: the last good picture instead, counted, and one warning per incident.
+    const rgba = this.finite.check(t.index, reply.rgba, reply.nonFinite, () => ({
+      feeds: Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, { data: v.data.slice(), dims: v.dims }])),
+      amounts,
+      range: this.range,
+      bend: this.sessionBend,
+      weightDims: this.weightDims(this.sessionBend),
+    }));
     const taps: Record<string, TensorMsg> = {};
     for (const l of tapLayers) taps[l] = reply.tensors[this.tree.resolve(l).output!]!;
     const values: Record<string, number[]> = {};
@@ -371,10 +388,10 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
       time: t.time,
       width: this.image?.width ?? 0,
       height: this.image?.height ?? 0,
-      rgba: reply.rgba,
+      rgba,
       taps,
       values,
-      stats: { inferMs: reply.inferMs, bendMs: reply.bendMs, frameMs: performance.now() - t0 },
+      stats: { inferMs: reply.inferMs, bendMs: reply.bendMs, frameMs: performance.now() - t0, nonFinite: this.finite.count },
     };
   }
 
@@ -382,6 +399,7 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     await this.swapping?.catch(() => {});
     // A frame still running finishes before its session goes.
     await this.inflight.catch(() => {});
+    await this.finite.settled();
     this.bend.dispose();
     await Promise.all([this.runner.close(), this.host.close()]);
   }

@@ -10,6 +10,8 @@ export interface FrameStats {
   inferMs: number;
   bendMs: number;
   frameMs: number;
+  /** Frames so far (this engine) with a NaN or Inf in the picture, a tap or an output (a broken picture is replaced by the last good one). */
+  nonFinite: number;
 }
 
 /** One rendered frame: the picture, the tapped layers and the numeric outputs, with timings. */

@@ -10,6 +10,8 @@ import { buildLayerTree } from '../onnx/layer-tree.ts';
 import { addOutputs, appendRgbaOutput } from '../onnx/rewrite.ts';
 import { bendGraph } from '../bend/bend-graph.ts';
 import { featureGraph } from '../bend/feature-graph.ts';
+import { zeroSafeAblate } from '../bend/zero-safe.ts';
+import { appendFiniteFlag } from '../onnx/finite-check.ts';
 import type { HostReply, HostRequest } from './protocol.ts';
 import { serveRequests } from './worker-serve.ts';
 
@@ -44,12 +46,13 @@ serveRequests<HostRequest>(parentPort!, async (req): Promise<{ ok: HostReply; tr
   if (!model) throw new Error('no model opened');
   if (req.kind === 'partner') return { ok: { kind: 'partner', mismatches: (await partnerWeights(req.file)).mismatches } };
   let playable = req.image ? appendRgbaOutput(model, req.image) : model;
+  if (req.image) playable = appendFiniteFlag(playable, req.image.output);
   playable = addOutputs(playable, req.taps);
   const plain = encodeModel(playable);
   let live: Uint8Array | undefined;
   if (req.bend) {
     const partner = req.bend.partnerFile ? (await partnerWeights(req.bend.partnerFile)).weights : undefined;
-    live = encodeModel(bendGraph(featureGraph(playable, req.bend.features), { partner, edits: req.bend.edits }));
+    live = encodeModel(zeroSafeAblate(bendGraph(featureGraph(playable, req.bend.features), { partner, edits: req.bend.edits }), req.bend.edits));
   }
   const transfer = [plain.buffer as ArrayBuffer, ...(live ? [live.buffer as ArrayBuffer] : [])];
   return { ok: { kind: 'built', plain, live }, transfer };

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import ort from './ort.ts';
 import { serveRequests } from './worker-serve.ts';
 import { RGBA_BIAS, RGBA_OUTPUT, RGBA_SCALE } from '../onnx/rewrite.ts';
+import { allFinite, FINITE_OUTPUT } from '../onnx/finite-check.ts';
 import { blendInput, editInput, maskInput, setOnInput, type StructuralEdit } from '../bend/bend-graph.ts';
 import { ablatedChannels, IDENTITY } from '../bend/edit-ops.ts';
 import { featureInput, featureInputs, type StructuralFeature } from '../bend/feature-graph.ts';
@@ -204,15 +205,18 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
     withFeatures(feeds, req.amounts!, features);
   }
   const t1 = performance.now();
-  const fetch = loaded.image ? [RGBA_OUTPUT, ...req.fetch] : req.fetch;
+  const fetch = loaded.image ? [RGBA_OUTPUT, FINITE_OUTPUT, ...req.fetch] : req.fetch;
   const out = await (bent ? live! : plain).run(feeds, fetch);
   const t2 = performance.now();
   const tensors: Record<string, TensorMsg> = {};
   const transfer: ArrayBuffer[] = [];
+  // The picture is checked in the graph (FINITE_OUTPUT), taps and numeric outputs here.
+  const nonFinite = loaded.image && (out[FINITE_OUTPUT]!.data as Float32Array)[0] !== 0 ? [loaded.image.output] : [];
   for (const name of req.fetch) {
     const t = out[name]!;
     const data = t.type === 'float32' ? (t.data as Float32Array) : Float32Array.from(t.data as ArrayLike<number>);
     tensors[name] = { data, dims: [...t.dims] };
+    if (!allFinite(data)) nonFinite.push(name);
     transfer.push(data.buffer as ArrayBuffer);
   }
   let rgba: Uint8Array | undefined;
@@ -223,7 +227,7 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
     rgba.set(px);
   }
   if (rgba) transfer.push(rgba.buffer as ArrayBuffer);
-  return { reply: { rgba, tensors, inferMs: t2 - t1, bendMs: t1 - t0 }, transfer: [...new Set(transfer)] };
+  return { reply: { rgba, tensors, inferMs: t2 - t1, bendMs: t1 - t0, nonFinite }, transfer: [...new Set(transfer)] };
 }
 
 serveRequests<Request>(port, async (req) => {

@@ -98,6 +98,8 @@ export interface RunReply {
   tensors: Record<string, TensorMsg>;
   inferMs: number;
   bendMs: number;
+  /** Fetched tensors holding a NaN or Inf (the image output's name for the picture), in fetch order. */
+  nonFinite: string[];
 }
 
 export type Request = LoadRequest | RunRequest | { kind: 'dispose' };

@@ -11,6 +11,8 @@ export interface Layer {
   output: string | undefined;
   /** Static shape of `output` where the graph records it. */
   outputShape: Dim[] | undefined;
+  /** Index of the node that computes `output`: graph order is topological, so lower runs first. */
+  order: number | undefined;
   /** Weight initializers under this module, including its sub-modules. */
   weights: string[];
   children: Layer[];
@@ -87,6 +89,8 @@ export function buildLayerTree(model: ModelProto): LayerTree {
   }
 
   const outputs = scoped ? scopedOutputs(model, nodeScope, shapes) : weightOutputs(model, weights, paths);
+  const producer = new Map<string, number>();
+  g.node.forEach((n, i) => n.output.forEach((o) => producer.set(o, i)));
   const layers = new Map<string, Layer>();
   for (const path of [...paths].sort(byModuleOrder)) {
     const output = outputs.get(path);
@@ -94,6 +98,7 @@ export function buildLayerTree(model: ModelProto): LayerTree {
       path,
       output,
       outputShape: output ? shapes.get(output) : undefined,
+      order: output ? producer.get(output) : undefined,
       weights: weights.filter((w) => w.startsWith(path + '.')),
       children: [],
       origin: scoped ? 'scopes' : 'weights',

@@ -16,10 +16,13 @@ export async function inspect(file: string, opts: { json?: boolean }): Promise<v
   }
   const shape = (s: unknown[]) => `[${s.join(', ')}]`;
   const params = info.weights.reduce((n, w) => n + w.count, 0);
+  const types = new Map<string, number>();
+  for (const w of info.weights) types.set(w.dtype, (types.get(w.dtype) ?? 0) + 1);
+  const stored = [...types].every(([t]) => t === 'float32') ? '' : `, stored as ${[...types].map(([t, n]) => `${n} ${t}`).join(', ')}`;
   const out: string[] = [];
   out.push(
     `${file}`,
-    `  producer ${info.producer || 'unknown'}, IR ${info.irVersion}, opset ${info.opset}, ${info.nodeCount} nodes, ${info.weights.length} weights (${(params / 1e6).toFixed(2)} M parameters)`,
+    `  producer ${info.producer || 'unknown'}, IR ${info.irVersion}, opset ${info.opset}, ${info.nodeCount} nodes, ${info.weights.length} weights (${(params / 1e6).toFixed(2)} M parameters${stored})`,
   );
   out.push('inputs');
   for (const i of info.inputs) out.push(`  ${i.name}  ${i.dtype} ${shape(i.shape)}`);
@@ -33,6 +36,7 @@ export async function inspect(file: string, opts: { json?: boolean }): Promise<v
   };
   tree.roots.forEach((l) => walk(l, 0));
   out.push('weights');
-  for (const w of info.weights) out.push(`  ${w.name}  ${shape(w.shape)}  ${w.count}`);
+  // Only what differs from float32 is said: most models store every weight as float32.
+  for (const w of info.weights) out.push(`  ${w.name}  ${shape(w.shape)}  ${w.count}${w.storage ? `  ${w.storage}` : ''}`);
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import type { ModelProto, TensorProto } from '../onnx/schema/onnx_pb.ts';
 import { encodeModel, readModelFile } from '../onnx/model-file.ts';
 import { describeModel, partnerMismatches, weightInitializers } from '../onnx/model-info.ts';
+import { floatWeight, storedWeights } from '../onnx/weight-format.ts';
 import { buildLayerTree } from '../onnx/layer-tree.ts';
 import { addOutputs, appendRgbaOutput } from '../onnx/rewrite.ts';
 import { bendGraph } from '../bend/bend-graph.ts';
@@ -26,10 +27,11 @@ async function partnerWeights(file: string): Promise<{ weights: Map<string, Tens
   const theirs = (await readModelFile(file)).model;
   const mismatches = partnerMismatches(describeModel(model!), describeModel(theirs));
   const mine = new Map(weightInitializers(model!).map((t) => [t.name, t.dims.join('x')]));
+  // Quantized partner weights come dequantized: their scales live in the partner's graph, not ours.
   const weights = new Map(
-    weightInitializers(theirs)
-      .filter((t) => mine.get(t.name) === t.dims.join('x'))
-      .map((t) => [t.name, t]),
+    storedWeights(theirs)
+      .filter((w) => w.format.kind !== 'unknown' && mine.get(w.tensor.name) === w.tensor.dims.join('x'))
+      .map((w) => [w.tensor.name, floatWeight(w)]),
   );
   if (mismatches.length === 0) {
     partners.set(file, weights);

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from './schema/onnx_pb.ts';
+import { rawDataProblem } from './tensor-data.ts';
 
 export class ModelFileError extends Error {
   constructor(
@@ -52,6 +53,8 @@ export function decodeModel(bytes: Uint8Array, file = '<memory>'): ModelProto {
   if (g.output.length === 0) throw new ModelFileError(file, 'ONNX graph has no outputs');
   for (const t of g.initializer) {
     if (t.dataLocation === 1) throw new ModelFileError(file, `weight ${t.name} is stored in an external data file, which netbend does not load yet; re-export with all weights inside the .onnx file`);
+    const problem = rawDataProblem(t);
+    if (problem) throw new ModelFileError(file, problem);
   }
   return model;
 }

@@ -77,6 +77,11 @@ export function zeroSafeDivisions(model: ModelProto, weights: Iterable<string>):
         create(NodeProtoSchema, { opType: 'Where', input: [isZero, zero(type), raw], output: [out], name: `netbend_safe:${out}` }),
       );
     }
+    // A weight stored in float16 reaches its conv through a Cast to float: followed, in the new type.
+    if (onPath && node.opType === 'Cast') {
+      const to = Number(node.attribute.find((a) => a.name === 'to')?.i ?? 0);
+      if (FLOAT_BYTES[to]) for (const o of node.output) path.set(o, to);
+    }
     // Pow's type is its base's: followed only from there.
     if (onPath && FOLLOW.has(node.opType) && (node.opType !== 'Pow' || path.has(node.input[0]!))) for (const o of node.output) path.set(o, path.get(from)!);
   }

@@ -1,11 +1,17 @@
 // Channel clusters and principal components (issue #12): the maths on data whose answer is known
-// by construction, checked against ml-kmeans and ml-pca.
+// by construction, checked against ml-kmeans and ml-pca, and on the real fixtures through the
+// sampler and the cache, where clusters must hold channels that correlate on samples they were not
+// computed from.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kmeans } from 'ml-kmeans';
 import { PCA } from 'ml-pca';
 import { gaussianArray, mulberry32 } from '../app/core/seeded-random.ts';
-import { type ChannelGroups, channelGroups, defaultClusterCount, kmeansOnGram, pooledSize } from '../app/engine/bend/channel-groups.ts';
+import { type ChannelGroups, channelGroups, defaultClusterCount, kmeansOnGram, pooledSize, poolMaps } from '../app/engine/bend/channel-groups.ts';
+import { activationSamples, ChannelGroupCache, type SampledModel } from '../app/engine/bend/channel-sampler.ts';
+import { ModelHost } from '../app/engine/inference/model-host.ts';
+import { type Layer, LayerTree } from '../app/engine/onnx/layer-tree.ts';
+import { fixture } from './helpers.ts';
 
 /**
  * Samples of [1, C, side, side] maps where channel c is gain_c times hidden source `group[c]` (or a
@@ -204,4 +210,209 @@ test('a 512-channel 64 x 64 layer over 32 samples is pooled and grouped within a
   );
   // Generous for a loaded 2-core machine; the figure above is the measurement.
   assert.ok(ms < 6000, `${ms} ms`);
+});
+
+/**
+ * Pearson correlations of channel maps, accumulated over samples at full resolution, two ways:
+ * per map (each sample's two maps, then the mean over samples) and over all values at once.
+ */
+class MapCorrelations {
+  private readonly perMap: Float64Array;
+  private readonly sum: Float64Array;
+  private readonly sq: Float64Array;
+  private readonly cross: Float64Array;
+  private values = 0;
+  private samples = 0;
+
+  constructor(readonly channels: number) {
+    this.perMap = new Float64Array(channels * channels);
+    this.sum = new Float64Array(channels);
+    this.sq = new Float64Array(channels);
+    this.cross = new Float64Array(channels * channels);
+  }
+
+  add(data: Float32Array): void {
+    const c = this.channels;
+    const plane = data.length / c;
+    const sum = new Float64Array(c);
+    const sq = new Float64Array(c);
+    for (let a = 0; a < c; a++) {
+      for (let p = 0; p < plane; p++) {
+        sum[a] = sum[a]! + data[a * plane + p]!;
+        sq[a] = sq[a]! + data[a * plane + p]! * data[a * plane + p]!;
+      }
+    }
+    for (let a = 0; a < c; a++) {
+      const oa = a * plane;
+      for (let b = a + 1; b < c; b++) {
+        const ob = b * plane;
+        let s = 0;
+        for (let p = 0; p < plane; p++) s += data[oa + p]! * data[ob + p]!;
+        this.cross[a * c + b] = this.cross[a * c + b]! + s;
+        const cov = s - (sum[a]! * sum[b]!) / plane;
+        const norm = Math.sqrt((sq[a]! - (sum[a]! * sum[a]!) / plane) * (sq[b]! - (sum[b]! * sum[b]!) / plane));
+        this.perMap[a * c + b] = this.perMap[a * c + b]! + (norm > 0 ? cov / norm : 0);
+      }
+      this.sum[a] = this.sum[a]! + sum[a]!;
+      this.sq[a] = this.sq[a]! + sq[a]!;
+    }
+    this.values += plane;
+    this.samples++;
+  }
+
+  of(a: number, b: number, kind: 'per map' | 'all values'): number {
+    const [i, j] = a < b ? [a, b] : [b, a];
+    if (kind === 'per map') return this.perMap[i * this.channels + j]! / this.samples;
+    const n = this.values;
+    const cov = this.cross[i * this.channels + j]! - (this.sum[i]! * this.sum[j]!) / n;
+    const vi = this.sq[i]! - (this.sum[i]! * this.sum[i]!) / n;
+    const vj = this.sq[j]! - (this.sum[j]! * this.sum[j]!) / n;
+    return vi > 0 && vj > 0 ? cov / Math.sqrt(vi * vj) : 0;
+  }
+
+  /** Mean correlation over every pair of channels that share a set. */
+  withinSets(sets: number[][], kind: 'per map' | 'all values'): number {
+    let total = 0;
+    let pairs = 0;
+    for (const set of sets) {
+      for (let x = 0; x < set.length; x++) {
+        for (let y = x + 1; y < set.length; y++) {
+          total += this.of(set[x]!, set[y]!, kind);
+          pairs++;
+        }
+      }
+    }
+    return total / pairs;
+  }
+}
+
+/** Mid-network layers with [1, C, H, W] outputs and C >= 16: the ones a third and two thirds in. */
+function midLayers(tree: LayerTree): Layer[] {
+  const seen = new Set<string>();
+  const maps = tree.all().filter((l) => {
+    const s = l.outputShape;
+    if (!l.output || !s || s.length !== 4 || typeof s[1] !== 'number' || s[1] < 16 || seen.has(l.output)) return false;
+    seen.add(l.output);
+    return true;
+  });
+  return [maps[Math.floor(maps.length / 3)]!, maps[Math.floor((2 * maps.length) / 3)]!];
+}
+
+async function openFixture(t: { after(fn: () => Promise<void>): void }, file: string): Promise<SampledModel> {
+  const { host, info, layers } = await ModelHost.open(fixture(file));
+  t.after(() => host.close());
+  return { host, tree: new LayerTree(layers), inputs: info.inputs, ep: 'cpu' };
+}
+
+const SAMPLES = 16;
+const RANDOM_DRAWS = 50;
+
+for (const file of ['stylegan2-64-tiny.onnx', 'stylegan3t-128-tiny.onnx']) {
+  test(`${file}: on fresh latents, channels within a cluster correlate more than random sets of the same sizes`, async (t) => {
+    const model = await openFixture(t, file);
+    const picked = midLayers(model.tree);
+    const paths = picked.map((l) => l.path);
+    // Pooled as they arrive, as the cache's worker does: the full maps of a big layer are never all held.
+    const pooled = paths.map(() => [] as Float32Array[]);
+    const pooledDims: number[][] = [];
+    let t0 = performance.now();
+    for await (const sample of activationSamples(model, paths, SAMPLES, 1)) {
+      for (const [i, path] of paths.entries()) {
+        const { data, dims } = sample[path]!;
+        const [h, w] = pooledSize(dims[1]!, SAMPLES, dims[2]!, dims[3]!);
+        pooledDims[i] = [1, dims[1]!, h, w];
+        pooled[i]!.push(poolMaps(data, dims, h, w));
+      }
+    }
+    const sampleMs = performance.now() - t0;
+    const groups = paths.map((_, i) => {
+      const start = performance.now();
+      const g = channelGroups(pooled[i]!, pooledDims[i]!, { seed: 1 });
+      return { g, ms: performance.now() - start };
+    });
+
+    // Latents from other seeds, correlations at full resolution.
+    const correlations = picked.map((l) => new MapCorrelations(l.outputShape![1] as number));
+    t0 = performance.now();
+    for await (const sample of activationSamples(model, paths, SAMPLES, 1000)) {
+      for (const [i, path] of paths.entries()) correlations[i]!.add(sample[path]!.data);
+    }
+    const freshMs = performance.now() - t0;
+    t.diagnostic(`${file}: ${SAMPLES} samples of both layers in ${sampleMs.toFixed(0)} ms, ${SAMPLES} fresh ones and their correlations in ${freshMs.toFixed(0)} ms`);
+
+    for (const [i, l] of picked.entries()) {
+      const { g, ms } = groups[i]!;
+      const [, channels, height, width] = l.outputShape as number[];
+      assertPartition(g, channels!, defaultClusterCount(channels!));
+      assert.deepEqual(channelGroups(pooled[i]!, pooledDims[i]!, { seed: 1 }), g, 'same samples, same groups');
+      const figures = (['per map', 'all values'] as const).map((kind) => {
+        const corr = correlations[i]!;
+        const rand = mulberry32(17 + i);
+        const draws = Array.from({ length: RANDOM_DRAWS }, () => {
+          const order = shuffled(channels!, rand);
+          let at = 0;
+          return corr.withinSets(
+            g.clusters.map((c) => order.slice(at, (at += c.length))),
+            kind,
+          );
+        });
+        return { kind, within: corr.withinSets(g.clusters, kind), random: draws.reduce((a, b) => a + b, 0) / draws.length, max: Math.max(...draws) };
+      });
+      t.diagnostic(
+        `${file} ${l.path} [${channels}, ${height}, ${width}] pooled to ${pooledDims[i]!.slice(2).join('x')}, grouped in ${ms.toFixed(0)} ms; clusters ${g.clusters.map((c) => c.length).join('/')}; ` +
+          `PC1-3 explain ${g.explained
+            .slice(0, 3)
+            .map((e) => (100 * e).toFixed(1) + '%')
+            .join(', ')}`,
+      );
+      for (const f of figures) {
+        t.diagnostic(`  ${f.kind}: within clusters ${f.within.toFixed(3)}, random sets of the same sizes ${f.random.toFixed(3)} (highest of ${RANDOM_DRAWS} draws ${f.max.toFixed(3)})`);
+        assert.ok(f.within > f.random, `${l.path} ${f.kind}: within ${f.within} > random ${f.random}`);
+      }
+    }
+  });
+}
+
+test('stylegan2-64-tiny.onnx: the cache computes a layer once, shares a computation under way, and refuses layers without channel maps', async (t) => {
+  const model = await openFixture(t, 'stylegan2-64-tiny.onnx');
+  const [a, b] = midLayers(model.tree) as [Layer, Layer];
+  const cache = new ChannelGroupCache(model, { samples: 12, seed: 1 });
+  t.after(() => cache.dispose());
+  await assert.rejects(cache.get('G.mapping.fc0'), /layer G\.mapping\.fc0 hands on \[1, 512\], not a \[1, C, H, W\] feature map/);
+  await assert.rejects(cache.get('G.nonesuch'), /no layer "G\.nonesuch"/);
+  assert.equal(cache.sampled, 0, 'a refused layer starts no sampling');
+  // Two asks at once, one by a short name, share one computation.
+  const t0 = performance.now();
+  const [first, again] = await Promise.all([cache.get(a.path), cache.get(a.path.split('.').slice(-2).join('.'))]);
+  t.diagnostic(`${a.path}: sampled (12 latents, a fresh session) and grouped (in a worker) in ${(performance.now() - t0).toFixed(0)} ms`);
+  assert.equal(first, again);
+  assert.equal(cache.sampled, 1);
+  const second = await cache.get(b.path);
+  assert.equal(cache.sampled, 2);
+  assert.equal(await cache.get(a.path), first, 'a later ask gets the kept groups');
+  assert.equal(await cache.get(b.path), second);
+  assert.equal(cache.sampled, 2);
+});
+
+test("the cache's groups are the maths on the seeded samples it drew (worker, pooling on arrival)", async (t) => {
+  const model = await openFixture(t, 'stylegan2-64-tiny.onnx');
+  // 64 x 64 maps: the worker pools each sample to 16 x 16 as it arrives.
+  const layer = 'G.synthesis.b64.conv0';
+  const cache = new ChannelGroupCache(model, { samples: 12, seed: 5, clusters: 4 });
+  const cached = await cache.get(layer);
+  await cache.dispose();
+  await assert.rejects(cache.get(layer), /the cache is disposed/);
+  // Disposed mid-computation: the ask rejects and the session and worker are gone (else this file would not exit).
+  const other = new ChannelGroupCache(model, { samples: 12 });
+  const pending = other.get(layer);
+  await other.dispose();
+  await assert.rejects(pending, /disposed while grouping G\.synthesis\.b64\.conv0/);
+  const held: Float32Array[] = [];
+  let dims: number[] = [];
+  for await (const s of activationSamples(model, [layer], 12, 5)) {
+    held.push(s[layer]!.data);
+    dims = s[layer]!.dims;
+  }
+  assert.deepEqual(dims, [1, 32, 64, 64]);
+  assert.deepEqual(cached, channelGroups(held, dims, { seed: 5, clusters: 4 }));
 });

@@ -334,3 +334,45 @@ test('feature-map ops run on the WebGPU execution provider (SwiftShader) and mat
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   assert.ok(worst <= 8, `bent webgpu and cpu frames differ by at most 8 levels (got ${worst})`);
 });
+
+test('cluster: and pc: selections bend the channels the layer groups into, found off the frame path', async () => {
+  const { engine } = await Engine.open({ model: SG2, ep: 'cpu', seed: 4 });
+  try {
+    engine.setTaps(['b16']);
+    engine.addBend('b16', 'rotate', { amount: 0, channels: 'cluster:1' }, 'c');
+    engine.addBend('b16', 'multiply', { amount: 1, channels: 'pc:0:8' }, 'p');
+    let grouped = 0;
+    engine.on('grouped', () => grouped++);
+    await engine.settled();
+    assert.equal(grouped, 1, 'the layer was grouped once, for both selections');
+    const groups = engine.channelGroups('G.synthesis.b16')!;
+    assert.ok(groups && groups.clusters.length > 1);
+    const t = { index: 0, time: 0, dt: 0 };
+    const tap = async () => {
+      const x = (await engine.render(t)).taps['G.synthesis.b16']!;
+      return { c: x.dims[1]!, h: x.dims[2]!, w: x.dims[3]!, data: Float32Array.from(x.data) };
+    };
+    const changed = (a: ref.Map3, b: ref.Map3) => {
+      const out: number[] = [];
+      const n = a.h * a.w;
+      for (let c = 0; c < a.c; c++) if (a.data.subarray(c * n, (c + 1) * n).some((v, i) => v !== b.data[c * n + i])) out.push(c);
+      return out;
+    };
+    const plain = await tap();
+    engine.params.set('/netbend/bend/c/amount', 180, 'api');
+    assert.deepEqual(
+      changed(await tap(), plain),
+      [...groups.clusters[1]!].sort((a, b) => a - b),
+      'rotate touched exactly cluster 1',
+    );
+    engine.params.set('/netbend/bend/c/amount', 0, 'api');
+    engine.params.set('/netbend/bend/p/amount', 3, 'api');
+    assert.deepEqual(
+      changed(await tap(), plain),
+      groups.components[0]!.slice(0, 8).sort((a, b) => a - b),
+      'multiply touched the top 8 channels of component 0',
+    );
+  } finally {
+    await engine.close();
+  }
+});

@@ -23,6 +23,8 @@ import { BendPlan, type EditTarget } from './bend/bend-plan.ts';
 import { FiniteGuard, locateNonFinite } from './finite-guard.ts';
 import type { EditOp } from './bend/edit-ops.ts';
 import type { FeatureOp } from './bend/feature-ops.ts';
+import { ChannelGroupCache } from './bend/channel-sampler.ts';
+import type { ChannelGroups } from './bend/channel-groups.ts';
 
 export interface EngineOptions {
   model: string;
@@ -67,7 +69,12 @@ const RANGES = ['auto', '-1..1', '0..1', '0..255'] as const;
 /** A model output routed on must be a sane number; a NaN or 1e30 from a diverged net is refused. */
 const OUTPUT_LIMIT = [-1e9, 1e9] as const;
 
-export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; edits: number; bends: number } }> {
+export class Engine extends Emitter<{
+  warning: string;
+  swapped: { ep: EpName; edits: number; bends: number };
+  /** A layer's channel groups arrived: `cluster:` and `pc:` selections on it now mean channels. */
+  grouped: { layer: string };
+}> {
   readonly params: ParameterRegistry;
   readonly file: string;
   readonly info: ModelInfo;
@@ -93,6 +100,11 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
   /** Whether removing an edit builds a session without it (live); a take's re-render says when. */
   private readonly compact: boolean;
   private forceBuild = false;
+  /** Channel groups per layer (for `cluster:` and `pc:`), found off the frame path on first use. */
+  private readonly groupCache: ChannelGroupCache;
+  private readonly groups = new Map<string, ChannelGroups>();
+  private readonly grouping = new Map<string, Promise<void>>();
+  private closing = false;
   /** Non-finite frames: counted, reported once per incident, the last good picture held. */
   private readonly finite: FiniteGuard;
 
@@ -124,10 +136,12 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     this.smoothing = opts.smoothing ?? true;
     this.compact = opts.compact ?? true;
     this.numericOutputs = info.outputs.filter((o) => o.name !== image?.output).map((o) => o.name);
+    this.groupCache = new ChannelGroupCache({ host, tree, inputs: info.inputs, ep: this.epChoice });
     this.bend = new BendPlan(
       tree,
       info.weights.map((w) => w.name),
       params,
+      (layer) => this.channelGroups(layer),
     );
     this.finite = new FiniteGuard(
       tree,
@@ -271,9 +285,35 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     return this.reconfigure();
   }
 
-  /** Resolves once any pending session swap is in (tests and headless renders wait for it). */
+  /** Resolves once any pending session swap is in, and channel groups being found (tests and headless renders wait). */
   async settled(): Promise<void> {
-    while (this.swapping) await this.swapping;
+    while (this.swapping || this.grouping.size) {
+      await this.swapping;
+      await Promise.all(this.grouping.values());
+    }
+  }
+
+  /**
+   * A layer's channel groups if found, else undefined: the first ask starts finding them (sampled
+   * latents in a worker), and `grouped` says when they are in. A failure is said once per ask.
+   */
+  channelGroups(layer: string): ChannelGroups | undefined {
+    const known = this.groups.get(layer);
+    if (known || this.grouping.has(layer)) return known;
+    const p = this.groupCache.get(layer).then(
+      (g) => {
+        this.groups.set(layer, g);
+        this.emit('grouped', { layer });
+      },
+      (err: Error) => {
+        if (!this.closing) this.emit('warning', `channel groups of ${layer}: ${err.message}`);
+      },
+    );
+    this.grouping.set(
+      layer,
+      p.finally(() => this.grouping.delete(layer)),
+    );
+    return undefined;
   }
 
   /**
@@ -400,7 +440,9 @@ export class Engine extends Emitter<{ warning: string; swapped: { ep: EpName; ed
     // A frame still running finishes before its session goes.
     await this.inflight.catch(() => {});
     await this.finite.settled();
+    this.closing = true;
     this.bend.dispose();
+    await this.groupCache.dispose();
     await Promise.all([this.runner.close(), this.host.close()]);
   }
 

@@ -52,14 +52,20 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
     });
     // A slot removed (an edit, a bend) may change the picture with no new session to say so.
     params.on('remove', () => (this.stale = true));
-    this.offSwapped = engine.on('swapped', () => (this.stale = true));
+    this.offSwapped = this.watch(engine);
+  }
+
+  /** A new session, or channel groups that give a selection its channels: the picture may differ. */
+  private watch(engine: Engine): () => void {
+    const offs = [engine.on('swapped', () => (this.stale = true)), engine.on('grouped', () => (this.stale = true))];
+    return () => offs.forEach((off) => off());
   }
 
   /** Swaps the engine (a new model) between frames; the caller closes the old one. */
   setEngine(engine: Engine): void {
     this.offSwapped();
     this.engine = engine;
-    this.offSwapped = engine.on('swapped', () => (this.stale = true));
+    this.offSwapped = this.watch(engine);
     this.stale = true;
   }
 

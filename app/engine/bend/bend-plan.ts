@@ -78,6 +78,7 @@ export class BendPlan {
 
   /** Stops listening to the registry: the registry outlives a model switch, this plan does not. */
   dispose(): void {
+    this.features.dispose();
     for (const off of this.offs) off();
   }
 

@@ -54,13 +54,28 @@ export class FeaturePlan {
   private readonly retired = new Map<string, Slot>();
   private nextId = 1;
   private readonly parsed = new Map<string, ChannelSelection>();
+  private readonly off: () => void;
 
   constructor(
     private readonly tree: LayerTree,
     private readonly params: ParameterRegistry,
     /** A layer's channel groups for `cluster:` and `pc:`; undefined while they are being found. */
     private readonly groups: (layer: string) => ChannelGroupsLike | undefined = () => undefined,
-  ) {}
+  ) {
+    // A selection that needs groups asks for them when it is chosen, not at the first frame.
+    this.off = params.on('change', (c) => {
+      const slot = this.slots.find((s) => c.address === `${s.root}/channels`);
+      if (slot) this.askGroups(slot.layer, String(c.value));
+    });
+  }
+
+  dispose(): void {
+    this.off();
+  }
+
+  private askGroups(layer: string, channels: string): void {
+    if (/^(cluster|pc):/.test(channels.trim())) this.groups(layer);
+  }
 
   /** The layer an op can bend: one with a [1, C, H, W] output of known size. */
   mapLayer(name: string): { path: string; tensor: string; dims: [number, number, number, number] } {
@@ -105,6 +120,7 @@ export class FeaturePlan {
       throw err;
     }
     this.slots.push({ id: `f${this.nextId++}`, name, layer: map.path, op, tensor: map.tensor, dims: map.dims, root, specs });
+    this.askGroups(map.path, String(this.params.get(`${root}/channels`)));
     return name;
   }
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { cli, fixture, tempDir } from './helpers.ts';
+import { cli, fixture, maxDiff, tempDir } from './helpers.ts';
 import { readModelFile, encodeModel } from '../app/engine/onnx/model-file.ts';
 import { weightInitializers } from '../app/engine/onnx/model-info.ts';
 import { floatValues } from '../app/engine/onnx/tensor-data.ts';
@@ -15,12 +15,6 @@ const pixels = (dir: string, i = 0) => PNG.sync.read(readFileSync(join(dir, `fra
 const f32 = (path: string) => {
   const b = readFileSync(path);
   return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-};
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 };
 
 async function play(dir: string, name: string, model: string, ...args: string[]): Promise<string> {

@@ -81,3 +81,11 @@ export async function until(cond: () => boolean, what: string, ms = 30_000): Pro
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** The largest absolute difference between two equally long arrays. */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`maxDiff: lengths ${a.length} and ${b.length} differ`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}

@@ -21,7 +21,7 @@ import { valueInfo } from '../app/engine/onnx/rewrite.ts';
 import type { ModelProto, TensorProto } from '../app/engine/onnx/schema/onnx_pb.ts';
 import { DataType, dequantize, floatTensor, floatValues, intTensor, intValues } from '../app/engine/onnx/tensor-data.ts';
 import { storedWeights } from '../app/engine/onnx/weight-format.ts';
-import { cli, fixture, tempDir } from './helpers.ts';
+import { cli, fixture, maxDiff, tempDir } from './helpers.ts';
 
 const A = fixture('stylegan2-64-tiny.onnx');
 const B = fixture('stylegan2-64-tiny-b.onnx');
@@ -32,12 +32,6 @@ const pixels = (dir: string) => PNG.sync.read(readFileSync(join(dir, 'frame-0000
 const image = (dir: string) => {
   const b = readFileSync(join(dir, `tap-${TAP}-00000.f32`));
   return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-};
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 };
 const meanDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;

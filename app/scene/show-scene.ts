@@ -93,25 +93,13 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     this.syncBendMoves = defineBendMoves({
       actions: this.actions,
       engine: () => host.engine(),
-      step: (change) => {
-        const before = this.capture();
-        const result = change();
-        this.history.record(before);
-        host.announce();
-        return result;
-      },
+      step: (change) => this.step(change),
     });
     this.offs.push(
       defineMidiMoves({
         actions: this.actions,
         midi: host.midi,
-        step: (change) => {
-          const before = this.capture();
-          const result = change();
-          this.history.record(before);
-          host.announce();
-          return result;
-        },
+        step: (change) => this.step(change),
         learned: (before) => {
           this.history.record({ ...this.capture(), mappings: { midi: before as unknown as Record<string, unknown>[], osc: [] } });
           host.announce();
@@ -244,6 +232,15 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     });
     a.define({ address: '/netbend/undo', args: [], description: 'undo the last move', run: () => this.history.undo() });
     a.define({ address: '/netbend/redo', args: [], description: 'redo the move undone last', run: () => this.history.redo() });
+  }
+
+  /** A structural change as one undo step (the scene just before it); the pages are told. */
+  private step<T>(change: () => T): T {
+    const before = this.capture();
+    const result = change();
+    this.history.record(before);
+    this.host.announce();
+    return result;
   }
 
   private locked(what: string, source: ChangeSource, confirm: boolean): void {

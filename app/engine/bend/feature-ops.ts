@@ -46,7 +46,8 @@ export interface FeatureOpInfo {
   extra: OpValue[];
 }
 
-const mix = (description: string): OpValue['spec'] => ({ type: 'float', default: 0, min: 0, max: 1, clamp: true, description }) as OpValue['spec'];
+/** A mix from the map as it is (0) to the op's result (1). */
+const MIX: OpValue['spec'] = { type: 'float', default: 0, min: 0, max: 1, clamp: true };
 const WRAP: OpValue = { key: 'wrap', spec: { type: 'bool', default: false }, description: 'wrap around the edges (tile) instead of filling with zeros' };
 
 export const FEATURE_OPS: Record<FeatureOp, FeatureOpInfo> = {
@@ -78,14 +79,14 @@ export const FEATURE_OPS: Record<FeatureOp, FeatureOpInfo> = {
     op: 'flip',
     kind: 'grid',
     description: 'flip the map (amount mixes from none to flipped)',
-    amount: mix('mix'),
+    amount: MIX,
     extra: [{ key: 'axis', spec: { type: 'enum', default: 'h', options: ['h', 'v', 'hv'] }, description: 'h: left-right, v: top-bottom, hv: both' }],
   },
   mirror: {
     op: 'mirror',
     kind: 'grid',
     description: 'mirror one half of the map onto the other (amount mixes it in)',
-    amount: mix('mix'),
+    amount: MIX,
     extra: [{ key: 'axis', spec: { type: 'enum', default: 'h', options: ['h', 'v'] }, description: 'h: the left half onto the right, v: the top onto the bottom' }],
   },
   erode: {
@@ -104,15 +105,15 @@ export const FEATURE_OPS: Record<FeatureOp, FeatureOpInfo> = {
   },
   blur: { op: 'blur', kind: 'blur', description: 'Gaussian blur: amount = sigma in pixels of the map (0-3)', amount: { type: 'float', default: 0, min: 0, max: 3, clamp: true }, extra: [] },
   sharpen: { op: 'sharpen', kind: 'sharpen', description: 'unsharp mask: amount = strength', amount: { type: 'float', default: 0, min: 0, max: 4, clamp: false, limit: [-10, 10] }, extra: [] },
-  edges: { op: 'edges', kind: 'edges', description: 'Sobel edge magnitude (amount mixes it in)', amount: mix('mix'), extra: [] },
+  edges: { op: 'edges', kind: 'edges', description: 'Sobel edge magnitude (amount mixes it in)', amount: MIX, extra: [] },
   threshold: {
     op: 'threshold',
     kind: 'threshold',
     description: 'binary threshold: 1 above level, 0 below (amount mixes it in)',
-    amount: mix('mix'),
+    amount: MIX,
     extra: [{ key: 'level', spec: { type: 'float', default: 0, min: -3, max: 3, clamp: false, limit: [-1000, 1000] }, description: 'the activation level that splits 0 from 1' }],
   },
-  invert: { op: 'invert', kind: 'invert', description: 'invert each channel about its own mean (amount mixes it in)', amount: mix('mix'), extra: [] },
+  invert: { op: 'invert', kind: 'invert', description: 'invert each channel about its own mean (amount mixes it in)', amount: MIX, extra: [] },
   multiply: {
     op: 'multiply',
     kind: 'multiply',
@@ -128,8 +129,8 @@ export const FEATURE_OPS: Record<FeatureOp, FeatureOpInfo> = {
     amount: { type: 'float', default: 0, min: 0, max: 2, clamp: false, limit: [-100, 100] },
     extra: [],
   },
-  ablate: { op: 'ablate', kind: 'multiply', description: 'zero the channels (amount fades them out)', amount: mix('fade'), extra: [] },
-  swap: { op: 'swap', kind: 'swap', description: 'swap the chosen channels among themselves, seeded (amount mixes it in)', amount: mix('mix'), extra: [] },
+  ablate: { op: 'ablate', kind: 'multiply', description: 'zero the channels (amount fades them out)', amount: MIX, extra: [] },
+  swap: { op: 'swap', kind: 'swap', description: 'swap the chosen channels among themselves, seeded (amount mixes it in)', amount: MIX, extra: [] },
 };
 
 export const FEATURE_OP_NAMES = Object.keys(FEATURE_OPS) as FeatureOp[];

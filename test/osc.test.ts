@@ -33,7 +33,7 @@ async function until(ok: () => boolean, ms = 2000): Promise<void> {
   while (!ok() && Date.now() < end) await sleep(5);
 }
 
-async function setup(t: { after(fn: () => unknown): void }, targets: Array<{ host: string; port: number }> = [], wek?: string[]) {
+async function setup(t: { after(fn: () => unknown): void }, targets: Array<{ host: string; port: number }> = []) {
   const params = new ParameterRegistry();
   for (const x of ['x', 'y', 'z']) params.define({ address: `/netbend/source/${x}/speed`, type: 'float', default: 0, min: 0, max: 10 });
   params.define({ address: '/netbend/source/z/seed', type: 'int', default: 0, min: 0, max: 1000 });
@@ -45,7 +45,7 @@ async function setup(t: { after(fn: () => unknown): void }, targets: Array<{ hos
   params.define({ address: '/netbend/mode', type: 'enum', default: 'a', options: ['a', 'b'] });
   params.define({ address: '/netbend/hit', type: 'trigger', default: false });
   params.define({ address: '/netbend/outputs/v0', type: 'float', default: 0, readOnly: true });
-  const osc = new OscServer(params, { transport: new UdpTransport(0), targets, wekinator: wek ? { inputs: wek } : undefined });
+  const osc = new OscServer(params, { transport: new UdpTransport(0), targets });
   const port = await osc.start();
   const client = dgram.createSocket('udp4');
   await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
@@ -236,10 +236,87 @@ test('changes go out to targets once per flush, typed, and never back to the pee
   assert.deepEqual(b.got.at(-1), { address: '/netbend/source/y/speed', types: ',f', args: [4], bundled: false });
 });
 
-test('Wekinator-style /wek/inputs: a list of floats sets the configured parameters in order', async (t) => {
-  const { deliver, get } = await setup(t, [], ['/netbend/source/x/speed', '/netbend/edit/e1/amount']);
-  await deliver(msg('/wek/inputs', 'fff', [2.5, -0.5, 99]));
-  assert.deepEqual([get('/netbend/source/x/speed'), get('/netbend/edit/e1/amount')], [2.5, -0.5]);
+test('Wekinator /wek/inputs: N numbers define and set /netbend/wek/inputs/0..N-1; malformed ones change nothing', async (t) => {
+  const { deliver, get, params, osc } = await setup(t);
+  assert.equal(params.has('/netbend/wek/inputs/0'), false, 'nothing before the first message');
+  await deliver(msg('/wek/inputs', 'fid', [2.5, -3, 0.125]));
+  assert.deepEqual(
+    [0, 1, 2].map((i) => get(`/netbend/wek/inputs/${i}`)),
+    [2.5, -3, 0.125],
+  );
+  assert.equal(params.has('/netbend/wek/inputs/3'), false);
+  const spec = params.spec('/netbend/wek/inputs/0')!;
+  assert.equal(spec.readOnly, true, 'read-only for the page');
+  assert.throws(() => params.set('/netbend/wek/inputs/0', 1, 'ui'), /read-only/);
+  assert.throws(() => params.set('/netbend/wek/inputs/0', 1, 'midi'), /read-only/);
+  // More numbers later define the rest; fewer set only those they carry.
+  await deliver(msg('/wek/inputs', 'ffff', [1, 2, 3, 4]));
+  assert.equal(get('/netbend/wek/inputs/3'), 4);
+  await deliver(msg('/wek/inputs', 'f', [9]));
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => get(`/netbend/wek/inputs/${i}`)),
+    [9, 2, 3, 4],
+  );
+
+  const count = () => params.list().filter((s) => s.address.startsWith('/netbend/wek/')).length;
+  const before = { ...osc.stats };
+  const refusedBefore = params.refused;
+  // Wrong types, nothing, 10,000 numbers: refused whole, nothing defined, nothing moved.
+  await deliver(msg('/wek/inputs', 'fsf', [1, 'x', 2]));
+  await deliver(msg('/wek/inputs', 'fT', [1, true]));
+  await deliver(msg('/wek/inputs'));
+  await deliver(
+    msg(
+      '/wek/inputs',
+      'f'.repeat(10_000),
+      Array.from({ length: 10_000 }, (_, i) => i),
+    ),
+  );
+  assert.equal(osc.stats.rejected - before.rejected, 4);
+  assert.equal(count(), 4, 'no parameter defined by a refused message');
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => get(`/netbend/wek/inputs/${i}`)),
+    [9, 2, 3, 4],
+  );
+  // NaN and Inf are refused by their parameter (counted like any refused value); the others apply.
+  await deliver(msg('/wek/inputs', 'ffff', [Number.NaN, 5, Number.POSITIVE_INFINITY, 7]));
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => get(`/netbend/wek/inputs/${i}`)),
+    [9, 5, 3, 7],
+  );
+  assert.equal(params.refused - refusedBefore, 2);
+  assert.equal(osc.stats.rejected - before.rejected, 6);
+  // 256 is the most a message may carry.
+  await deliver(
+    msg(
+      '/wek/inputs',
+      'f'.repeat(256),
+      Array.from({ length: 256 }, (_, i) => i / 2),
+    ),
+  );
+  assert.equal(count(), 256);
+  assert.equal(get('/netbend/wek/inputs/255'), 127.5);
+  await deliver(
+    msg(
+      '/wek/inputs',
+      'f'.repeat(257),
+      Array.from({ length: 257 }, () => 1),
+    ),
+  );
+  assert.equal(count(), 256);
+  assert.equal(get('/netbend/wek/inputs/0'), 0);
+});
+
+test('sendFloats: one message of floats to every target, now', async (t) => {
+  const a = await listener(t);
+  const b = await listener(t);
+  const { osc } = await setup(t, [
+    { host: '127.0.0.1', port: a.port },
+    { host: '127.0.0.1', port: b.port },
+  ]);
+  assert.equal(osc.sendFloats('/wek/outputs', [0.5, -2, 3.25]), 2);
+  await until(() => a.got.length >= 1 && b.got.length >= 1);
+  for (const l of [a, b]) assert.deepEqual(l.got[0], { address: '/wek/outputs', types: ',fff', args: [0.5, -2, 3.25], bundled: false });
 });
 
 test('serve: HOST_INFO advertises the UDP port; OSC there is what OSCQuery reports', { skip: !existsSync(fixture('stylegan2-64-tiny.onnx')) && 'fixture model missing' }, async () => {

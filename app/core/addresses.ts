@@ -45,3 +45,11 @@ export const MIDI_PREFIX = '/netbend/midi/';
 /** A MIDI mapping's moves: /netbend/midi/<id>/remove, range ,ff, curve ,s, invert ,i, takeover ,s. */
 export type MidiMove = 'remove' | 'range' | 'curve' | 'invert' | 'takeover';
 export const midiMove = (id: string, move: MidiMove) => `${MIDI_PREFIX}${id}/${move}`;
+
+/** Wekinator's messages: N numbers in, a playing mapping's M outputs out (to the OSC targets). */
+export const WEK_INPUTS = '/wek/inputs';
+export const WEK_OUTPUTS = '/wek/outputs';
+/** Where /wek/inputs lands: /netbend/wek/inputs/0 ... (read-only from the page; OSC feeds them). */
+export const WEK_INPUT_PREFIX = '/netbend/wek/inputs/';
+export const MAX_WEK_INPUTS = 256;
+export const wekInput = (i: number) => `${WEK_INPUT_PREFIX}${i}`;

@@ -32,6 +32,8 @@ export interface ParamSpec {
   smoothing?: number;
   /** Read-only values (stats, regression-net outputs) are set by the engine only. */
   readOnly?: boolean;
+  /** A read-only value OSC feeds too (Wekinator inputs): the page, MIDI and presets still cannot set it. */
+  oscWritable?: boolean;
   /**
    * An action, not a state (record, preset recall, play): never captured into a preset nor applied
    * from one, so loading a scene cannot start a recording or jump to another scene.

@@ -103,7 +103,7 @@ export class ParameterRegistry extends Emitter<{
   set(address: string, value: unknown, source: ChangeSource = 'api', smoothing?: number): void {
     const e = this.entries.get(address);
     if (!e) throw new ParamError(`no parameter ${address}`);
-    if (e.spec.readOnly && source !== 'engine') throw new ParamError(`${address} is read-only`);
+    if (e.spec.readOnly && source !== 'engine' && !(source === 'osc' && e.spec.oscWritable)) throw new ParamError(`${address} is read-only`);
     let v: ParamValue;
     try {
       v = coerce(e.spec, value);

@@ -15,6 +15,7 @@ import { PARAM_KINDS } from '../core/param-types.ts';
 import { AllowList } from './cidr.ts';
 import { decodeMessage } from './osc-decode.ts';
 import type { OscTransport } from './osc-transport.ts';
+import { MAX_WEK_INPUTS, WEK_INPUTS, wekInput } from '../core/addresses.ts';
 
 export interface OscTarget {
   host: string;
@@ -25,8 +26,6 @@ export interface OscOptions {
   /** What carries datagrams (a UdpTransport on stage); start() opens it. */
   transport: OscTransport;
   targets?: OscTarget[];
-  /** Wekinator-style input: `address` (default /wek/inputs) carries floats that set `inputs` in order. */
-  wekinator?: { address?: string; inputs: string[] };
   /** The show's structural moves (actions): messages to their addresses run them, checked and queued. */
   moves?: { has(address: string): boolean; invoke(address: string, args: readonly unknown[], source: 'osc'): Promise<unknown> };
   /** Future bundles allowed to wait at once; more are dropped (a flood must not eat memory). */
@@ -320,14 +319,7 @@ export class OscServer {
 
   private message(m: OscPacketMessage, from: string | undefined): void {
     if (this.overTime()) return void this.stats.dropped++; // a long bundle ran out of this turn's time
-    const wek = this.opts.wekinator;
-    if (wek && m.address === (wek.address ?? '/wek/inputs')) {
-      m.args.forEach((a, i) => {
-        const address = wek.inputs[i];
-        if (address) this.apply(address, [a], from);
-      });
-      return;
-    }
+    if (m.address === WEK_INPUTS) return this.wekInputs(m, from);
     // Structural moves (a model, an edit, undo) by exact address only: no pattern can fire them.
     const moves = this.opts.moves;
     if (moves?.has(m.address)) {
@@ -349,6 +341,38 @@ export class OscServer {
     for (const a of matches) this.apply(a, m.args, from);
   }
 
+  /**
+   * Wekinator's input message: N numbers set /netbend/wek/inputs/0..N-1, defined the first time a
+   * message has that many. A message that is not 1-256 numbers is refused whole and defines
+   * nothing; a non-finite number is refused by its parameter (counted, said once) and the others apply.
+   */
+  private wekInputs(m: OscPacketMessage, from: string | undefined): void {
+    const n = m.args.length;
+    if (n === 0 || n > MAX_WEK_INPUTS || !m.args.every((a) => typeof a === 'number' || typeof a === 'bigint')) return void this.stats.rejected++;
+    if (!this.spend(n)) return void this.stats.dropped++;
+    for (let i = 0; i < n; i++) {
+      const address = wekInput(i);
+      if (!this.params.has(address))
+        this.params.define({ address, type: 'float', default: 0, clamp: false, readOnly: true, oscWritable: true, description: `Wekinator input ${i}: number ${i} (from 0) of ${WEK_INPUTS}` });
+    }
+    m.args.forEach((a, i) => this.apply(wekInput(i), [a], from));
+  }
+
+  /**
+   * One message of floats to every target now (a playing mapping's /wek/outputs): not a parameter,
+   * so it does not wait for flush(). Returns the datagrams sent.
+   */
+  sendFloats(address: string, values: readonly number[]): number {
+    if (!this.open || this.targets.length === 0) return 0;
+    const m = new OSC.Message(address);
+    [m.types, m.args] = ['f'.repeat(values.length), values.slice()];
+    const datagram = m.pack();
+    let sent = 0;
+    for (const t of this.targets) if (this.opts.transport.send(datagram, t.host, t.port)) sent++;
+    this.stats.sent += sent;
+    return sent;
+  }
+
   /** Takes n parameter sets from this turn's budget; false (taking nothing) when they are not there. */
   private spend(n: number): boolean {
     if (n > this.turn.sets) return false;
@@ -360,7 +384,7 @@ export class OscServer {
   private apply(address: string, args: unknown[], from: string | undefined): void {
     const spec = this.params.spec(address);
     if (!spec) return void this.stats.unknown++;
-    if (spec.readOnly) return void this.stats.rejected++;
+    if (spec.readOnly && !spec.oscWritable) return void this.stats.rejected++;
     let value = args[0];
     if (typeof value === 'bigint') value = Number(value); // h / t
     if (spec.type === 'trigger') {

@@ -22,7 +22,7 @@ function node(params: ParameterRegistry, s: ParamSpec): Record<string, unknown> 
     FULL_PATH: s.address,
     TYPE: kindOf(s).oscTag,
     // 1 read-only, 2 write-only (a trigger has nothing to read), 3 read-write.
-    ACCESS: s.readOnly ? 1 : s.type === 'trigger' ? 2 : 3,
+    ACCESS: s.readOnly && !s.oscWritable ? 1 : s.type === 'trigger' ? 2 : 3,
     DESCRIPTION: s.description ?? s.address.split('/').pop(),
   };
   if (s.type !== 'trigger') n.VALUE = [params.target(s.address)];

@@ -10,15 +10,22 @@ export interface Route {
   /** Output parameter, e.g. /netbend/ctl/mlp/outputs/values/3 */
   from: string;
   to: string;
-  /** The output's own span, mapped onto the target's range (tanh nets: -1..1). */
-  inMin: number;
-  inMax: number;
+  /** The output's own span, mapped onto the target's range (tanh nets: -1..1); 'as-is': already in the target's units. */
+  span: readonly [number, number] | 'as-is';
+}
+
+export interface ControllerOptions {
+  ep?: 'cpu' | 'auto';
+  /** Per input name, a source kind (a trained mapper's `x` is a vector of parameters whatever its size). */
+  sources?: Record<string, string>;
 }
 
 export class ControllerNet {
   private readonly routes: Route[] = [];
   private readonly bindings: Array<[from: string, to: string]> = [];
   private busy = false;
+  private closed = false;
+  private outs: string[] | undefined;
   private frame = 0;
 
   private constructor(
@@ -27,8 +34,8 @@ export class ControllerNet {
     readonly name: string,
   ) {}
 
-  static async open(file: string, params: ParameterRegistry, name = 'ctl', ep: 'cpu' | 'auto' = 'cpu'): Promise<ControllerNet> {
-    const { engine } = await Engine.open({ model: file, ep, registry: params, namespace: `/netbend/ctl/${name}`, smoothing: false });
+  static async open(file: string, params: ParameterRegistry, name = 'ctl', o: ControllerOptions = {}): Promise<ControllerNet> {
+    const { engine } = await Engine.open({ model: file, ep: o.ep ?? 'cpu', sources: o.sources, registry: params, namespace: `/netbend/ctl/${name}`, smoothing: false });
     if (engine.image) {
       await engine.close();
       throw new Error(`${file}: a controller net gives numbers, not an image`);
@@ -58,13 +65,13 @@ export class ControllerNet {
     this.bindings.push([findAddress(this.params, from), to]);
   }
 
-  route(output: number | string, to: string, inMin = -1, inMax = 1): void {
+  route(output: number | string, to: string, span: Route['span'] = [-1, 1]): void {
     const from = typeof output === 'number' ? this.outputs()[output] : findAddress(this.params, output);
     if (!from) throw new Error(`controller ${this.name} has no output ${output}`);
     const target = findAddress(this.params, to);
     const spec = this.params.spec(target)!;
     if (spec.type !== 'float' && spec.type !== 'int') throw new Error(`${target} is not a number parameter`);
-    this.routes.push({ from, to: target, inMin, inMax });
+    this.routes.push({ from, to: target, span });
   }
 
   /** Runs the net once if it is free; its routed values are written when it returns. */
@@ -75,14 +82,21 @@ export class ControllerNet {
       for (const [from, to] of this.bindings) this.params.set(to, this.params.number(from), 'engine');
       const index = this.frame++;
       await this.engine.render({ index, time: index / 30, dt: 1 / 30 });
+      // Closed while it ran (a mapping replaced or stopped): its last results are not written.
+      if (this.closed) return false;
       for (const r of this.routes) {
         const spec = this.params.spec(r.to);
         if (!spec) continue;
-        const k = (this.params.number(r.from) - r.inMin) / (r.inMax - r.inMin);
-        const lo = spec.min ?? 0;
-        const hi = spec.max ?? 1;
+        const out = this.params.number(r.from);
+        let value = out;
+        if (r.span !== 'as-is') {
+          const [inMin, inMax] = r.span;
+          const lo = spec.min ?? 0;
+          const hi = spec.max ?? 1;
+          value = lo + ((out - inMin) / (inMax - inMin)) * (hi - lo);
+        }
         try {
-          this.params.set(r.to, lo + k * (hi - lo), 'modulator');
+          this.params.set(r.to, value, 'modulator');
         } catch (err) {
           // A NaN or runaway output is refused and counted by the registry; the other routes go on.
           if (!(err instanceof ParamRefused)) throw err;
@@ -94,7 +108,16 @@ export class ControllerNet {
     }
   }
 
-  close(): Promise<void> {
-    return this.engine.close();
+  /** The values its outputs hold now, in order. */
+  values(): number[] {
+    this.outs ??= this.outputs();
+    return this.outs.map((a) => this.params.number(a));
+  }
+
+  /** Closes its engine (after a run under way) and removes its parameters; routed values stay as they are. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.engine.close();
+    this.params.removeUnder(`/netbend/ctl/${this.name}/`);
   }
 }

@@ -53,3 +53,11 @@ export const WEK_OUTPUTS = '/wek/outputs';
 export const WEK_INPUT_PREFIX = '/netbend/wek/inputs/';
 export const MAX_WEK_INPUTS = 256;
 export const wekInput = (i: number) => `${WEK_INPUT_PREFIX}${i}`;
+
+/** Live learning: its moves live under here (/netbend/learn/record, /train ...), and these values. */
+export const LEARN_PREFIX = '/netbend/learn/';
+/** Held on, one example is recorded every frame. */
+export const LEARN_RECORDING = `${LEARN_PREFIX}recording`;
+export const LEARN_EXAMPLES = `${LEARN_PREFIX}examples`;
+export const LEARN_PROGRESS = `${LEARN_PREFIX}progress`;
+export const LEARN_RMSE = `${LEARN_PREFIX}rmse`;

@@ -166,6 +166,30 @@ export interface MidiInfo {
   mappings: MidiMappingInfo[];
 }
 
+/** Live learning as pages see it (see app/scene/learn-desk.ts): the examples, training, the mapping. */
+export interface LearnInfo {
+  inputs: string[];
+  targets: string[];
+  /** How many examples there are. */
+  examples: number;
+  /** The newest examples, oldest first: the first few values of their inputs and of their targets. */
+  recent: Array<{ index: number; inputs: number[]; targets: number[] }>;
+  /** The name the examples were saved as or loaded from. */
+  name: string | null;
+  /** Saved example sets and trained mappers, by name. */
+  datasets: string[];
+  mappers: string[];
+  training: { name: string; kind: string; stage: 'preparing' | 'training' | 'exporting'; epoch?: number; epochs?: number; loss?: number; validationLoss?: number } | null;
+  /** The mapping trained or played last: what its card says. */
+  mapping: { name: string; model: string; inputs: number; targets: number; examples: number; validationRmse: number; validationRmsePerTarget: number[] } | null;
+  /** The mapping that drives its targets now. */
+  playing: string | null;
+}
+
+/** The learn moves a page may make: /netbend/learn/<move>, with the arguments OSC would send. */
+export const LEARN_MOVES = ['inputs', 'targets', 'record', 'delete', 'clear', 'save', 'load', 'train', 'cancel', 'play'] as const;
+export type LearnMove = (typeof LEARN_MOVES)[number];
+
 /** Server -> client JSON messages. */
 export type ServerMessage =
   | {
@@ -184,12 +208,23 @@ export type ServerMessage =
       /** Image inputs the sketch pad can feed. */
       sketches: Array<{ input: string; width: number; height: number; channels: number }>;
       midi: MidiInfo;
+      learn: LearnInfo;
     }
   | { type: 'param'; address: string; value: ParamValue; source: string }
   | { type: 'params'; params: ParamInfo[] }
   | { type: 'stats'; stats: EngineStats }
   | { type: 'taps'; taps: Array<{ id: number; layer: string; shape: number[] }> }
-  | { type: 'state'; partner: string | null; edits: EditInfo[]; bends: BendInfo[]; presets: string[]; learning: string | null; modulators: ModulatorInfo[]; midi: MidiInfo }
+  | {
+      type: 'state';
+      partner: string | null;
+      edits: EditInfo[];
+      bends: BendInfo[];
+      presets: string[];
+      learning: string | null;
+      modulators: ModulatorInfo[];
+      midi: MidiInfo;
+      learn: LearnInfo;
+    }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
 
@@ -221,6 +256,8 @@ export type Command =
   /** Edits one mapping: each field given is its own move (/netbend/midi/<id>/range, curve, invert, takeover). */
   | { cmd: 'midiEdit'; mapping: string; range?: [number, number]; curve?: MidiCurve; invert?: boolean; takeover?: MidiTakeover }
   | { cmd: 'midiRemove'; mapping: string }
+  /** A learn move, as OSC makes it: /netbend/learn/<move> with these arguments (see LearnDesk). */
+  | { cmd: 'learn'; move: LearnMove; args: Array<string | number> }
   | { cmd: 'record'; on: boolean }
   | { cmd: 'transport'; playing: boolean };
 

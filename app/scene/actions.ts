@@ -14,6 +14,8 @@ export interface ActionArg {
   name: string;
   type: ActionArgType;
   optional?: boolean;
+  /** Longest string taken (default MAX_STRING); a list of addresses may be longer than a file name. */
+  max?: number;
 }
 
 export interface ActionSpec {
@@ -124,7 +126,8 @@ function check(spec: ActionSpec, raw: readonly unknown[]): ActionArgValue[] {
     const a = spec.args[i]!;
     const n = typeof v === 'bigint' ? Number(v) : v;
     if (a.type === 's') {
-      if (typeof n !== 'string' || n.length === 0 || n.length > MAX_STRING) throw new ActionError(`${usage}: ${a.name} must be a string of 1-${MAX_STRING} characters`);
+      const max = a.max ?? MAX_STRING;
+      if (typeof n !== 'string' || n.length === 0 || n.length > max) throw new ActionError(`${usage}: ${a.name} must be a string of 1-${max} characters`);
       return n;
     }
     if (typeof n !== 'number' || !Number.isFinite(n)) throw new ActionError(`${usage}: ${a.name} must be a finite number`);

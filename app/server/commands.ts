@@ -2,7 +2,7 @@
 // sees it. A schema per command (matching `Command` in protocol.ts, checked at compile time below),
 // so a bad message is answered with a sentence naming the field, and never reaches the session.
 import { z } from 'zod';
-import type { Command, FrameAck } from '../core/protocol.ts';
+import { LEARN_MOVES, type Command, type FrameAck } from '../core/protocol.ts';
 
 const paramValue = z.union([z.number(), z.boolean(), z.string()]);
 
@@ -39,6 +39,7 @@ const commands = [
     takeover: z.enum(['jump', 'pickup']).optional(),
   }),
   z.strictObject({ cmd: z.literal('midiRemove'), mapping: z.string() }),
+  z.strictObject({ cmd: z.literal('learn'), move: z.enum(LEARN_MOVES), args: z.array(z.union([z.string().max(16 * 1024), z.number()])).max(4) }),
   z.strictObject({ cmd: z.literal('record'), on: z.boolean() }),
   z.strictObject({ cmd: z.literal('transport'), playing: z.boolean() }),
 ] as const;

@@ -38,7 +38,9 @@ import { openNextModel } from '../scene/switch-model.ts';
 import { defineShowParams } from '../scene/show-params.ts';
 import { TakeLog } from '../scene/take-log.ts';
 import { saveTake } from '../scene/take.ts';
-import { BPM, LOOP_DELAY_MAX, LOOP_DELAY_P99, RECALL, RECORD, TAP_TEMPO, midiMove } from '../core/addresses.ts';
+import { BPM, LOOP_DELAY_MAX, LOOP_DELAY_P99, RECALL, RECORD, TAP_TEMPO, WEK_OUTPUTS, midiMove } from '../core/addresses.ts';
+import { LearnDesk, type MapperTrainer, type PlayedMapper } from '../scene/learn-desk.ts';
+import { compilePattern, matches } from '../io/osc-pattern.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -55,6 +57,8 @@ export interface LiveOptions {
   seed?: number;
   /** How long MIDI learn waits for a control before it gives up (default 10 s). */
   midiLearnSeconds?: number;
+  /** What trains mappings from recorded examples (default: app/learn's, in a worker thread). */
+  trainer?: MapperTrainer;
 }
 
 export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
@@ -87,6 +91,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   private take: { log: TakeLog; path: string; frame: number } | undefined;
   readonly midi: MidiRouter;
   controller: ControllerNet | undefined;
+  /** Live learning: examples, training, and the mapping it plays. */
+  readonly learn: LearnDesk;
+  /** The trained mapping playing now (a controller net); each one played gets its own name. */
+  mapping: ControllerNet | undefined;
+  private mappings = 0;
   midiPorts: MidiPorts | undefined;
   /** MIDI as pages see it: the ports' status, learn with its time limit. */
   readonly midiDesk: MidiDesk;
@@ -147,7 +156,9 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     this.loop.beforeFrame = (t) => {
       for (const e of this.modulators.apply(t.time, t.index)) this.notice('warning', e);
       this.scene.beforeFrame(t.time);
+      this.learn.frame();
       if (this.controller) void this.controller.step().catch((err) => this.notice('error', `controller net: ${(err as Error).message}`));
+      this.stepMapping();
       // Last, so the take sees every value this frame renders with. A paused preview is no slot.
       if (this.take && this.desk.recording && !t.preview) {
         this.take.log.frame(t);
@@ -173,6 +184,22 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       presetAt: async (n) => (await this.listPresets())[n],
       loadPresetFile: (path) => this.presetStore.load(path),
       savePresetFile: (name, p) => this.savePresetAs(name, p),
+      notice: (level, text) => this.notice(level, text),
+      announce: () => this.emit('state', undefined),
+    });
+    this.learn = new LearnDesk({
+      params,
+      actions: this.scene.actions,
+      dir: ports.presets.where,
+      trainer: opts.trainer ?? NO_TRAINER,
+      expand: (pattern) => {
+        const p = compilePattern(pattern);
+        return params
+          .list()
+          .map((s) => s.address)
+          .filter((a) => matches(p, a));
+      },
+      play: (m) => this.playMapping(m),
       notice: (level, text) => this.notice(level, text),
       announce: () => this.emit('state', undefined),
     });
@@ -241,6 +268,52 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     }
     session.loop.start();
     return { session, warnings };
+  }
+
+  /**
+   * The show's mapping: a trained mapper played as a controller net, its inputs bound to the
+   * parameters it learned from and its outputs driving the targets as they are (already in their
+   * units). A new one opens beside the one playing (its engine in its own worker) and takes over
+   * between frames; the old one closes after any run under way, which then writes nothing.
+   * undefined stops it.
+   */
+  private async playMapping(m: PlayedMapper | undefined): Promise<void> {
+    const old = this.mapping;
+    if (!m) {
+      this.mapping = undefined;
+      await old?.close();
+      return;
+    }
+    const next = await ControllerNet.open(m.file, this.params, `learn${++this.mappings}`, { sources: { x: 'params' } });
+    try {
+      const [ins, outs] = [next.inputs().length, next.outputs().length];
+      if (ins !== m.inputs.length || outs !== m.targets.length)
+        throw new Error(`${m.file} takes ${ins} inputs and gives ${outs} outputs, but its card names ${m.inputs.length} and ${m.targets.length}`);
+      m.inputs.forEach((address, i) => next.bind(i, address));
+      m.targets.forEach((address, i) => next.route(i, address, 'as-is'));
+    } catch (err) {
+      await next.close();
+      throw err;
+    }
+    this.mapping = next;
+    await old?.close();
+  }
+
+  /** Runs the mapping for this frame; its outputs also go out as /wek/outputs. One that breaks stops, said once. */
+  private stepMapping(): void {
+    const mapping = this.mapping;
+    if (!mapping) return;
+    mapping.step().then(
+      (ran) => {
+        if (ran && this.mapping === mapping) this.osc?.sendFloats(WEK_OUTPUTS, mapping.values());
+      },
+      (err: Error) => {
+        if (this.mapping !== mapping) return;
+        this.mapping = undefined;
+        void mapping.close();
+        this.learn.stopped(err.message);
+      },
+    );
   }
 
   /** The preset names again; pages hear of it when they changed (a file dropped into the folder). */
@@ -328,7 +401,9 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     this.osc?.close();
     this.midiPorts?.close();
     this.midiDesk.close();
+    this.learn.close();
     await this.controller?.close();
+    await this.mapping?.close();
     await this.desk.close();
     await this.engine.close();
     this.refusals.close();
@@ -369,6 +444,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       modulators: this.modulators.list(),
       sketches: e.sketchInputs(),
       midi: this.midiDesk.info(this.midi.list()),
+      learn: this.learn.info(),
     };
   }
 
@@ -382,6 +458,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       learning: this.midi.learning ?? null,
       modulators: this.modulators.list(),
       midi: this.midiDesk.info(this.midi.list()),
+      learn: this.learn.info(),
     };
   }
 
@@ -431,6 +508,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       case 'record':
         this.params.set(RECORD, c.on, 'ui');
         return null;
+      case 'learn':
+        return move(`/netbend/learn/${c.move}`, ...c.args);
       case 'midiLearn':
         this.midiDesk.learn(c.address);
         return null;
@@ -478,6 +557,12 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     }
   }
 }
+
+/** Until a trainer is handed in: training is refused with a sentence, the rest of learning works. */
+const NO_TRAINER: MapperTrainer = {
+  train: () => Promise.reject(new Error('this build has no mapper trainer (app/learn/train.ts)')),
+  write: () => Promise.reject(new Error('this build has no mapper trainer (app/learn/train.ts)')),
+};
 
 /** Where a recording's take log goes: beside it, named after it. */
 export function takePathFor(video: string): string {

@@ -21,7 +21,7 @@ import {
   type ParamValue,
   type ServerMessage,
 } from '../core/protocol.ts';
-import type { MidiInfo } from '../core/protocol.ts';
+import type { LearnInfo, MidiInfo } from '../core/protocol.ts';
 import { BLEND_ALL, BLEND_PREFIX } from '../core/addresses.ts';
 
 export interface Picture {
@@ -53,6 +53,8 @@ export const modulators = signal<ModulatorInfo[]>([]);
 export const sketches = signal<Array<{ input: string; width: number; height: number; channels: number }>>([]);
 /** The show's MIDI: ports (or why none), learn, mappings; null until the first hello. */
 export const midi = signal<MidiInfo | null>(null);
+/** Live learning: the examples, training, the mapping; null until the first hello. */
+export const learn = signal<LearnInfo | null>(null);
 export const taps = signal<Array<{ id: number; layer: string; shape: number[] }>>([]);
 export const notices = signal<Array<{ id: number; level: 'info' | 'warning' | 'error'; text: string }>>([]);
 
@@ -178,6 +180,7 @@ function onJson(m: ServerMessage): void {
         modulators.value = m.modulators;
         presets.value = m.presets;
         midi.value = m.midi;
+        learn.value = m.learn;
         ready.value = true;
         break;
       case 'params':
@@ -200,6 +203,7 @@ function onJson(m: ServerMessage): void {
         learning.value = m.learning;
         modulators.value = m.modulators;
         midi.value = m.midi;
+        learn.value = m.learn;
         break;
       case 'taps':
         tapLayers.clear();

@@ -10,6 +10,7 @@ import { acceptDroppedModels } from './model-browser.tsx';
 import { LayerWall } from './layer-wall.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
 import { LearnBanner, MidiDot, MidiPanel } from './midi-panel.tsx';
+import { LearnPanel } from './learn-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
 import { help, tab, tapLayer, wall, type Tab } from './ui-state.ts';
 import { nextFitMode, sceneFit } from './output-view.ts';
@@ -102,6 +103,7 @@ const TABS: Array<[Tab, string]> = [
   ['mods', 'modulation'],
   ['params', 'all params'],
   ['midi', 'midi'],
+  ['learn', 'learn'],
 ];
 
 function Side() {
@@ -126,6 +128,8 @@ function Side() {
           <ModulatorsPanel />
         ) : tab.value === 'midi' ? (
           <MidiPanel />
+        ) : tab.value === 'learn' ? (
+          <LearnPanel />
         ) : (
           <ParamsPanel />
         )}

@@ -100,8 +100,8 @@ function Header() {
 const TABS: Array<[Tab, string]> = [
   ['model', 'model'],
   ['sources', 'sources'],
-  ['mods', 'modulation'],
-  ['params', 'all params'],
+  ['mods', 'mods'],
+  ['params', 'params'],
   ['midi', 'midi'],
   ['learn', 'learn'],
 ];
@@ -197,7 +197,7 @@ const MOUSE: Array<[string, string]> = [
   ['address', 'click to copy the OSC address'],
   ['MIDI', 'learn: click, then move a control (Esc cancels)'],
   ['~', 'modulate: an LFO (Hz or beats) or an expression; the slider then moves its base'],
-  ['modulation tab', 'every modulator: mute, edit, remove'],
+  ['mods tab', 'every modulator: mute, edit, remove'],
 ];
 
 function KeyTable({ rows }: { rows: ReadonlyArray<readonly [string, string]> }) {

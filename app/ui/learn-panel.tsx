@@ -46,7 +46,14 @@ function Columns({ role, info }: { role: Role; info: LearnInfo }) {
     <div class="learn-columns" id={`learn-${role}`}>
       <div class="row">
         <span class="lc-role">{role}</span>
-        <select id={`learn-${role}-pick`} class="grow mono" aria-label={`a parameter to add to the ${role}`} value={value} disabled={locked} onChange={(e) => setPick((e.target as HTMLSelectElement).value)}>
+        <select
+          id={`learn-${role}-pick`}
+          class="grow mono"
+          aria-label={`a parameter to add to the ${role}`}
+          value={value}
+          disabled={locked}
+          onChange={(e) => setPick((e.target as HTMLSelectElement).value)}
+        >
           {options.map((o) => (
             <option value={o.value}>{o.text}</option>
           ))}
@@ -56,7 +63,9 @@ function Columns({ role, info }: { role: Role; info: LearnInfo }) {
         </button>
       </div>
       <div class="lc-list">
-        {chosen.length === 0 && <span class="hint">{role === 'inputs' ? 'what the mapping listens to: knobs, OSC values, model outputs, sketch cells' : 'what it drives: source values, edit and bend amounts, knobs'}</span>}
+        {chosen.length === 0 && (
+          <span class="hint">{role === 'inputs' ? 'what the mapping listens to: knobs, OSC values, model outputs, sketch cells' : 'what it drives: source values, edit and bend amounts, knobs'}</span>
+        )}
         {chosen.map((a) => (
           <span class="lc-chip mono" data-address={a} title={a}>
             {label(a)}
@@ -84,7 +93,10 @@ function Examples({ info }: { info: LearnInfo }) {
   return (
     <div class="block" id="learn-examples">
       <div class="block-title">
-        examples <span class="count num" id="learn-count">{info.examples}</span>
+        examples{' '}
+        <span class="count num" id="learn-count">
+          {info.examples}
+        </span>
         {info.name && <span class="mono">{info.name}</span>}
       </div>
       <div class="row">
@@ -179,7 +191,16 @@ function Train({ info }: { info: LearnInfo }) {
             </option>
           ))}
         </select>
-        {kind === 'mlp' && <input id="learn-hidden" class="mono" aria-label="hidden layer sizes" title="hidden layer sizes, e.g. 16,16" value={hidden} onInput={(e) => setHidden((e.target as HTMLInputElement).value)} />}
+        {kind === 'mlp' && (
+          <input
+            id="learn-hidden"
+            class="mono"
+            aria-label="hidden layer sizes"
+            title="hidden layer sizes, e.g. 16,16"
+            value={hidden}
+            onInput={(e) => setHidden((e.target as HTMLInputElement).value)}
+          />
+        )}
         <span class="spacer" />
         {t ? (
           <button type="button" id="learn-cancel" onClick={() => move('cancel')}>
@@ -204,7 +225,8 @@ function Train({ info }: { info: LearnInfo }) {
       {m && (
         <div class="learn-card" id="learn-card" data-name={m.name}>
           <div>
-            <b class="mono">{m.name}</b> <span class="dim">
+            <b class="mono">{m.name}</b>{' '}
+            <span class="dim">
               {m.model} · {m.inputs} → {m.targets} · {m.examples} examples
             </span>
           </div>

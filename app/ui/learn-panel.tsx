@@ -35,7 +35,7 @@ function candidates(role: Role): Array<{ value: string; text: string }> {
   return [...all, ...fits.map((a) => ({ value: a, text: a }))];
 }
 
-function Columns({ role, info }: { role: Role; info: LearnInfo }) {
+function Columns({ which: role, info }: { which: Role; info: LearnInfo }) {
   const chosen = info[role];
   const options = candidates(role);
   const [pick, setPick] = useState('');
@@ -279,8 +279,8 @@ export function LearnPanel() {
     <div class="panel-body" id="learn-panel">
       <div class="block">
         <div class="block-title">columns</div>
-        <Columns role="inputs" info={info} />
-        <Columns role="targets" info={info} />
+        <Columns which="inputs" info={info} />
+        <Columns which="targets" info={info} />
         {info.examples > 0 && <div class="hint">the columns hold while there are examples: save or clear them to change</div>}
       </div>
       <Examples info={info} />

@@ -121,7 +121,7 @@ export function checkOptions(data: Dataset, opts: TrainOptions): Settled {
   const parsed = optionsSchema.safeParse(opts);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+    const where = issue.path.length ? `${String(issue.path[0])}: ` : '';
     throw new TrainError(`${where}${issue.message}`);
   }
   const o = parsed.data;

@@ -2,14 +2,14 @@
 // always at a change of stage or pass and at the last epoch; the model's bytes are moved, not copied.
 import { parentPort } from 'node:worker_threads';
 import type { Dataset } from './dataset.ts';
-import { type TrainedMapper, type TrainOptions, type TrainProgress, train } from './fit.ts';
+import { type TrainedMapper, TrainError, type TrainOptions, type TrainProgress, train } from './fit.ts';
 
 export interface TrainRequest {
   data: Dataset;
   opts: TrainOptions;
 }
 
-export type TrainReply = { kind: 'progress'; progress: TrainProgress } | { kind: 'done'; mapper: TrainedMapper } | { kind: 'error'; message: string };
+export type TrainReply = { kind: 'progress'; progress: TrainProgress } | { kind: 'done'; mapper: TrainedMapper } | { kind: 'error'; message: string; refused: boolean };
 
 const port = parentPort!;
 port.once('message', ({ data, opts }: TrainRequest) => {
@@ -27,6 +27,6 @@ port.once('message', ({ data, opts }: TrainRequest) => {
     const mapper = train(data, opts, progress);
     port.postMessage({ kind: 'done', mapper } satisfies TrainReply, [mapper.onnx.buffer as ArrayBuffer]);
   } catch (err) {
-    port.postMessage({ kind: 'error', message: err instanceof Error ? err.message : String(err) } satisfies TrainReply);
+    port.postMessage({ kind: 'error', message: err instanceof Error ? err.message : String(err), refused: err instanceof TrainError } satisfies TrainReply);
   }
 });

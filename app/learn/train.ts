@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../engine/inference/worker-bundle.ts';
 import type { Dataset } from './dataset.ts';
-import { checkOptions, type TrainedMapper, type TrainOptions, type TrainProgress } from './fit.ts';
+import { checkOptions, type TrainedMapper, TrainError, type TrainOptions, type TrainProgress } from './fit.ts';
 import type { TrainReply, TrainRequest } from './train-worker.ts';
 
 export { train, TrainError, checkOptions, MIN_EXAMPLES } from './fit.ts';
@@ -41,7 +41,7 @@ export async function trainInWorker(data: Dataset, opts: TrainOptions, onProgres
       if (msg.kind === 'progress') {
         if (!settled) onProgress?.(msg.progress);
       } else if (msg.kind === 'done') finish(() => resolve(msg.mapper));
-      else finish(() => reject(new Error(msg.message)));
+      else finish(() => reject(msg.refused ? new TrainError(msg.message) : new Error(msg.message)));
     });
     worker.on('error', (err) => finish(() => reject(err)));
     worker.on('exit', (code) => finish(() => reject(new Error(`the training worker exited (${code})`))));

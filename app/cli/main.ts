@@ -7,6 +7,7 @@ import { inspect } from './inspect.ts';
 import { play } from './play.ts';
 import { serve, startElectron } from './serve.ts';
 import { render } from './render.ts';
+import { trainCommand } from './train.ts';
 import { RECORD_FORMATS, type RecordFormat } from '../record/formats.ts';
 import { UsageError } from './bend-options.ts';
 import { normaliseOrigin } from '../server/origin-guard.ts';
@@ -34,6 +35,21 @@ const ep = (v: string): EpChoice => {
   return v as EpChoice;
 };
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+const names = (flag: string) => (v: string) => {
+  const list = v.split(',').map((s) => s.trim());
+  if (list.some((s) => !s)) throw new InvalidArgumentError(`${flag} is a comma-separated list of column names`);
+  return list;
+};
+const sizes = (v: string) => {
+  const list = v.split(',').map(Number);
+  if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError('--hidden is a comma-separated list of layer sizes, e.g. 32,32');
+  return list;
+};
+const MAPPER_KINDS = ['linear', 'kernel', 'knn', 'mlp'] as const;
+const mapperKind = (v: string) => {
+  if (!(MAPPER_KINDS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${MAPPER_KINDS.join(', ')}`);
+  return v as (typeof MAPPER_KINDS)[number];
+};
 const recordFormat = (v: string): RecordFormat => {
   if (!(RECORD_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${RECORD_FORMATS.join(', ')}`);
   return v as RecordFormat;
@@ -120,6 +136,26 @@ program
   .option('--route <output=param>', 'controller output to a parameter, e.g. "3=b16-scale/amount" (repeatable)', collect)
   .option('--allow-origin <origin,...>', "web origins besides netbend's own pages that may control the show and read its values, e.g. http://127.0.0.1:3000 (repeatable)", origins)
   .action((model: string, o) => serve(model, o));
+
+program
+  .command('train')
+  .description('train a mapper from some columns of a CSV of examples to others; writes <out> (ONNX, a controller net) and <out>.card.json')
+  .argument('<data>', 'a .csv with a header row of column names, one example a row')
+  .requiredOption('--inputs <a,b,...>', 'input columns', names('--inputs'))
+  .requiredOption('--targets <x,y,...>', 'target columns', names('--targets'))
+  .option('--model <kind>', `${MAPPER_KINDS.join('|')}`, mapperKind, 'mlp' as const)
+  .option('--hidden <sizes>', 'MLP hidden layer sizes (default 32,32)', sizes)
+  .option('--pca <n>', 'reduce the targets to n principal components', int('--pca'))
+  .option('--pca-variance <share>', 'keep the principal components holding this share of the target variance, e.g. 0.95', positive('--pca-variance'))
+  .option('--k <n>', 'kNN neighbours (default 5)', int('--k'))
+  .option('--ridge <r>', 'ridge strength, linear and kernel (default 1e-3)', num('--ridge'))
+  .option('--gamma <g>', 'RBF kernel width (default 1 / inputs; inputs are scaled)', positive('--gamma'))
+  .option('--validation <share>', 'share of examples held back to measure the fit (default 0.2)', positive('--validation'))
+  .option('--max-epochs <n>', 'MLP epochs at most (default 2000; stops early)', int('--max-epochs'))
+  .option('--no-refit', 'keep the fit measured on the held-back share instead of fitting again on all examples')
+  .option('--seed <s>', 'seed of the split and the MLP weights', int('--seed'))
+  .option('--out <file>', 'the mapper file (default <data>.onnx beside the data)')
+  .action((data: string, o) => trainCommand(data, o));
 
 program
   .command('start', { isDefault: true })

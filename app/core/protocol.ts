@@ -179,7 +179,17 @@ export interface LearnInfo {
   /** Saved example sets and trained mappers, by name. */
   datasets: string[];
   mappers: string[];
-  training: { name: string; kind: string; stage: 'preparing' | 'training' | 'exporting'; epoch?: number; epochs?: number; loss?: number; validationLoss?: number } | null;
+  training: {
+    name: string;
+    kind: string;
+    stage: 'preparing' | 'training' | 'exporting';
+    epoch?: number;
+    epochs?: number;
+    loss?: number;
+    validationLoss?: number;
+    /** The fit measured on held-back examples, then again on all of them. */
+    pass?: 'validate' | 'refit';
+  } | null;
   /** The mapping trained or played last: what its card says. */
   mapping: { name: string; model: string; inputs: number; targets: number; examples: number; validationRmse: number; validationRmsePerTarget: number[] } | null;
   /** The mapping that drives its targets now. */

@@ -1,6 +1,6 @@
 // Live learning (issue 13, Wekinator's loop): examples recorded from the show's own parameters,
-// trained into a mapper off the frame loop, and played as a controller whose outputs drive the
-// targets. Every step is a move or a parameter under /netbend/learn/, so OSC, MIDI, the page and
+// trained into a mapper in a worker thread (app/learn's trainInWorker), and played as a controller
+// whose outputs drive the targets. Every step is a move or a parameter under /netbend/learn/, so OSC, MIDI, the page and
 // tests drive it the same way:
 //   /netbend/learn/inputs ,s <addresses>   inputs (comma-separated addresses or OSC patterns; - for none)
 //   /netbend/learn/targets ,s <addresses>  targets (writable number parameters)
@@ -10,53 +10,19 @@
 //   /netbend/learn/train ,s[s] <kind> [name]   linear, kernel, knn[:k], mlp[:32,16] (<presets>/mappers/<name>.onnx)
 //   /netbend/learn/cancel                  /netbend/learn/play ,i[s] <0|1> [name]
 // The examples are not part of the scene (presets, undo): they are the performer's notes for a
-// mapping, saved on their own. Moves here run at once, not behind the scene's queue, except play.
+// mapping, saved on their own.
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atomicWrite } from '../control/preset-store.ts';
 import type { ParameterRegistry } from '../core/registry.ts';
-import { readDataset, writeDataset, type Dataset } from '../learn/dataset.ts';
+import { readDataset, writeDataset } from '../learn/dataset.ts';
 import { ExampleError, ExampleSet, MAX_COLUMNS, MAX_EXAMPLES } from '../learn/example-set.ts';
 import type { LearnInfo } from '../core/protocol.ts';
 import { LEARN_EXAMPLES, LEARN_PREFIX, LEARN_PROGRESS, LEARN_RECORDING, LEARN_RMSE } from '../core/addresses.ts';
+import { checkOptions, trainInWorker, writeMapper, type MapperCard, type MapperKind, type TrainOptions, type TrainProgress } from '../learn/train.ts';
 import type { ActionArgValue, ActionRegistry } from './actions.ts';
 
-// --- the training port: app/learn/train.ts's trainInWorker and writeMapper --------------------
-export type MapperKind = 'linear' | 'kernel' | 'knn' | 'mlp';
-export const MAPPER_KINDS: readonly MapperKind[] = ['linear', 'kernel', 'knn', 'mlp'];
-export interface TrainOptions {
-  inputs: string[];
-  targets: string[];
-  model: MapperKind;
-  hidden?: number[];
-  k?: number;
-}
-export interface TrainProgress {
-  stage: 'preparing' | 'training' | 'exporting';
-  epoch?: number;
-  epochs?: number;
-  loss?: number;
-  validationLoss?: number;
-}
-export interface MapperCard {
-  netbend: 'mapper';
-  inputs: string[];
-  targets: string[];
-  model: MapperKind;
-  validationRmse: number;
-  validationRmsePerTarget: number[];
-  examples: number;
-}
-export interface TrainedMapper {
-  onnx: Uint8Array;
-  card: MapperCard;
-}
-export interface MapperTrainer {
-  /** Trains off the frame loop (a worker thread); rejects when `signal` aborts. */
-  train(data: Dataset, opts: TrainOptions, onProgress: (p: TrainProgress) => void, signal: AbortSignal): Promise<TrainedMapper>;
-  /** Writes the ONNX file and `<file>.card.json` beside it. */
-  write(file: string, m: TrainedMapper): Promise<void>;
-}
+const MAPPER_KINDS: readonly MapperKind[] = ['linear', 'kernel', 'knn', 'mlp'];
 
 /** A mapper to play: its file, and the parameters its inputs read and its outputs drive, in order. */
 export interface PlayedMapper {
@@ -70,7 +36,6 @@ export interface LearnHost {
   readonly actions: ActionRegistry;
   /** The folder datasets/ and mappers/ are kept in (the presets folder). */
   readonly dir: string;
-  readonly trainer: MapperTrainer;
   /** The addresses an OSC pattern matches, in the registry's order. */
   expand(pattern: string): string[];
   /** Plays a mapper as the show's mapping, replacing the one playing; undefined stops it. */
@@ -101,6 +66,7 @@ export class LearnDesk {
   private mapping: { name: string; file: string; card: MapperCard } | undefined;
   private playing: string | undefined;
   private announceTimer: NodeJS.Timeout | undefined;
+  private announceDue = false;
   private closed = false;
 
   constructor(private readonly host: LearnHost) {
@@ -115,8 +81,12 @@ export class LearnDesk {
 
   private defineMoves(): void {
     const a = this.host.actions;
-    const now = (address: string, description: string, args: Parameters<ActionRegistry['define']>[0]['args'], run: (args: ActionArgValue[]) => unknown) =>
-      a.define({ address: `${LEARN_PREFIX}${address}`, args, description, queued: false, run });
+    // Columns, examples and training's start answer at once (a record takes the values of the
+    // moment it was asked for); files and playing wait their turn in the show's queue.
+    const define = (queued: boolean) => (address: string, description: string, args: Parameters<ActionRegistry['define']>[0]['args'], run: (args: ActionArgValue[]) => unknown) =>
+      a.define({ address: `${LEARN_PREFIX}${address}`, args, description, queued, run });
+    const now = define(false);
+    const queued = define(true);
     now('inputs', 'choose the inputs: comma-separated addresses or OSC patterns (/netbend/wek/inputs/*), - for none', [{ name: 'addresses', type: 's', max: MAX_LIST }], ([s]) =>
       this.choose('inputs', String(s)),
     );
@@ -126,8 +96,8 @@ export class LearnDesk {
     now('record', 'record one example: the inputs and targets as they are now', [], () => this.record());
     now('delete', 'delete the example at an index (0 first)', [{ name: 'index', type: 'i' }], ([i]) => this.remove(Number(i)));
     now('clear', 'delete every example', [], () => this.clear());
-    now('save', 'save the examples as <presets>/datasets/<name>.csv', [{ name: 'name', type: 's' }], ([n]) => this.save(String(n)));
-    now('load', 'load the examples of <presets>/datasets/<name>.csv (replacing these)', [{ name: 'name', type: 's' }], ([n]) => this.load(String(n)));
+    queued('save', 'save the examples as <presets>/datasets/<name>.csv', [{ name: 'name', type: 's' }], ([n]) => this.save(String(n)));
+    queued('load', 'load the examples of <presets>/datasets/<name>.csv (replacing these)', [{ name: 'name', type: 's' }], ([n]) => this.load(String(n)));
     now(
       'train',
       'train a mapping from the examples, off the frame loop: kind linear, kernel, knn[:k] or mlp[:hidden sizes, e.g. mlp:32,16]; saved as <presets>/mappers/<name>.onnx',
@@ -138,15 +108,15 @@ export class LearnDesk {
       ([kind, n]) => this.train(String(kind), n === undefined ? undefined : String(n)),
     );
     now('cancel', 'stop the training under way', [], () => this.cancel());
-    a.define({
-      address: `${LEARN_PREFIX}play`,
-      args: [
+    queued(
+      'play',
+      'play (1) the mapping trained last, or the one named, as a controller: its outputs drive the targets; 0 stops it',
+      [
         { name: 'on', type: 'i' },
         { name: 'name', type: 's', optional: true },
       ],
-      description: 'play (1) the mapping trained last, or the one named, as a controller: its outputs drive the targets; 0 stops it',
-      run: ([on, n]) => this.play(on === 1, n === undefined ? undefined : String(n)),
-    });
+      ([on, n]) => this.play(on === 1, n === undefined ? undefined : String(n)),
+    );
   }
 
   info(): LearnInfo {
@@ -247,7 +217,7 @@ export class LearnDesk {
     const chosen = this.resolve(role, list);
     if (role === 'inputs') this.examples.setColumns(chosen, this.examples.targets);
     else this.examples.setColumns(this.examples.inputs, chosen);
-    this.host.announce();
+    this.announceSoon();
     return chosen;
   }
 
@@ -265,7 +235,7 @@ export class LearnDesk {
     if (this.playing) throw new ExampleError(`the mapping "${this.playing}" drives the targets: stop it before recording`);
     const index = this.examples.add(this.row());
     this.counted();
-    this.host.announce();
+    this.announceSoon();
     return index;
   }
 
@@ -288,13 +258,13 @@ export class LearnDesk {
   private remove(index: number): void {
     this.examples.remove(index);
     this.counted();
-    this.host.announce();
+    this.announceSoon();
   }
 
   private clear(): void {
     this.examples.clear();
     this.counted();
-    this.host.announce();
+    this.announceSoon();
   }
 
   private counted(): void {
@@ -388,6 +358,8 @@ export class LearnDesk {
     if (n === 0) throw new ExampleError('no examples to train on: record some first');
     const data = this.examples.toDataset();
     const opts: TrainOptions = { inputs: [...this.examples.inputs], targets: [...this.examples.targets], ...kind };
+    // Refused now (too few examples, k past them), as the move's own answer, not a notice later.
+    checkOptions(data, opts);
     const abort = new AbortController();
     const job = { name, kind: spec, progress: { stage: 'preparing' } as TrainProgress, abort };
     this.job = job;
@@ -398,16 +370,14 @@ export class LearnDesk {
     const progress = (p: TrainProgress) => {
       if (this.job !== job) return;
       job.progress = { ...p };
-      const k = p.stage === 'training' && p.epochs ? Math.min(1, (p.epoch ?? 0) / p.epochs) : p.stage === 'exporting' ? 1 : 0;
-      this.host.params.set(LEARN_PROGRESS, Math.max(0, Math.min(1, 0.05 + 0.9 * k)), 'engine');
+      this.host.params.set(LEARN_PROGRESS, progressOf(p), 'engine');
       this.announceSoon();
     };
     void (async () => {
       try {
-        const m = await this.host.trainer.train(data, opts, progress, abort.signal);
+        const m = await trainInWorker(data, opts, progress, abort.signal);
         if (abort.signal.aborted) throw new Error('cancelled');
-        await mkdir(this.mapperDir, { recursive: true });
-        await this.host.trainer.write(file, m);
+        await writeMapper(file, m);
         this.mapping = { name, file, card: m.card };
         this.host.params.set(LEARN_PROGRESS, 1, 'engine');
         if (Number.isFinite(m.card.validationRmse)) this.host.params.set(LEARN_RMSE, m.card.validationRmse, 'engine');
@@ -469,23 +439,39 @@ export class LearnDesk {
     const c = json as Partial<MapperCard>;
     const strings = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.length <= MAX_COLUMNS && v.every((x) => typeof x === 'string');
     if (c?.netbend !== 'mapper' || !strings(c.inputs) || !strings(c.targets)) throw new ExampleError(`${file}.card.json is not a mapper card (netbend: "mapper", inputs and targets)`);
+    const finite = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN);
     const card: MapperCard = {
       netbend: 'mapper',
+      version: 1,
       inputs: c.inputs,
       targets: c.targets,
       model: MAPPER_KINDS.includes(c.model as MapperKind) ? (c.model as MapperKind) : 'mlp',
-      validationRmse: Number.isFinite(c.validationRmse) ? Number(c.validationRmse) : Number.NaN,
-      validationRmsePerTarget: Array.isArray(c.validationRmsePerTarget) ? c.validationRmsePerTarget.map(Number).slice(0, MAX_COLUMNS) : [],
-      examples: Number.isFinite(c.examples) ? Number(c.examples) : 0,
+      settings: typeof c.settings === 'object' && c.settings !== null ? c.settings : {},
+      pca: null,
+      validationRmse: finite(c.validationRmse),
+      validationRmsePerTarget: Array.isArray(c.validationRmsePerTarget) ? c.validationRmsePerTarget.slice(0, MAX_COLUMNS).map(finite) : [],
+      examples: Number.isInteger(c.examples) ? Number(c.examples) : 0,
+      date: typeof c.date === 'string' ? c.date.slice(0, 64) : '',
     };
     return { name, file, card };
   }
 
-  /** Pages hear of the set at most every ANNOUNCE_MS while it changes a frame at a time. */
+  /**
+   * Pages hear of a change at once, then at most every ANNOUNCE_MS while changes keep coming (a
+   * held record, a flood of record moves, training's epochs): the last one is always told.
+   */
   private announceSoon(): void {
-    this.announceTimer ??= setTimeout(() => {
+    if (this.closed) return;
+    if (this.announceTimer) {
+      this.announceDue = true;
+      return;
+    }
+    this.host.announce();
+    this.announceTimer = setTimeout(() => {
       this.announceTimer = undefined;
-      if (!this.closed) this.host.announce();
+      if (!this.announceDue) return;
+      this.announceDue = false;
+      this.announceSoon();
     }, ANNOUNCE_MS);
   }
 
@@ -494,6 +480,13 @@ export class LearnDesk {
     clearTimeout(this.announceTimer);
     this.job?.abort.abort();
   }
+}
+
+/** Training's progress as one share: the measured fit, then the refit on every example. */
+function progressOf(p: TrainProgress): number {
+  const k = p.stage === 'exporting' ? 1 : p.stage === 'training' && p.epochs ? Math.min(1, (p.epoch ?? 0) / p.epochs) : 0;
+  const [from, span] = p.stage === 'exporting' ? [0.95, 0.05] : p.pass === 'validate' ? [0.05, 0.45] : p.pass === 'refit' ? [0.5, 0.45] : [0.05, 0.9];
+  return Math.min(1, from + span * k);
 }
 
 const fmt = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(3)) : 'unknown');

@@ -39,7 +39,7 @@ import { defineShowParams } from '../scene/show-params.ts';
 import { TakeLog } from '../scene/take-log.ts';
 import { saveTake } from '../scene/take.ts';
 import { BPM, LOOP_DELAY_MAX, LOOP_DELAY_P99, RECALL, RECORD, TAP_TEMPO, WEK_OUTPUTS, midiMove } from '../core/addresses.ts';
-import { LearnDesk, type MapperTrainer, type PlayedMapper } from '../scene/learn-desk.ts';
+import { LearnDesk, type PlayedMapper } from '../scene/learn-desk.ts';
 import { compilePattern, matches } from '../io/osc-pattern.ts';
 
 export interface LiveOptions {
@@ -57,8 +57,6 @@ export interface LiveOptions {
   seed?: number;
   /** How long MIDI learn waits for a control before it gives up (default 10 s). */
   midiLearnSeconds?: number;
-  /** What trains mappings from recorded examples (default: app/learn's, in a worker thread). */
-  trainer?: MapperTrainer;
 }
 
 export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
@@ -96,6 +94,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   /** The trained mapping playing now (a controller net); each one played gets its own name. */
   mapping: ControllerNet | undefined;
   private mappings = 0;
+  /** The mapping's outputs after its last run. */
+  private mappingOut: number[] = [];
   midiPorts: MidiPorts | undefined;
   /** MIDI as pages see it: the ports' status, learn with its time limit. */
   readonly midiDesk: MidiDesk;
@@ -191,7 +191,6 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       params,
       actions: this.scene.actions,
       dir: ports.presets.where,
-      trainer: opts.trainer ?? NO_TRAINER,
       expand: (pattern) => {
         const p = compilePattern(pattern);
         return params
@@ -299,13 +298,20 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     await old?.close();
   }
 
-  /** Runs the mapping for this frame; its outputs also go out as /wek/outputs. One that breaks stops, said once. */
+  /**
+   * Runs the mapping for this frame; its outputs also go out as /wek/outputs, and new ones show
+   * even while paused (the held moment renders again). One that breaks stops, said once.
+   */
   private stepMapping(): void {
     const mapping = this.mapping;
     if (!mapping) return;
     mapping.step().then(
       (ran) => {
-        if (ran && this.mapping === mapping) this.osc?.sendFloats(WEK_OUTPUTS, mapping.values());
+        if (!ran || this.mapping !== mapping) return;
+        const values = mapping.values();
+        this.osc?.sendFloats(WEK_OUTPUTS, values);
+        if (values.some((v, i) => v !== this.mappingOut[i])) this.loop.invalidate();
+        this.mappingOut = values;
       },
       (err: Error) => {
         if (this.mapping !== mapping) return;
@@ -557,12 +563,6 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     }
   }
 }
-
-/** Until a trainer is handed in: training is refused with a sentence, the rest of learning works. */
-const NO_TRAINER: MapperTrainer = {
-  train: () => Promise.reject(new Error('this build has no mapper trainer (app/learn/train.ts)')),
-  write: () => Promise.reject(new Error('this build has no mapper trainer (app/learn/train.ts)')),
-};
 
 /** Where a recording's take log goes: beside it, named after it. */
 export function takePathFor(video: string): string {

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { learn, param, paramList, run, setParam } from './connection.ts';
 import type { LearnInfo, LearnMove } from '../core/protocol.ts';
-import { LEARN_PREFIX, LEARN_RECORDING } from '../core/addresses.ts';
+import { LEARN_PREFIX, LEARN_PROGRESS, LEARN_RECORDING } from '../core/addresses.ts';
 
 /** A learn move; a refusal becomes a notice. */
 const move = (m: LearnMove, ...args: Array<string | number>) => run({ cmd: 'learn', move: m, args });
@@ -179,7 +179,7 @@ function Train({ info }: { info: LearnInfo }) {
   const t = info.training;
   const m = info.mapping;
   const spec = kind === 'mlp' && hidden.trim() ? `mlp:${hidden.replace(/\s+/g, '')}` : kind;
-  const progress = t?.stage === 'training' && t.epochs ? (t.epoch ?? 0) / t.epochs : t?.stage === 'exporting' ? 1 : 0;
+  const progress = Number(param(LEARN_PROGRESS).value?.value ?? 0);
   return (
     <div class="block" id="learn-train-block">
       <div class="block-title">mapping</div>
@@ -216,8 +216,8 @@ function Train({ info }: { info: LearnInfo }) {
         <div class="learn-progress" id="learn-progress" role="progressbar" aria-valuemin={0} aria-valuemax={1} aria-valuenow={progress}>
           <span class="lp-bar" style={{ width: `${Math.round(progress * 100)}%` }} />
           <span class="lp-text">
-            {t.name}: {t.stage}
-            {t.stage === 'training' && t.epochs ? ` ${t.epoch ?? 0}/${t.epochs}` : ''}
+            {t.name}: {t.stage === 'training' && t.pass === 'refit' ? 'training again on every example' : t.stage === 'training' && t.pass === 'validate' ? 'training and measuring' : t.stage}
+            {t.stage === 'training' && t.epochs && t.epochs > 1 ? ` ${t.epoch ?? 0}/${t.epochs}` : ''}
             {t.loss !== undefined ? ` · loss ${t.loss.toPrecision(3)}` : ''}
           </span>
         </div>

@@ -61,6 +61,14 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
     return () => offs.forEach((off) => off());
   }
 
+  /**
+   * The picture may differ though no value a performer moves changed (a mapping's outputs, written
+   * as a modulator's are): a paused show renders its held moment again.
+   */
+  invalidate(): void {
+    this.stale = true;
+  }
+
   /** Swaps the engine (a new model) between frames; the caller closes the old one. */
   setEngine(engine: Engine): void {
     this.offSwapped();

@@ -4,8 +4,9 @@ import { benchBending } from './bending.ts';
 import { benchRecord } from './record.ts';
 import { benchControl } from './control.ts';
 import { benchStream } from './stream.ts';
+import { benchTrain } from './train.ts';
 
-const benches: Record<string, () => Promise<void>> = { engine: benchEngine, bending: benchBending, record: benchRecord, control: benchControl, stream: benchStream };
+const benches: Record<string, () => Promise<void>> = { engine: benchEngine, bending: benchBending, record: benchRecord, control: benchControl, stream: benchStream, train: benchTrain };
 const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(benches)) {
   const run = benches[name];

@@ -94,8 +94,9 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   /** The trained mapping playing now (a controller net); each one played gets its own name. */
   mapping: ControllerNet | undefined;
   private mappings = 0;
-  /** The mapping's outputs after its last run. */
+  /** The mapping's outputs after its last run, and whether a frame found it busy since. */
   private mappingOut: number[] = [];
+  private mappingMissed = false;
   midiPorts: MidiPorts | undefined;
   /** MIDI as pages see it: the ports' status, learn with its time limit. */
   readonly midiDesk: MidiDesk;
@@ -307,10 +308,13 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     if (!mapping) return;
     mapping.step().then(
       (ran) => {
-        if (!ran || this.mapping !== mapping) return;
+        if (this.mapping !== mapping) return;
+        // Still busy with the run before: that run's end asks for another frame (paused, none would come).
+        if (!ran) return void (this.mappingMissed = true);
         const values = mapping.values();
         this.osc?.sendFloats(WEK_OUTPUTS, values);
-        if (values.some((v, i) => v !== this.mappingOut[i])) this.loop.invalidate();
+        if (this.mappingMissed || values.some((v, i) => v !== this.mappingOut[i])) this.loop.invalidate();
+        this.mappingMissed = false;
         this.mappingOut = values;
       },
       (err: Error) => {

@@ -9,8 +9,11 @@ import type { FeatureOp } from '../engine/bend/feature-ops.ts';
 import { PRESET_VERSION, PresetError, type Modulator, type Preset } from './preset.ts';
 import { coerce, isTransient, type ParameterRegistry, type ParamSpec, type ParamValue } from '../core/registry.ts';
 
-/** Parameters a preset does not store as params: edits and blends have their own sections. */
-const OWN_SECTIONS = ['/netbend/edit/', '/netbend/blend/', '/netbend/outputs/', '/netbend/transport/', '/netbend/record/'];
+/**
+ * Parameters a preset does not store as params: edits and blends have their own sections, and a
+ * controller net's inputs follow what they are bound to (a mapping played gets a new name each time).
+ */
+const OWN_SECTIONS = ['/netbend/edit/', '/netbend/blend/', '/netbend/outputs/', '/netbend/transport/', '/netbend/record/', '/netbend/ctl/'];
 
 export function captureScene(engine: Engine, name: string, extra: { modulators?: Modulator[]; mappings?: Preset['mappings'] } = {}): Preset {
   const params: Preset['params'] = {};

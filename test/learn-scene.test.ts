@@ -4,7 +4,7 @@
 // to it (malformed /wek/inputs, record storms, training on nothing) is refused while the show plays.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { maxDiff, ROOT, tempDir } from './helpers.ts';
 import { LoopbackOsc, SteppedClock } from './loopback-ports.ts';
@@ -210,7 +210,7 @@ test('four OSC-fed inputs recorded against three presets, trained, played: the i
 });
 
 test('hostile: malformed /wek/inputs, record storms, training on nothing, bad names and columns; the show keeps playing', async (t) => {
-  const { clock, osc, session, send, notices, notice } = await show(t);
+  const { dir, clock, osc, session, send, notices, notice } = await show(t);
   const p = session.params;
   await clock.step();
   const error = (re: RegExp) =>
@@ -255,6 +255,25 @@ test('hostile: malformed /wek/inputs, record storms, training on nothing, bad na
   }
   await send('/netbend/learn/load', 's', ['missing']);
   error(/missing\.csv: file not found/);
+  // Files from anywhere: too big to parse mid-show, not numbers, a card that is not one.
+  mkdirSync(join(dir, 'presets', 'datasets'), { recursive: true });
+  mkdirSync(join(dir, 'presets', 'mappers'), { recursive: true });
+  writeFileSync(join(dir, 'presets', 'datasets', 'huge.csv'), `a,b\n${'1,2\n'.repeat(2_500_000)}`);
+  await send('/netbend/learn/load', 's', ['huge']);
+  error(/huge\.csv: 9\.5 MB, more than a live set/);
+  writeFileSync(join(dir, 'presets', 'datasets', 'bad.csv'), '/netbend/wek/inputs/0,/netbend/source/z/amplitude\n1,NaN\n');
+  writeFileSync(join(dir, 'presets', 'datasets', 'bad.json'), JSON.stringify({ netbend: 'examples', version: 1, inputs: ['/netbend/wek/inputs/0'], targets: ['/netbend/source/z/amplitude'] }));
+  await send('/netbend/learn/load', 's', ['bad']);
+  error(/bad\.csv: line 2, column "\/netbend\/source\/z\/amplitude": "NaN" is not a finite number/);
+  writeFileSync(join(dir, 'presets', 'mappers', 'fake.onnx'), 'not a model');
+  writeFileSync(join(dir, 'presets', 'mappers', 'fake.onnx.card.json'), '{"netbend": "mapper", "inputs": "all"}');
+  await send('/netbend/learn/play', 'is', [1, 'fake']);
+  error(/fake\.onnx\.card\.json is not a mapper card/);
+  writeFileSync(join(dir, 'presets', 'mappers', 'fake.onnx.card.json'), JSON.stringify({ netbend: 'mapper', inputs: ['/netbend/wek/inputs/0'], targets: ['/netbend/source/z/amplitude'] }));
+  await send('/netbend/learn/play', 'is', [1, 'fake']);
+  error(/learn\/play: .*fake\.onnx/);
+  assert.equal(session.learn.info().playing, null);
+  assert.equal(session.learn.info().examples, 2, 'refused loads keep the examples there were');
   await send('/netbend/learn/delete', 'i', [7]);
   error(/no example 7: they are numbered 0 to 1/);
   await send('/netbend/learn/delete', 'f', [0.5]);

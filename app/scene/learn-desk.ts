@@ -11,7 +11,7 @@
 //   /netbend/learn/cancel                  /netbend/learn/play ,i[s] <0|1> [name]
 // The examples are not part of the scene (presets, undo): they are the performer's notes for a
 // mapping, saved on their own.
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atomicWrite } from '../control/preset-store.ts';
 import type { ParameterRegistry } from '../core/registry.ts';
@@ -51,6 +51,8 @@ const SHOWN = 8;
 const NAME = /^[\w][\w.-]{0,63}$/;
 /** A list of addresses may be long (64 sketch cells), never a payload. */
 const MAX_LIST = 16 * 1024;
+/** A CSV this big is far past MAX_EXAMPLES rows of any sensible width, and slow to parse mid-show. */
+const MAX_LIVE_DATASET_BYTES = 8 * 1024 * 1024;
 /** Pages hear of progress and of examples recorded while held at most this often. */
 const ANNOUNCE_MS = 200;
 
@@ -298,7 +300,17 @@ export class LearnDesk {
 
   private async load(raw: string): Promise<number> {
     const name = this.checkName(raw);
-    const data = await readDataset(join(this.datasetDir, `${name}.csv`));
+    const file = join(this.datasetDir, `${name}.csv`);
+    // Parsed on the show's thread: a file far past what a live set holds is refused unread.
+    const size = await stat(file).then(
+      (st) => st.size,
+      () => 0,
+    );
+    if (size > MAX_LIVE_DATASET_BYTES)
+      throw new ExampleError(
+        `${file}: ${(size / 1048576).toFixed(1)} MB, more than a live set of ${MAX_EXAMPLES} examples (at most ${MAX_LIVE_DATASET_BYTES / 1048576} MB); train it with netbend train`,
+      );
+    const data = await readDataset(file);
     const split = await this.readColumns(name);
     const { inputs, targets } = split ?? { inputs: [...this.examples.inputs], targets: [...this.examples.targets] };
     if (!inputs.length || !targets.length)

@@ -247,6 +247,12 @@ test('bad commands get a readable reply and change nothing; junk gets one notice
       [{ cmd: 'setTaps', layers: [32] }, /^bad command: layers\[0\]: expected a string$/],
       [{ cmd: 'loadPreset', name: 'x', morphSecond: 2 }, /^bad command: unknown field morphSecond$/],
       [{ cmd: 'transport', playing: 'no' }, /^bad command: playing: expected a boolean$/],
+      [{ cmd: 'learn', move: 'explode', args: [] }, /^bad command: move: expected one of "inputs", /],
+      [{ cmd: 'learn', move: 'record', args: [{}] }, /^bad command: args\[0\]: expected a string or number$/],
+      [{ cmd: 'learn', move: 'train', args: ['knn', 'a', 'b', 'c', 'd'] }, /^bad command: args: /],
+      [{ cmd: 'learn', move: 'delete', args: ['x'] }, /learn\/delete ,i \(index\): index must be a finite number$/],
+      [{ cmd: 'learn', move: 'train', args: ['knn'] }, /choose inputs and targets, and record examples, before training$/],
+      [{ cmd: 'learn', move: 'save', args: ['../../etc/passwd'] }, /is not a name to save under/],
     ];
     for (const [cmd, want] of cases) {
       const r = await c.call(cmd);

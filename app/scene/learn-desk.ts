@@ -11,18 +11,13 @@
 //   /netbend/learn/cancel                  /netbend/learn/play ,i[s] <0|1> [name]
 // The examples are not part of the scene (presets, undo): they are the performer's notes for a
 // mapping, saved on their own.
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { atomicWrite } from '../control/preset-store.ts';
 import type { ParameterRegistry } from '../core/registry.ts';
-import { readDataset, writeDataset } from '../learn/dataset.ts';
 import { ExampleError, ExampleSet, MAX_COLUMNS, MAX_EXAMPLES } from '../learn/example-set.ts';
 import type { LearnInfo } from '../core/protocol.ts';
 import { LEARN_EXAMPLES, LEARN_PREFIX, LEARN_PROGRESS, LEARN_RECORDING, LEARN_RMSE } from '../core/addresses.ts';
 import { checkOptions, trainInWorker, writeMapper, type MapperCard, type MapperKind, type TrainOptions, type TrainProgress } from '../learn/train.ts';
 import type { ActionArgValue, ActionRegistry } from './actions.ts';
-
-const MAPPER_KINDS: readonly MapperKind[] = ['linear', 'kernel', 'knn', 'mlp'];
+import { LearnFiles, MAPPER_KINDS } from './learn-files.ts';
 
 /** A mapper to play: its file, and the parameters its inputs read and its outputs drive, in order. */
 export interface PlayedMapper {
@@ -47,12 +42,8 @@ export interface LearnHost {
 /** Examples the page lists (the newest), and how many of each row's inputs and targets it shows. */
 const RECENT = 24;
 const SHOWN = 8;
-/** A name of a dataset or a mapper: a file name, nothing that climbs out of its folder. */
-const NAME = /^[\w][\w.-]{0,63}$/;
 /** A list of addresses may be long (64 sketch cells), never a payload. */
 const MAX_LIST = 16 * 1024;
-/** A CSV this big is far past MAX_EXAMPLES rows of any sensible width, and slow to parse mid-show. */
-const MAX_LIVE_DATASET_BYTES = 8 * 1024 * 1024;
 /** Pages hear of progress and of examples recorded while held at most this often. */
 const ANNOUNCE_MS = 200;
 
@@ -60,6 +51,7 @@ const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 export class LearnDesk {
   readonly examples = new ExampleSet();
+  private readonly files: LearnFiles;
   private name: string | null = null;
   private datasets: string[] = [];
   private mappers: string[] = [];
@@ -72,6 +64,7 @@ export class LearnDesk {
   private closed = false;
 
   constructor(private readonly host: LearnHost) {
+    this.files = new LearnFiles(host.dir);
     const p = host.params;
     p.define({ address: LEARN_RECORDING, type: 'bool', default: false, transient: true, description: 'record one example per frame while on (hold to record)' });
     p.define({ address: LEARN_EXAMPLES, type: 'int', default: 0, min: 0, max: MAX_EXAMPLES, readOnly: true, description: 'examples recorded' });
@@ -149,15 +142,6 @@ export class LearnDesk {
         : null,
       playing: this.playing ?? null,
     };
-  }
-
-  /** The folder of datasets and the folder of mappers. */
-  private get datasetDir(): string {
-    return join(this.host.dir, 'datasets');
-  }
-
-  private get mapperDir(): string {
-    return join(this.host.dir, 'mappers');
   }
 
   // --- columns and examples --------------------------------------------------------------------
@@ -275,22 +259,11 @@ export class LearnDesk {
 
   // --- files -------------------------------------------------------------------------------------
 
-  private checkName(name: string): string {
-    const n = name.trim();
-    if (!NAME.test(n)) throw new ExampleError(`"${name.slice(0, 40)}" is not a name to save under: letters, digits, _ . - (at most 64, not starting with . or -)`);
-    return n;
-  }
-
   private async save(raw: string): Promise<string> {
-    const name = this.checkName(raw);
+    const name = LearnFiles.checkName(raw);
     if (!this.examples.size) throw new ExampleError('no examples to save');
     const data = this.examples.toDataset();
-    const columns = { netbend: 'examples', version: 1, inputs: [...this.examples.inputs], targets: [...this.examples.targets] };
-    await mkdir(this.datasetDir, { recursive: true });
-    const file = join(this.datasetDir, `${name}.csv`);
-    await writeDataset(file, data);
-    // Which columns are inputs: beside the CSV, which any tool reads as it is.
-    await atomicWrite(join(this.datasetDir, `${name}.json`), `${JSON.stringify(columns, null, 2)}\n`);
+    const file = await this.files.saveExamples(name, data, { inputs: [...this.examples.inputs], targets: [...this.examples.targets] });
     this.name = name;
     await this.refreshLists();
     this.host.notice('info', `${plural(data.rows.length, 'example')} saved to ${file}`);
@@ -299,20 +272,9 @@ export class LearnDesk {
   }
 
   private async load(raw: string): Promise<number> {
-    const name = this.checkName(raw);
-    const file = join(this.datasetDir, `${name}.csv`);
-    // Parsed on the show's thread: a file far past what a live set holds is refused unread.
-    const size = await stat(file).then(
-      (st) => st.size,
-      () => 0,
-    );
-    if (size > MAX_LIVE_DATASET_BYTES)
-      throw new ExampleError(
-        `${file}: ${(size / 1048576).toFixed(1)} MB, more than a live set of ${MAX_EXAMPLES} examples (at most ${MAX_LIVE_DATASET_BYTES / 1048576} MB); train it with netbend train`,
-      );
-    const data = await readDataset(file);
-    const split = await this.readColumns(name);
-    const { inputs, targets } = split ?? { inputs: [...this.examples.inputs], targets: [...this.examples.targets] };
+    const name = LearnFiles.checkName(raw);
+    const { data, columns } = await this.files.readExamples(name);
+    const { inputs, targets } = columns ?? { inputs: [...this.examples.inputs], targets: [...this.examples.targets] };
     if (!inputs.length || !targets.length)
       throw new ExampleError(
         `${name}.csv does not say which columns are inputs (no ${name}.json beside it): choose inputs and targets, then load it; its columns are ${data.columns.slice(0, 12).join(', ')}`,
@@ -330,32 +292,8 @@ export class LearnDesk {
     return data.rows.length;
   }
 
-  /** The inputs and targets a saved set says it has; undefined when it says nothing usable. */
-  private async readColumns(name: string): Promise<{ inputs: string[]; targets: string[] } | undefined> {
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(join(this.datasetDir, `${name}.json`), 'utf8'));
-    } catch {
-      return undefined;
-    }
-    const o = json as { netbend?: unknown; inputs?: unknown; targets?: unknown };
-    const strings = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_COLUMNS && v.every((x) => typeof x === 'string');
-    if (o?.netbend !== 'examples' || !strings(o.inputs) || !strings(o.targets)) return undefined;
-    return { inputs: o.inputs, targets: o.targets };
-  }
-
   private async refreshLists(): Promise<void> {
-    const names = async (dir: string, ext: string) => {
-      try {
-        return (await readdir(dir))
-          .filter((f) => f.endsWith(ext) && !f.startsWith('.'))
-          .map((f) => f.slice(0, -ext.length))
-          .sort();
-      } catch {
-        return [];
-      }
-    };
-    [this.datasets, this.mappers] = await Promise.all([names(this.datasetDir, '.csv'), names(this.mapperDir, '.onnx')]);
+    ({ datasets: this.datasets, mappers: this.mappers } = await this.files.list());
   }
 
   // --- training and playing ----------------------------------------------------------------------
@@ -364,7 +302,7 @@ export class LearnDesk {
   private train(spec: string, raw: string | undefined): string {
     const kind = parseKind(spec);
     if (this.job) throw new ExampleError(`the mapping "${this.job.name}" is training: wait for it, or /netbend/learn/cancel`);
-    const name = this.checkName(raw ?? this.name ?? 'mapping');
+    const name = LearnFiles.checkName(raw ?? this.name ?? 'mapping');
     const n = this.examples.size;
     if (!this.examples.inputs.length || !this.examples.targets.length) throw new ExampleError('choose inputs and targets, and record examples, before training');
     if (n === 0) throw new ExampleError('no examples to train on: record some first');
@@ -378,7 +316,7 @@ export class LearnDesk {
     this.host.params.set(LEARN_PROGRESS, 0, 'engine');
     this.host.notice('info', `training "${name}" (${spec}) on ${plural(n, 'example')}`);
     this.host.announce();
-    const file = join(this.mapperDir, `${name}.onnx`);
+    const file = this.files.mapperFile(name);
     const progress = (p: TrainProgress) => {
       if (this.job !== job) return;
       job.progress = { ...p };
@@ -419,7 +357,7 @@ export class LearnDesk {
       this.host.announce();
       return null;
     }
-    const m = name === undefined ? this.mapping : await this.readMapper(this.checkName(name));
+    const m = name === undefined ? this.mapping : await this.readMapper(name);
     if (!m) throw new ExampleError('no mapping to play: train one first (/netbend/learn/train <kind>), or name one in mappers/');
     if (this.host.params.get(LEARN_RECORDING) === true) this.host.params.set(LEARN_RECORDING, false, 'engine');
     await this.host.play({ file: m.file, inputs: m.card.inputs, targets: m.card.targets });
@@ -430,42 +368,18 @@ export class LearnDesk {
     return m.name;
   }
 
+  /** A mapper in mappers/ by name, with its card. */
+  private async readMapper(raw: string): Promise<{ name: string; file: string; card: MapperCard }> {
+    const name = LearnFiles.checkName(raw);
+    return { name, ...(await this.files.readCard(name)) };
+  }
+
   /** The mapping stopped by itself (an input went away): said, and no longer playing. */
   stopped(why: string): void {
     if (!this.playing) return;
     this.host.notice('error', `mapping "${this.playing}" stopped: ${why}`);
     this.playing = undefined;
     this.host.announce();
-  }
-
-  /** A mapper in mappers/ by name, with its card (checked: it is a file from anywhere). */
-  private async readMapper(name: string): Promise<{ name: string; file: string; card: MapperCard }> {
-    const file = join(this.mapperDir, `${name}.onnx`);
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(`${file}.card.json`, 'utf8'));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ExampleError(`${file}.card.json: ${code === 'ENOENT' ? 'no such mapping' : code ? `cannot read (${code})` : 'not JSON'}`);
-    }
-    const c = json as Partial<MapperCard>;
-    const strings = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.length <= MAX_COLUMNS && v.every((x) => typeof x === 'string');
-    if (c?.netbend !== 'mapper' || !strings(c.inputs) || !strings(c.targets)) throw new ExampleError(`${file}.card.json is not a mapper card (netbend: "mapper", inputs and targets)`);
-    const finite = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN);
-    const card: MapperCard = {
-      netbend: 'mapper',
-      version: 1,
-      inputs: c.inputs,
-      targets: c.targets,
-      model: MAPPER_KINDS.includes(c.model as MapperKind) ? (c.model as MapperKind) : 'mlp',
-      settings: typeof c.settings === 'object' && c.settings !== null ? c.settings : {},
-      pca: null,
-      validationRmse: finite(c.validationRmse),
-      validationRmsePerTarget: Array.isArray(c.validationRmsePerTarget) ? c.validationRmsePerTarget.slice(0, MAX_COLUMNS).map(finite) : [],
-      examples: Number.isInteger(c.examples) ? Number(c.examples) : 0,
-      date: typeof c.date === 'string' ? c.date.slice(0, 64) : '',
-    };
-    return { name, file, card };
   }
 
   /**

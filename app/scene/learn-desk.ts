@@ -1,7 +1,7 @@
 // Live learning (issue 13, Wekinator's loop): examples recorded from the show's own parameters,
 // trained into a mapper in a worker thread (app/learn's trainInWorker), and played as a controller
-// whose outputs drive the targets. Every step is a move or a parameter under /netbend/learn/, so OSC, MIDI, the page and
-// tests drive it the same way:
+// whose outputs drive the targets. Every step is a move or a parameter under /netbend/learn/, so
+// OSC, MIDI, the page and tests drive it the same way:
 //   /netbend/learn/inputs ,s <addresses>   inputs (comma-separated addresses or OSC patterns; - for none)
 //   /netbend/learn/targets ,s <addresses>  targets (writable number parameters)
 //   /netbend/learn/record                  one example now; /netbend/learn/recording (bool) one a frame

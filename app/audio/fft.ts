@@ -53,21 +53,50 @@ export class RealFft {
       re[j] = x[2 * i]!;
       im[j] = x[2 * i + 1]!;
     }
-    for (let len = 2; len <= half; len <<= 1) {
+    // Stages of 2 and 4 need no multiplications (twiddles 1 and -i); the rest load each twiddle once.
+    for (let a = 0; a + 1 < half; a += 2) {
+      const tr = re[a + 1]!;
+      const ti = im[a + 1]!;
+      re[a + 1] = re[a]! - tr;
+      im[a + 1] = im[a]! - ti;
+      re[a] = re[a]! + tr;
+      im[a] = im[a]! + ti;
+    }
+    if (half >= 4) {
+      for (let a = 0; a < half; a += 4) {
+        let tr = re[a + 2]!;
+        let ti = im[a + 2]!;
+        re[a + 2] = re[a]! - tr;
+        im[a + 2] = im[a]! - ti;
+        re[a] = re[a]! + tr;
+        im[a] = im[a]! + ti;
+        // times -i
+        tr = im[a + 3]!;
+        ti = -re[a + 3]!;
+        re[a + 3] = re[a + 1]! - tr;
+        im[a + 3] = im[a + 1]! - ti;
+        re[a + 1] = re[a + 1]! + tr;
+        im[a + 1] = im[a + 1]! + ti;
+      }
+    }
+    for (let len = 8; len <= half; len <<= 1) {
       const h = len >> 1;
       const step = half / len;
-      for (let start = 0; start < half; start += len) {
-        for (let k = 0; k < h; k++) {
-          const wr = this.cosH[k * step]!;
-          const wi = this.sinH[k * step]!;
-          const a = start + k;
+      for (let k = 0; k < h; k++) {
+        const wr = this.cosH[k * step]!;
+        const wi = this.sinH[k * step]!;
+        for (let a = k; a < half; a += len) {
           const b = a + h;
-          const tr = re[b]! * wr - im[b]! * wi;
-          const ti = re[b]! * wi + im[b]! * wr;
-          re[b] = re[a]! - tr;
-          im[b] = im[a]! - ti;
-          re[a] = re[a]! + tr;
-          im[a] = im[a]! + ti;
+          const br = re[b]!;
+          const bi = im[b]!;
+          const tr = br * wr - bi * wi;
+          const ti = br * wi + bi * wr;
+          const ar = re[a]!;
+          const ai = im[a]!;
+          re[b] = ar - tr;
+          im[b] = ai - ti;
+          re[a] = ar + tr;
+          im[a] = ai + ti;
         }
       }
     }

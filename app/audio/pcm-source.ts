@@ -35,6 +35,7 @@ export class PcmBuffer implements PcmSource {
   read(end: number, out: Float64Array): void {
     const start = end - out.length;
     const s = this.samples;
+    if (start >= 0 && end <= s.length) return out.set(s.subarray(start, end));
     for (let i = 0; i < out.length; i++) {
       const j = start + i;
       out[i] = j >= 0 && j < s.length ? s[j]! : 0;

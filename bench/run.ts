@@ -4,8 +4,9 @@ import { benchBending } from './bending.ts';
 import { benchRecord } from './record.ts';
 import { benchControl } from './control.ts';
 import { benchStream } from './stream.ts';
+import { benchAudio } from './audio.ts';
 
-const benches: Record<string, () => Promise<void>> = { engine: benchEngine, bending: benchBending, record: benchRecord, control: benchControl, stream: benchStream };
+const benches: Record<string, () => Promise<void>> = { engine: benchEngine, bending: benchBending, record: benchRecord, control: benchControl, stream: benchStream, audio: benchAudio };
 const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(benches)) {
   const run = benches[name];

@@ -19,8 +19,9 @@ export class Shaper {
     let x = raw * s.gain;
     if (!(x >= s.gate)) x = 0;
     const tau = x > this.value ? s.attack : s.release;
-    const k = tau > 0 ? 1 - Math.exp(-Math.max(0, dt) / tau) : 1;
-    this.value += (x - this.value) * k;
+    // No envelope: the value itself (v + (x - v) is not always x in floating point).
+    if (!(tau > 0)) return (this.value = x);
+    this.value += (x - this.value) * (1 - Math.exp(-Math.max(0, dt) / tau));
     return this.value;
   }
 

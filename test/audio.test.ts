@@ -12,6 +12,7 @@ import { type AudioError, decodePcm } from '../app/audio/pcm-file.ts';
 import { AUDIO_RATE, type PcmBuffer, PcmRing } from '../app/audio/pcm-source.ts';
 import { AudioAnalyser, HOP, type AudioFeatureValues } from '../app/audio/analyser.ts';
 import { AudioParams, LOW_MID, MID_HIGH, shapeAddress } from '../app/audio/audio-params.ts';
+import { AudioInput } from '../app/audio/live-input.ts';
 import { ParameterRegistry } from '../app/core/registry.ts';
 import { ModulationBank } from '../app/control/modulation.ts';
 import { Tempo } from '../app/control/tempo.ts';
@@ -191,6 +192,30 @@ test('wav, flac, mp3 and ogg decode to the same sound: flac sample for sample, t
     assert.ok(Math.abs(pcm.seconds - ref.seconds) < 0.06, `${ext}: ${pcm.seconds} s`);
     assert.equal(run(pcm, 30).filter((r) => r.onset).length, want, `${ext}: onsets`);
   }
+});
+
+test('live input: blocks arriving late are analysed at the newest sample, the lag kept, the onsets all found', async (t) => {
+  const dir = tempDir(t);
+  const pcm = await decodePcm(await lavfi(dir, 'clicks', clicks(0.5, 0.1, 3)));
+  const input = new AudioInput(new ParameterRegistry());
+  const offline = new AudioAnalyser(pcm);
+  const block = 960;
+  let pushed = 0;
+  let onsets = 0;
+  for (let i = 0; i < 180; i++) {
+    const time = i / 60;
+    // The capture is 30 ms behind and arrives in 20 ms blocks.
+    const have = Math.max(0, Math.floor(((time - 0.03) * AUDIO_RATE) / block) * block);
+    for (; pushed < have; pushed += block) input.push(pcm.samples.subarray(pushed, pushed + block), pushed);
+    const live = input.update({ index: i, time, dt: i ? 1 / 60 : 0 });
+    assert.ok(input.lag >= Math.min(time, 0.03) - 1e-9 && input.lag <= 0.05 + 1e-9, `lag ${input.lag} at ${time}`);
+    // The offline analyser asked at the newest sample's time agrees (an onset jumps the shaped value to 1, flux is unshaped).
+    const want = offline.at(have / AUDIO_RATE);
+    assert.equal(live.onset === 1, want.onset === 1, `frame ${i}`);
+    assert.equal(live.flux, want.flux);
+    onsets += want.onset;
+  }
+  assert.equal(onsets, 6);
 });
 
 test('features as parameters: read-only, shaped by gain, gate, attack and release, read by expressions', async (t) => {

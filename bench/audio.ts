@@ -15,8 +15,8 @@ import { defaultFfmpegPath, runTool } from '../app/record/ffmpeg.ts';
 import { ROOT, sideBySide, writeResult } from './util.ts';
 
 const FPS = 60;
-const FRAMES = 240;
-const ROUNDS = 7;
+const FRAMES = 120;
+const ROUNDS = 15;
 /** A busy track: a kick-like thump on the beat, a bass line, hats of noise, a chord. */
 const TRACK =
   "aevalsrc='0.6*sin(2*PI*55*t)*exp(-8*mod(t,0.5))+0.2*sin(2*PI*(110+55*gte(mod(t,2),1))*t)+0.15*(random(0)*2-1)*exp(-60*mod(t+0.25,0.5))+0.05*(sin(2*PI*261.6*t)+sin(2*PI*329.6*t)+sin(2*PI*392*t))':s=44100:d=60";
@@ -38,6 +38,7 @@ export async function benchAudio(): Promise<void> {
     const sides = { plain: 0, reactive: 0 };
     let analysisMs = 0;
     let analysed = 0;
+    const perRound: Record<keyof typeof sides, number[]> = { plain: [], reactive: [] };
     const loop = (side: keyof typeof sides) => async () => {
       const t0 = performance.now();
       for (let i = 0; i < FRAMES; i++) {
@@ -52,11 +53,14 @@ export async function benchAudio(): Promise<void> {
         } else plain.apply(t.time, t.index);
         await engine.render(t);
       }
-      return (FRAMES * 1000) / (performance.now() - t0);
+      const fps = (FRAMES * 1000) / (performance.now() - t0);
+      perRound[side].push(fps);
+      return fps;
     };
     await loop('plain')();
     await loop('reactive')();
     [analysisMs, analysed] = [0, 0];
+    perRound.plain.length = perRound.reactive.length = 0;
     const r = await sideBySide(ROUNDS, loop('plain'), loop('reactive'));
     await engine.close();
     const perFrame = analysisMs / analysed;
@@ -77,6 +81,9 @@ export async function benchAudio(): Promise<void> {
       ratioAudioOverPlain: r.ratio,
       analysisMsPerFrame: perFrame,
       analysisShareOf60FpsBudget: perFrame / budget,
+      /** What the ratio would be if the analysis were the only difference: plain frame time over plain + analysis. */
+      ratioFromAnalysisTime: 1000 / r.a / (1000 / r.a + perFrame),
+      roundRatios: perRound.reactive.map((b, i) => b / perRound.plain[i]!),
       trackedBpm: audio.last?.bpm ?? 0,
     });
   } finally {

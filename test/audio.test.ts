@@ -84,6 +84,23 @@ test('a 60 Hz sine raises low and not high; a 5 kHz sine the other way; chroma f
     a440.chroma.filter((_, i) => i !== 9).every((c) => c < 0.05),
     `${a440.chroma}`,
   );
+  // Low notes lie closer than a bin apart: the peak's interpolated frequency still names them.
+  for (const [hz, pc] of [
+    [110, 9],
+    [130.81, 0],
+    [155.56, 3],
+  ] as const) {
+    const c = (await at(`sine=frequency=${hz}:sample_rate=48000:duration=1`)).chroma;
+    assert.equal(c.indexOf(1), pc, `${hz} Hz: ${c.map((x) => x.toFixed(2))}`);
+  }
+  const chord = (await at(`aevalsrc='0.2*(sin(2*PI*261.63*t)+sin(2*PI*329.63*t)+sin(2*PI*392*t))':s=48000:d=1`)).chroma;
+  const top3 = chord
+    .map((c, i) => [c, i] as const)
+    .sort((x, y) => y[0] - x[0])
+    .slice(0, 3)
+    .map(([, i]) => i)
+    .sort((x, y) => x - y);
+  assert.deepEqual(top3, [0, 4, 7], `C major: ${chord.map((x) => x.toFixed(2))}`);
 });
 
 test('clicks at 120 bpm: one onset per click, on the frame at or right after it (30 and 60 fps)', async (t) => {

@@ -11,7 +11,7 @@
 // Definitions (x: mono samples, full scale 1):
 //   rms, peak    root mean square and largest |x| over the last 2048 samples (42.7 ms)
 //   low/mid/high the RMS of the part of x in [0, lowMid), [lowMid, midHigh), [midHigh, rate/2)
-//                Hz (Parseval on a Hann-windowed 4096-point spectrum): the three squared sum to
+//                Hz (Parseval on the Hann-windowed 2048-point spectrum of the same samples): the three squared sum to
 //                about rms^2; a sine of amplitude A reads A / sqrt(2) in its band
 //   flux         SuperFlux-like: the log of 1/3-octave band levels (log1p(100 * level), 30 Hz..16
 //                kHz), each band's rise over the largest of it and its neighbours in the two hops
@@ -21,7 +21,8 @@
 //                the hop before and not lower than the one after) over threshold * (the mean flux
 //                of the last 0.25 s + 0.02), at least `gap` seconds after the previous one
 //   centroid     magnitude-weighted mean frequency, on a log axis: 0 = 20 Hz, 1 = 20 kHz
-//   chroma[12]   spectral power 55 Hz..5 kHz folded onto pitch classes (0 = C), over its largest
+//   chroma[12]   the power of spectral peaks 55 Hz..5 kHz (each at its interpolated frequency)
+//                folded onto pitch classes (0 = C), over the largest class
 //   bpm, phase   tempo of the onset envelope (beat-tracker.ts) and where in the beat the frame is
 //                (0 at a beat, rising to 1); beat is 1 when a beat fell since the previous frame
 import { z } from 'zod';
@@ -31,8 +32,8 @@ import { AudioError } from './audio-error.ts';
 import type { PcmSource } from './pcm-source.ts';
 
 export const LEVEL_WINDOW = 2048;
-export const SPECTRUM_FFT = 4096;
-export const GRID_FFT = 1024;
+export const SPECTRUM_FFT = 2048;
+export const GRID_FFT = 512;
 export const HOP = 256;
 const LOG_GAMMA = 100;
 /** Flux is taken on bands this wide (averaging bins steadies the flux of a held noise) over this range. */
@@ -100,8 +101,9 @@ export class AudioAnalyser {
   private readonly windowed = new Float64Array(SPECTRUM_FFT);
   private readonly power = new Float64Array(SPECTRUM_FFT / 2 + 1);
   private bandEdges: [number, number] = [0, 0];
-  private readonly pitchClass: Int8Array;
-  private readonly logFreq: Float64Array;
+  /** Bin -> its frequency, Hz; and the bins chroma looks at. */
+  private readonly binHz: Float64Array;
+  private readonly chromaBins: [number, number];
   // Grid side.
   private readonly gridFft = new RealFft(GRID_FFT);
   private readonly gridWin = hann(GRID_FFT);
@@ -141,13 +143,8 @@ export class AudioAnalyser {
     for (const w of this.gridWin) ws += w;
     this.gridAmp = 2 / ws;
     const bins = SPECTRUM_FFT / 2 + 1;
-    this.pitchClass = new Int8Array(bins).fill(-1);
-    this.logFreq = new Float64Array(bins);
-    for (let k = 0; k < bins; k++) {
-      const f = (k * this.rate) / SPECTRUM_FFT;
-      this.logFreq[k] = f;
-      if (f >= CHROMA_RANGE[0] && f <= CHROMA_RANGE[1]) this.pitchClass[k] = ((Math.round(12 * Math.log2(f / 440)) % 12) + 12 + 9) % 12;
-    }
+    this.binHz = Float64Array.from({ length: bins }, (_, k) => (k * this.rate) / SPECTRUM_FFT);
+    this.chromaBins = [Math.max(2, Math.ceil((CHROMA_RANGE[0] * SPECTRUM_FFT) / this.rate)), Math.min(bins - 2, Math.floor((CHROMA_RANGE[1] * SPECTRUM_FFT) / this.rate))];
     // Flux bands: BANDS_PER_OCTAVE a octave from FLUX_RANGE[0] to FLUX_RANGE[1], each at least one bin wide.
     this.fluxBand = new Int16Array(GRID_FFT / 2 + 1).fill(-1);
     const counts: number[] = [];
@@ -267,6 +264,26 @@ export class AudioAnalyser {
     if (hop > 0 && hop % this.tempoEvery === 0) this.beats.update(hop, (h) => this.envAt(h));
   }
 
+  /**
+   * Chroma from spectral peaks: each local maximum's frequency found between bins (a parabola
+   * through the log power of it and its neighbours), its three bins' power given to that pitch
+   * class. Bins are 23 Hz wide, wider than a semitone below 400 Hz; the peak's own frequency is not.
+   */
+  private foldChroma(chroma: number[]): void {
+    const p = this.power;
+    const [lo, hi] = this.chromaBins;
+    for (let k = lo; k <= hi; k++) {
+      const b = p[k]!;
+      if (!(b > p[k - 1]! && b >= p[k + 1]!)) continue;
+      const [a, c] = [Math.log(p[k - 1]! + 1e-30), Math.log(p[k + 1]! + 1e-30)];
+      const curve = a - 2 * Math.log(b + 1e-30) + c;
+      const delta = curve < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / curve)) : 0;
+      const f = ((k + delta) * this.rate) / SPECTRUM_FFT;
+      const pc = (((Math.round(12 * Math.log2(f / 440)) + 9) % 12) + 12) % 12;
+      chroma[pc]! += p[k - 1]! + b + p[k + 1]!;
+    }
+  }
+
   private frameFeatures(time: number, end: number): AudioFeatureValues {
     const { raw, windowed, power } = this;
     this.source.read(end, raw);
@@ -292,10 +309,9 @@ export class AudioAnalyser {
       bands[k < b1 ? 0 : k < b2 ? 1 : 2]! += p;
       const m = Math.sqrt(p);
       magSum += m;
-      freqSum += m * this.logFreq[k]!;
-      const pc = this.pitchClass[k]!;
-      if (pc >= 0) chroma[pc]! += p;
+      freqSum += m * this.binHz[k]!;
     }
+    this.foldChroma(chroma);
     const silent = !(total * toMeanSquare > SILENCE);
     let centroid = 0;
     if (!silent && magSum > 0) centroid = Math.min(1, Math.max(0, Math.log(freqSum / magSum / 20) / Math.log(1000)));

@@ -5,8 +5,17 @@ import { benchRecord } from './record.ts';
 import { benchControl } from './control.ts';
 import { benchStream } from './stream.ts';
 import { benchTrain } from './train.ts';
+import { benchAudio } from './audio.ts';
 
-const benches: Record<string, () => Promise<void>> = { engine: benchEngine, bending: benchBending, record: benchRecord, control: benchControl, stream: benchStream, train: benchTrain };
+const benches: Record<string, () => Promise<void>> = {
+  engine: benchEngine,
+  bending: benchBending,
+  record: benchRecord,
+  control: benchControl,
+  stream: benchStream,
+  train: benchTrain,
+  audio: benchAudio,
+};
 const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(benches)) {
   const run = benches[name];

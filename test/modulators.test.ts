@@ -66,7 +66,10 @@ test('expressions: precedence, functions, names; no way out to JavaScript', () =
     ['knob9', /unknown name knob9/],
     ['constructor', /unknown name constructor/],
     ['constructor(1)', /unknown function constructor/],
-    ['this.x', /unexpected "\."/],
+    // A dotted name is a parameter path (audio.low), never a property: it resolves or it is unknown.
+    ['this.x', /unknown name this\.x/],
+    ['constructor.prototype', /unknown name constructor\.prototype/],
+    ['knob1 .x', /unexpected "\."/],
     ['process', /unknown name process/],
     ['sin(1, 2)', /sin takes 1 arguments/],
   ] as const)

@@ -10,7 +10,7 @@ export interface Violation {
 }
 
 /** The engine core: runs headless, under any host; no sockets, MIDI, Electron or outer layers. */
-const CORE = ['app/core/', 'app/engine/', 'app/control/', 'app/scene/', 'app/learn/'];
+const CORE = ['app/core/', 'app/engine/', 'app/control/', 'app/scene/', 'app/learn/', 'app/audio/'];
 const CORE_FORBIDDEN_PACKAGES = ['ws', 'easymidi', 'electron', 'dgram', 'net', 'http', 'https', 'http2', 'tls'];
 const CORE_FORBIDDEN_FOLDERS = ['app/server', 'app/ui', 'app/cli', 'app/electron'];
 /** The one module that loads onnxruntime (in a worker thread, so session creation never blocks a frame). */

@@ -1,11 +1,18 @@
 // The bending flags shared by `play` and `render`: --edit, --blend, --blend-amount, --blend-layer,
 // --tap and --animate, applied to an engine through the same API the UI and controls use.
+// --animate moves a parameter per frame by an LFO or by an expression, which may read the audio
+// features (`z/offset=0.5 + audio.low`).
 import type { Engine } from '../engine/engine.ts';
 import { EDIT_OPS, type EditOp } from '../engine/bend/edit-ops.ts';
 import { BLEND_ALL } from '../engine/bend/bend-plan.ts';
 import { findAddress } from '../control/find-address.ts';
 import { FEATURE_OP_NAMES, FEATURE_OPS, isFeatureOp, type FeatureOp } from '../engine/bend/feature-ops.ts';
 import { parseChannels } from '../engine/bend/channel-select.ts';
+import { ParamRefused } from '../core/registry.ts';
+import { LFO_SHAPES, lfoValue, parseLfo } from '../control/lfo.ts';
+import { Tempo } from '../control/tempo.ts';
+import { compileExpression } from '../control/expression.ts';
+import { paramReader } from '../control/modulation.ts';
 
 export interface BendOptions {
   edit?: string[];
@@ -62,8 +69,8 @@ function splitAssign(flag: string, spec: string): [string, string] {
   return [spec.slice(0, i), spec.slice(i + 1)];
 }
 
-/** Applies the flags; returns a function that advances --animate modulators to a time. */
-export async function applyBendOptions(engine: Engine, o: BendOptions): Promise<(time: number) => void> {
+/** Applies the flags; returns a function that advances --animate modulators to a frame's time. */
+export async function applyBendOptions(engine: Engine, o: BendOptions, ctx: { tempo?: Tempo } = {}): Promise<(time: number, frame: number) => void> {
   for (const spec of o.edit ?? []) {
     const e = parseEdit(spec);
     engine.addEdit(e.target, e.op, e.amount);
@@ -86,14 +93,39 @@ export async function applyBendOptions(engine: Engine, o: BendOptions): Promise<
   }
   if (o.tap?.length) engine.setTaps(o.tap);
   if (!o.animate?.length) return () => {};
-  const { parseLfo, lfoValue } = await import('../control/lfo.ts');
-  const { Tempo } = await import('../control/tempo.ts');
-  const tempo = new Tempo();
+  const tempo = ctx.tempo ?? new Tempo();
   const animations = o.animate.map((spec) => {
-    const [name, lfo] = splitAssign('--animate', spec);
-    return { address: findAddress(engine.params, name), lfo: parseLfo(lfo) };
+    const [name, source] = splitAssign('--animate', spec);
+    return { address: findAddress(engine.params, name), run: animation(engine, spec, source, tempo) };
   });
-  return (time: number) => {
-    for (const a of animations) engine.params.set(a.address, lfoValue(a.lfo, time, tempo), 'modulator');
+  return (time: number, frame: number) => {
+    for (const a of animations) {
+      try {
+        engine.params.set(a.address, a.run(time, frame), 'modulator');
+      } catch (err) {
+        // A NaN this frame (log(0)) is refused and counted; the parameter holds its last good value.
+        if (!(err instanceof ParamRefused)) throw err;
+      }
+    }
   };
+}
+
+/**
+ * An --animate value: an LFO spec when it starts with an LFO shape ("sine:0.5hz"), else an
+ * expression of t, beat, frame and parameters ("0.5 + audio.low", "z/speed * 2").
+ */
+function animation(engine: Engine, spec: string, source: string, tempo: Tempo): (time: number, frame: number) => number {
+  const shape = source.trim().split(':')[0]!.toLowerCase();
+  if ((LFO_SHAPES as readonly string[]).includes(shape)) {
+    const lfo = parseLfo(source);
+    return (time) => lfoValue(lfo, time, tempo);
+  }
+  try {
+    const f = compileExpression(source, (n) => paramReader(engine.params, n));
+    return (time, frame) => f({ t: time, beat: tempo.beats(time), frame });
+  } catch (err) {
+    const msg = (err as Error).message;
+    const audio = /unknown name audio\./.test(msg) && !engine.params.list().some((s) => s.address.startsWith('/netbend/audio/')) ? ' (audio features need --audio <track>)' : '';
+    throw new UsageError(`--animate "${spec}": ${msg}${audio}; expected an LFO like "sine:0.5hz" (${LFO_SHAPES.join(', ')}) or an expression like "0.5 + audio.low"`);
+  }
 }

@@ -76,7 +76,7 @@ const bendFlags = (c: Command) =>
     .option('--blend <partner>', 'blend partner .onnx (same architecture)')
     .option('--blend-amount <t>', 'blend amount for all layers (0 = model, 1 = partner)', num('--blend-amount'))
     .option('--blend-layer <layer=t>', 'blend amount for one layer (repeatable)', collect)
-    .option('--animate <param=lfo>', 'move a parameter per frame, e.g. "blend/all=sine:0.5hz" (repeatable)', collect);
+    .option('--animate <param=lfo|expr>', 'move a parameter per frame by an LFO or an expression, e.g. "blend/all=sine:0.5hz", "z/offset=0.5 + audio.low" (repeatable)', collect);
 
 const program = new Command('netbend').description('play, bend and blend ONNX generators live').showHelpAfterError();
 
@@ -96,7 +96,8 @@ const playCommand = program
   .option('--seed <s>', 'seed of the latent source', int('--seed'))
   .option('--fps <f>', 'frames per second of animation time', positive('--fps'), 30)
   .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep)
-  .option('--tap <layer>', 'write this layer as channel-grid PNGs and .f32 dumps (repeatable)', collect);
+  .option('--tap <layer>', 'write this layer as channel-grid PNGs and .f32 dumps (repeatable)', collect)
+  .option('--audio <track>', 'a sound file whose features (audio.low, audio.onset, ...) expressions may read, frame for frame');
 bendFlags(playCommand).action((model: string, o) => play(model, o));
 
 bendFlags(
@@ -105,7 +106,8 @@ bendFlags(
     .description('render a clip on the offline driver: every frame, same frames every time')
     .argument('[model]', 'an .onnx model or a preset .json (not with --take)')
     .option('--take <take.json>', 'render a recorded performance again: exactly at its own fps, the same control curves at another')
-    .option('--seconds <s>', 'clip length (default 10; a take plays to its end)', positive('--seconds'))
+    .option('--seconds <s>', "clip length (default 10, or the --audio track's; a take plays to its end)", positive('--seconds'))
+    .option('--audio <track>', 'drive the clip with a sound file (features frame for frame, e.g. audio.onset) and mux it in: AAC in MP4, PCM in MOV, audio.wav in a PNG folder')
     .option('--fps <f>', "frames per second (default 30, or the take's)", positive('--fps'))
     .option('--size <WxH>', 'video size (frames are scaled), default the model output size')
     .requiredOption('--out <file>', 'output file (.mp4, .mov) or folder (png)')

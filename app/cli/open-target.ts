@@ -15,11 +15,13 @@ export interface Opened {
   warnings: string[];
 }
 
-export async function openTarget(target: string, o: { ep?: EpChoice; seed?: number }, tempo = new Tempo()): Promise<Opened> {
+/** `prepare` runs once the engine is open, before a preset's scene: parameters it defines (the audio features) take the preset's values. */
+export async function openTarget(target: string, o: { ep?: EpChoice; seed?: number }, tempo = new Tempo(), prepare?: (engine: Engine) => void): Promise<Opened> {
   const preset = target.toLowerCase().endsWith('.json') ? await loadPreset(target) : undefined;
   const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? target, ep: o.ep ?? (preset?.model.ep as EpChoice | undefined), seed: o.seed });
   const modulators = new ModulationBank(engine.params, tempo);
   try {
+    prepare?.(engine);
     if (preset) {
       warnings.push(...(await applyScene(engine, preset)));
       // --seed on the command line wins over the preset's own.

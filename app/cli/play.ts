@@ -9,8 +9,10 @@ import { tapGrid } from '../engine/tap-grid.ts';
 import { writePng } from './png.ts';
 import { progress } from './progress.ts';
 import { applyBendOptions, type BendOptions } from './bend-options.ts';
+import { Tempo } from '../control/tempo.ts';
+import { openTrack, type AudioOptions } from './audio-track.ts';
 
-export interface PlayOptions extends BendOptions {
+export interface PlayOptions extends BendOptions, AudioOptions {
   frames: number;
   out: string;
   seed?: number;
@@ -19,11 +21,13 @@ export interface PlayOptions extends BendOptions {
 }
 
 export async function play(model: string, opts: PlayOptions): Promise<void> {
-  const { engine, modulators, warnings } = await openTarget(model, opts);
+  const track = await openTrack(opts);
+  const tempo = new Tempo();
+  const { engine, modulators, warnings } = await openTarget(model, opts, tempo, (e) => track?.attach(e.params, tempo));
   warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
   engine.on('warning', (w) => console.error(`netbend: warning: ${w}`));
   try {
-    const animate = await applyBendOptions(engine, opts);
+    const animate = await applyBendOptions(engine, opts, { tempo });
     await engine.settled();
     await mkdir(opts.out, { recursive: true });
     const clock = new OfflineClock(opts.fps, opts.frames);
@@ -34,8 +38,9 @@ export async function play(model: string, opts: PlayOptions): Promise<void> {
     let nonFinite = 0;
     const t0 = performance.now();
     await clock.run(async (t) => {
+      track?.features?.update(t);
       modulators.apply(t.time, t.index);
-      animate(t.time);
+      animate(t.time, t.index);
       const frame = await engine.render(t);
       const n = String(t.index).padStart(5, '0');
       if (frame.rgba) await writePng(join(opts.out, `frame-${n}.png`), frame.width, frame.height, frame.rgba);

@@ -1,5 +1,8 @@
 // `netbend render`: a clip on the offline driver. Every frame at exactly n / fps, every frame
-// encoded (the recorder is awaited, never skipped), so two renders give the same frames.
+// encoded (the recorder is awaited, never skipped), so two renders give the same frames. With
+// --audio the track's features move the show frame for frame (each frame reads the windows ending
+// at its time), the clip is as long as the track unless --seconds says otherwise, and the track is
+// muxed in: AAC in MP4, PCM in MOV, audio.wav beside the frames of a PNG folder.
 import { resolve } from 'node:path';
 import { openTarget } from './open-target.ts';
 import { OfflineClock } from '../engine/clock.ts';
@@ -9,8 +12,10 @@ import { progress } from './progress.ts';
 import { applyBendOptions, UsageError, type BendOptions } from './bend-options.ts';
 import { loadTake } from '../scene/take.ts';
 import { renderTake } from '../scene/take-render.ts';
+import { Tempo } from '../control/tempo.ts';
+import { openTrack, type AudioOptions } from './audio-track.ts';
 
-export interface RenderOptions extends BendOptions {
+export interface RenderOptions extends BendOptions, AudioOptions {
   seconds?: number;
   fps?: number;
   take?: string;
@@ -33,30 +38,34 @@ export async function render(model: string | undefined, o: RenderOptions): Promi
   const scaleTo = o.size ? parseSize(o.size) : undefined;
   if (o.take) {
     if (model) throw new UsageError('--take renders the model the take names: give no model with it');
-    if (o.seconds !== undefined || o.edit?.length || o.bend?.length || o.blend || o.animate?.length || o.tap?.length || o.seed !== undefined)
-      throw new UsageError('--take replays the performance as it was: --seconds, --seed and bending flags do not apply');
+    if (o.seconds !== undefined || o.edit?.length || o.bend?.length || o.blend || o.animate?.length || o.tap?.length || o.seed !== undefined || o.audio)
+      throw new UsageError('--take replays the performance as it was: --seconds, --seed, --audio and bending flags do not apply');
     return renderTakeFile(o.take, { ...o, size: scaleTo });
   }
   if (!model) throw new UsageError('render needs a model or preset, or --take <take.json>');
   const fps = o.fps ?? 30;
-  const seconds = o.seconds ?? 10;
+  const track = await openTrack(o);
+  const seconds = o.seconds ?? track?.seconds ?? 10;
   const frames = Math.round(seconds * fps);
   if (frames < 1) throw new UsageError(`--seconds ${seconds} at --fps ${fps} is less than one frame`);
-  const { engine, modulators, warnings } = await openTarget(model, o);
+  const tempo = new Tempo();
+  const { engine, modulators, warnings } = await openTarget(model, o, tempo, (e) => track?.attach(e.params, tempo));
   warnings.forEach((w) => console.error(`netbend: warning: ${w}`));
   try {
     if (!engine.image) throw new Error(`${engine.file}: this model has no image output to render`);
-    const animate = await applyBendOptions(engine, o);
+    const animate = await applyBendOptions(engine, o, { tempo });
     await engine.settled();
     const out = resolve(o.out);
-    const rec = await startRecording({ path: out, format: o.format, width: engine.image.width, height: engine.image.height, scaleTo, fps });
+    const audio = track ? { path: track.file, seconds: frames / fps } : undefined;
+    const rec = await startRecording({ path: out, format: o.format, width: engine.image.width, height: engine.image.height, scaleTo, fps, audio });
     const clock = new OfflineClock(fps, frames);
     const bar = progress(frames, 'frames');
     const t0 = performance.now();
     try {
       await clock.run(async (t) => {
+        track?.features?.update(t);
         modulators.apply(t.time, t.index);
-        animate(t.time);
+        animate(t.time, t.index);
         const frame = await engine.render(t);
         await rec.ready();
         rec.writeFrame(frame.rgba!, t.index);
@@ -70,7 +79,8 @@ export async function render(model: string | undefined, o: RenderOptions): Promi
     }
     const summary = await rec.stop();
     const secs = (performance.now() - t0) / 1000;
-    console.error(`netbend: rendered ${summary.frames} frames (${seconds}s at ${fps} fps) to ${summary.path} in ${secs.toFixed(1)}s`);
+    const withAudio = track ? ` with ${track.file} (${Math.min(track.seconds, frames / fps).toFixed(2)}s of it)` : '';
+    console.error(`netbend: rendered ${summary.frames} frames (${seconds}s at ${fps} fps)${withAudio} to ${summary.path} in ${secs.toFixed(1)}s`);
   } finally {
     await engine.close();
   }

@@ -2,7 +2,8 @@
 // here into a closure tree; there is no eval, no property access, no way to reach JavaScript.
 //   numbers, + - * / % ^ (power, right-assoc), unary -, ( ), comparisons < <= > >= == !=, c ? a : b
 //   functions: sin cos tan abs min max clamp floor ceil fract mix smoothstep sqrt exp log pow noise
-//   names: t (seconds), beat, frame, pi, and parameters by short name or full address
+//   names: t (seconds), beat, frame, pi, and parameters by short name or full address; a dotted
+//   name is a path (`audio.low` is /netbend/audio/low, `audio.chroma.3` is /netbend/audio/chroma/3)
 import { createNoise2D } from 'simplex-noise';
 import { mulberry32 } from '../core/seeded-random.ts';
 
@@ -51,7 +52,7 @@ interface Token {
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
-  const re = /\s*(?:(\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)|(\/netbend\/[\w/.]*|[A-Za-z_]\w*)|(<=|>=|==|!=|[-+*/%^(),?:<>]))/iy;
+  const re = /\s*(?:(\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)|(\/netbend\/[\w/.]*|[A-Za-z_]\w*(?:\.\w+)*)|(<=|>=|==|!=|[-+*/%^(),?:<>]))/iy;
   let pos = 0;
   while (pos < src.length) {
     if (/^\s*$/.test(src.slice(pos))) break;

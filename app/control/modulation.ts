@@ -10,6 +10,19 @@ import type { Tempo } from './tempo.ts';
 import type { Modulator } from './preset.ts';
 import type { ChangeSource } from '../core/registry.ts';
 
+/**
+ * An expression's name as a reader of a parameter: a short name or full address, a dotted name as
+ * a path (`audio.low` -> .../audio/low); undefined when no single parameter answers to it.
+ */
+export function paramReader(params: ParameterRegistry, name: string): (() => number) | undefined {
+  try {
+    const address = findAddress(params, name.startsWith('/') ? name : name.replaceAll('.', '/'));
+    return () => params.number(address);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Who moves a base: the performer's hands and tools, not presets, morphs or the engine. */
 const PERFORMER: ReadonlySet<ChangeSource> = new Set(['ui', 'osc', 'midi', 'api', 'cli']);
 
@@ -44,14 +57,7 @@ export class ModulationBank {
       lfo = spec;
       run = (time) => lfoValue(live.lfo ?? spec, time, this.tempo);
     } else {
-      const f: Compiled = compileExpression(m.source, (name) => {
-        try {
-          const address = findAddress(this.params, name);
-          return () => this.params.number(address);
-        } catch {
-          return undefined;
-        }
-      });
+      const f: Compiled = compileExpression(m.source, (name) => paramReader(this.params, name));
       run = (time, frame) => f({ t: time, beat: this.tempo.beats(time), frame });
     }
     const live: Live = { id, target, kind: m.kind, source: m.source, enabled: m.enabled ?? true, run, lfo };

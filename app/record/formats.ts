@@ -29,6 +29,15 @@ export interface FormatPlan {
   outputArgs: string[];
 }
 
+/** A sound track muxed beside the frames (an offline render's --audio), cut to the clip's length. */
+export interface AudioTrack {
+  path: string;
+  seconds: number;
+}
+
+/** Name of the sound track a PNG-sequence folder holds beside its frames. */
+export const PNG_AUDIO = 'audio.wav';
+
 /** Default file extension per format, used only when the given path has none. */
 const EXT: Record<RecordFormat, string> = { h264: '.mp4', prores: '.mov', hap: '.mov', png: '' };
 
@@ -59,6 +68,14 @@ const FLUSH = ['-flush_packets', '1'];
 export interface ScaleTo {
   width: number;
   height: number;
+}
+
+/**
+ * How a sound track goes in, at stop() (beside the video, never into the crash-safe partial):
+ * AAC in MP4 (h264), 24-bit PCM in MOV (prores, hap) and in the audio.wav of a PNG folder.
+ */
+export function audioCodec(format: RecordFormat): { encoder: string; args: string[] } {
+  return format === 'h264' ? { encoder: 'aac', args: ['-c:a', 'aac', '-b:a', '192k'] } : { encoder: 'pcm_s24le', args: ['-c:a', 'pcm_s24le'] };
 }
 
 export function planFormat(format: RecordFormat, finalPath: string, fps: number, scaleTo?: ScaleTo): FormatPlan {

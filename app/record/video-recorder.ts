@@ -19,11 +19,11 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { RecorderError, StderrTail, defaultFfmpegPath, ensureFfmpeg, listEncoders, notFoundError, runTool } from './ffmpeg.ts';
-import { RECORD_FORMATS, planFormat, type FormatPlan, type RecordFormat } from './formats.ts';
+import { PNG_AUDIO, RECORD_FORMATS, audioCodec, planFormat, type AudioTrack, type FormatPlan, type RecordFormat } from './formats.ts';
 
 export { RecorderError, decodeFrames, listEncoders, probeVideo } from './ffmpeg.ts';
 export type { RecorderErrorCode, ToolOptions, VideoInfo } from './ffmpeg.ts';
-export { partialPathFor, type RecordFormat } from './formats.ts';
+export { PNG_AUDIO, partialPathFor, type AudioTrack, type RecordFormat } from './formats.ts';
 
 export interface RecordingOptions {
   /** Output file (h264: .mp4, prores/hap: .mov) or, for png, the folder to fill with frame-00000.png ... */
@@ -45,6 +45,11 @@ export interface RecordingOptions {
   maxGapFrames?: number;
   /** Remux MP4/MOV to a regular (non-fragmented, moov-first) file at stop(). Default true. */
   faststart?: boolean;
+  /**
+   * A sound track to mux beside the frames, its first `seconds` (an offline render's --audio):
+   * AAC in MP4, PCM in MOV, audio.wav in a PNG folder. Its time 0 is frame 0's.
+   */
+  audio?: AudioTrack;
 }
 
 export interface RecordingSummary {
@@ -113,6 +118,7 @@ function checkOptions(o: RecordingOptions): RecordFormat {
     if (!Number.isInteger(o[k]) || o[k] <= 0) throw bad(`${k} must be a positive integer, got ${o[k]}`);
   }
   if (!(o.fps >= 0.01 && o.fps <= 1000)) throw bad(`fps must be between 0.01 and 1000, got ${o.fps}`);
+  if (o.audio && !(o.audio.path && o.audio.seconds > 0 && Number.isFinite(o.audio.seconds))) throw bad(`audio needs a path and a length in seconds > 0, got ${o.audio.seconds}`);
   return format;
 }
 
@@ -403,23 +409,47 @@ class FfmpegRecording implements Recording {
   /** Partial -> final path, atomically. Returns whether the file was remuxed. */
   private async moveIntoPlace(): Promise<boolean> {
     const { partialPath, path: dest } = this;
+    const audio = this.opts.audio;
+    const trackIn = audio ? ['-t', String(audio.seconds), '-i', audio.path] : [];
     if (this.plan.kind === 'dir') {
+      if (audio) await runTool(this.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...trackIn, '-map', '0:a:0', ...audioCodec(this.format).args, path.join(partialPath, PNG_AUDIO)]);
       await replaceDir(partialPath, dest);
       return false;
     }
-    if (this.plan.remuxMuxer && this.opts.faststart !== false) {
+    const faststart = this.opts.faststart !== false;
+    if (this.plan.remuxMuxer && (faststart || audio)) {
       const ext = path.extname(dest);
       const tmp = path.join(path.dirname(dest), `.${path.basename(dest, ext)}.${process.pid}-${Date.now()}.tmp${ext}`);
+      // The track joins the video here, in a regular (not fragmented) file: its edit lists start
+      // both streams at 0 (a fragmented MP4 would shift the video by the encoder's B-frame delay).
+      const streams = audio ? ['-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', ...audioCodec(this.format).args] : ['-map', '0', '-c', 'copy'];
       try {
-        await runTool(this.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-i', partialPath, '-map', '0', '-c', 'copy', '-movflags', '+faststart', '-f', this.plan.remuxMuxer, tmp]);
+        await runTool(this.ffmpeg, [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-y',
+          '-i',
+          partialPath,
+          ...trackIn,
+          ...streams,
+          ...(faststart ? ['-movflags', '+faststart'] : []),
+          '-f',
+          this.plan.remuxMuxer,
+          tmp,
+        ]);
         await fsyncPath(tmp);
         await rename(tmp, dest);
         await rm(partialPath, { force: true });
         await fsyncPath(path.dirname(dest));
         return true;
-      } catch {
+      } catch (err) {
         // The fragmented recording is a valid file in its own right: keep it rather than lose the take.
         await rm(tmp, { force: true }).catch(() => undefined);
+        if (audio) {
+          await rename(partialPath, dest);
+          throw new RecorderError('FFMPEG_FAILED', `could not mux the sound track ${audio.path}; ${dest} holds the video without it: ${(err as Error).message}`);
+        }
       }
     }
     await fsyncPath(partialPath);
@@ -439,7 +469,12 @@ export async function startRecording(opts: RecordingOptions): Promise<Recording>
   const ffmpeg = opts.ffmpegPath ?? defaultFfmpegPath();
   const version = await ensureFfmpeg(ffmpeg);
   const plan = planFormat(format, opts.path, opts.fps, opts.scaleTo);
-  if (!(await listEncoders(ffmpeg)).has(plan.encoder)) {
+  const encoders = await listEncoders(ffmpeg);
+  const audioEncoder = opts.audio && audioCodec(format).encoder;
+  if (audioEncoder && !encoders.has(audioEncoder)) {
+    throw new RecorderError('ENCODER_UNAVAILABLE', `cannot mux the sound track into ${format}: "${ffmpeg} -encoders" does not list ${audioEncoder} (${version}); install a full ffmpeg build.`);
+  }
+  if (!encoders.has(plan.encoder)) {
     const hint =
       format === 'hap'
         ? 'This ffmpeg build has no HAP encoder (it needs ffmpeg built with --enable-libsnappy); record as prores or h264, or install an ffmpeg that lists "hap" in `ffmpeg -encoders`.'

@@ -63,6 +63,16 @@ interface BoundSource {
   params: Array<[string, string]>;
   /** Image inputs: the sketch pad's picture, fed instead while `<root>/sketch` is on. */
   sketch?: { input: SketchInput; address: string };
+  /** Sources with events (a keyframe loop): the root their `pulse`, `loopEnd` and `keyframe` parameters live under. */
+  pulse?: string;
+}
+
+export interface SideModel {
+  host: ModelHost;
+  image: ImageLayout | undefined;
+  ep: EpChoice;
+  range: ValueRange | undefined;
+  inputs: Array<{ input: string; dims: number[]; buffer: Float32Array; source: InputSource<Record<string, unknown>> }>;
 }
 
 const RANGES = ['auto', '-1..1', '0..1', '0..255'] as const;
@@ -446,6 +456,11 @@ export class Engine extends Emitter<{
     await Promise.all([this.runner.close(), this.host.close()]);
   }
 
+  /** What a side renderer (the seed grid) works from: the host, the image layout, the ep, and each input's source and buffer as fed now. */
+  side(): SideModel {
+    return { host: this.host, image: this.image, ep: this.epChoice, range: this.range, inputs: this.sources.map((s) => ({ input: s.input, dims: s.dims, buffer: s.buffer, source: s.source })) };
+  }
+
   /** Image inputs the sketch pad can feed. */
   sketchInputs(): Array<{ input: string; width: number; height: number; channels: number }> {
     return this.sources.flatMap((s) => {
@@ -512,6 +527,7 @@ function bindSource(params: ParameterRegistry, root: string, input: string, shap
     params.define(spec);
     bound.params.push([address, key]);
   }
+  if (source.pulse) definePulseParams(params, (bound.pulse = root), input);
   return bound;
 }
 
@@ -528,11 +544,30 @@ const SOURCE_RANGES: Record<string, Partial<ParamSpec>> = {
   octaves: { min: 1, max: 8, clamp: true },
   spacing: { min: 0.001, max: 1, limit: [-100, 100] },
   secondsPerSeed: { min: 0.1, max: 60, unit: 's', limit: [0.001, 86400] },
+  leg: { min: 0.1, max: 32, limit: [0.001, 86400] },
+  bpm: { min: 20, max: 300, unit: 'bpm', limit: [1, 1000] },
+  ease: { min: 0, max: 1, clamp: true },
+  glide: { min: 0, max: 10, unit: 's', limit: [0, 3600] },
 };
+
+/** A keyframe loop's events: a trigger at each keyframe and at the loop's end, and the keyframe reached. */
+function definePulseParams(params: ParameterRegistry, root: string, input: string): void {
+  params.define({ address: `${root}/pulse`, type: 'trigger', default: false, readOnly: true, description: `${input}: a keyframe was reached` });
+  params.define({ address: `${root}/loopEnd`, type: 'trigger', default: false, readOnly: true, description: `${input}: the loop came round to its first keyframe` });
+  params.define({ address: `${root}/keyframe`, type: 'int', default: 0, min: 0, max: 64, clamp: false, readOnly: true, description: `${input}: the keyframe last reached` });
+}
+
+function firePulse(params: ParameterRegistry, root: string, k: number): void {
+  params.set(`${root}/keyframe`, k, 'engine');
+  params.set(`${root}/pulse`, true, 'engine');
+  if (k === 0) params.set(`${root}/loopEnd`, true, 'engine');
+}
 
 function fillSource(s: BoundSource, params: ParameterRegistry, t: FrameTime): TensorMsg {
   if (s.sketch && params.get(s.sketch.address) === true && s.sketch.input.fill(s.buffer)) return { data: s.buffer, dims: s.dims };
   for (const [address, key] of s.params) s.source.params[key] = params.get(address);
   s.source.fill(s.buffer, { time: t.time, frame: t.index });
+  const k = s.pulse ? s.source.pulse!() : -1;
+  if (k >= 0) firePulse(params, s.pulse!, k);
   return { data: s.buffer, dims: s.dims };
 }

@@ -6,13 +6,14 @@ import { GaussianWalk } from './gaussian-walk.ts';
 import { VectorSource } from './vector-params.ts';
 import { NoiseTexture, type ImageLayoutFlag } from './noise-texture.ts';
 import { ImageFile } from './image-file.ts';
+import { KeyframeLoop } from './keyframe-loop.ts';
 
 /** Vectors this long or longer are latents (strip); shorter ones are parameter vectors. */
 export const LATENT_MIN = 64;
 
-export type SourceKind = 'strip' | 'walk' | 'noise' | 'image' | 'params';
+export type SourceKind = 'strip' | 'walk' | 'keyframes' | 'noise' | 'image' | 'params';
 /** What an override may say: a kind, or `image:<path>`. */
-export const SOURCE_OVERRIDES = ['strip', 'walk', 'noise', 'image:<path>', 'params'] as const;
+export const SOURCE_OVERRIDES = ['strip', 'walk', 'keyframes', 'noise', 'image:<path>', 'params'] as const;
 
 const SUPPORTED =
   `supported: a latent [1,N] or [N] with N >= ${LATENT_MIN}, a parameter vector [1,K] or [K] with K < ${LATENT_MIN}, ` +
@@ -54,7 +55,7 @@ export function fitShape(input: string, shape: readonly (number | string)[], dty
 
 /**
  * The source for one model input: by shape unless `override` names a kind ('strip' | 'walk' |
- * 'noise' | 'image:<path>' | 'params'). Throws an Error naming the input and its shape when the
+ * 'keyframes' | 'noise' | 'image:<path>' | 'params'). Throws an Error naming the input and its shape when the
  * shape cannot be fed or the override does not fit it.
  */
 export function chooseSource(input: string, shape: readonly (number | string)[], dtype: string, override?: string): InputSource<object> {
@@ -86,6 +87,9 @@ export function chooseSource(input: string, shape: readonly (number | string)[],
     case 'walk':
       needs(vector !== undefined, VECTOR);
       return new GaussianWalk(dims);
+    case 'keyframes':
+      needs(vector !== undefined, VECTOR);
+      return new KeyframeLoop(dims);
     case 'params':
       needs(vector !== undefined, VECTOR);
       return new VectorSource(dims);

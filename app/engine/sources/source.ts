@@ -10,4 +10,6 @@ export interface InputSource<P> {
   readonly shape: readonly number[];
   params: P;
   fill(out: Float32Array, t: SourceFrameTime): void;
+  /** Sources with events (a keyframe loop): the keyframe the last fill arrived at, once, or -1. */
+  pulse?(): number;
 }

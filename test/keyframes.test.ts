@@ -1,0 +1,103 @@
+// Keyframe loops: seamless (the loop's end frame is its start frame, exactly), legs in seconds and
+// in beats, pulses at each keyframe and at the loop's end, and the same frames on every replay.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ROOT } from './helpers.ts';
+import { Engine } from '../app/engine/engine.ts';
+import { ParameterRegistry } from '../app/core/registry.ts';
+import { KeyframeLoop } from '../app/engine/sources/keyframe-loop.ts';
+import { GaussianWalk } from '../app/engine/sources/gaussian-walk.ts';
+import { chooseSource } from '../app/engine/sources/bind.ts';
+
+const MODEL = join(ROOT, 'models', 'default.onnx');
+const frameAt = (time: number, index = 0) => ({ index, time, dt: 1 / 30 });
+
+test('a keyframe loop is seamless in the source: at the loop end, at a keyframe and between', () => {
+  const loop = new KeyframeLoop([1, 512], { keyframes: [{ seed: 3 }, { seed: 8, leg: 2 }, { seed: 11 }], leg: 1.5 });
+  assert.equal(loop.total(), 5);
+  const at = (time: number) => {
+    const out = new Float32Array(512);
+    loop.fill(out, { time, frame: 0 });
+    return out;
+  };
+  assert.deepEqual(at(5), at(0));
+  assert.deepEqual(at(10), at(0));
+  assert.deepEqual(at(2.7), at(7.7 - 5 + 5));
+  // Each keyframe is its seed's vector, the one the walk plays for that seed.
+  const walk = new GaussianWalk([1, 512], { seeds: [8] });
+  assert.deepEqual(at(1.5), walk.seedVector(0));
+  // Between keyframes: neither end.
+  assert.notDeepEqual(at(0.75), at(0));
+  assert.notDeepEqual(at(0.75), at(1.5));
+  // In beats: 3 legs of 2 beats at 90 bpm = 6 beats = 4 s.
+  loop.params.beats = true;
+  loop.params.bpm = 90;
+  loop.params.keyframes = [{ seed: 3 }, { seed: 8 }, { seed: 11 }];
+  loop.params.leg = 2;
+  assert.equal(loop.seconds(), 4);
+  assert.deepEqual(at(4), at(0));
+  assert.deepEqual(at(4 / 3), walk.seedVector(0));
+  assert.equal(chooseSource('z', [1, 512], 'float32', 'keyframes').kind, 'keyframes');
+});
+
+test('through the engine: the loop-end frame equals the start frame, legs in seconds and beats, pulses on keyframes', async () => {
+  const params = new ParameterRegistry();
+  const { engine } = await Engine.open({ model: MODEL, ep: 'cpu', registry: params, sources: { z: 'keyframes' } });
+  try {
+    const source = engine.side().inputs.find((i) => i.input === 'z')!.source as unknown as KeyframeLoop;
+    source.params.keyframes = [{ seed: 1 }, { seed: 2 }, { seed: 5, pulse: false }, { seed: 9 }];
+    params.set('/netbend/source/z/leg', 0.5, 'api');
+    const png = async (time: number, index = 0) => Buffer.from((await engine.render(frameAt(time, index))).rgba!);
+    const start = await png(0);
+    assert.ok(start.equals(await png(2)), 'seconds: the frame at the loop end (2 s) is the start frame');
+    assert.ok(start.equals(await png(4)), 'and a loop later');
+    assert.ok(!start.equals(await png(0.25)), 'between keyframes the picture moves');
+    // Beats: 4 legs of 1 beat at 150 bpm = 1.6 s.
+    params.set('/netbend/source/z/beats', true, 'api');
+    params.set('/netbend/source/z/bpm', 150, 'api');
+    params.set('/netbend/source/z/leg', 1, 'api');
+    assert.ok(start.equals(await png(1.6)), 'beats: the frame at the loop end (4 beats) is the start frame');
+    assert.ok(!start.equals(await png(0.2)));
+    // Deterministic: an offline replay of a time gives the same frame.
+    const mid = await png(0.9);
+    assert.ok(mid.equals(await png(0.9)));
+
+    // Pulses: on while asked, one per keyframe reached (keyframe 2 opts out), loopEnd on the way round.
+    params.set('/netbend/source/z/pulses', true, 'api');
+    const events: string[] = [];
+    params.on('change', (c) => {
+      if (c.address === '/netbend/source/z/pulse') events.push(`pulse${params.get('/netbend/source/z/keyframe')}`);
+      if (c.address === '/netbend/source/z/loopEnd') events.push('end');
+    });
+    // 30 fps over two loops of 1.6 s (legs of 0.4 s).
+    for (let i = 0; i <= 96; i++) await engine.render(frameAt(i / 30 + 0.01, i));
+    assert.deepEqual(events, ['pulse1', 'pulse3', 'pulse0', 'end', 'pulse1', 'pulse3', 'pulse0', 'end']);
+    params.set('/netbend/source/z/pulses', false, 'api');
+    events.length = 0;
+    for (let i = 0; i <= 48; i++) await engine.render(frameAt(i / 30 + 0.01, i));
+    assert.deepEqual(events, []);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('with no keyframes the loop holds a seed, and glides to a new one', async () => {
+  const loop = new KeyframeLoop([512], { seed: 4, glide: 1 });
+  const out = new Float32Array(512);
+  loop.fill(out, { time: 0, frame: 0 });
+  const walk = new GaussianWalk([512], { seeds: [4, 7] });
+  assert.deepEqual(out, walk.seedVector(0));
+  loop.params.seed = 7;
+  loop.fill(out, { time: 10, frame: 1 });
+  assert.deepEqual(out, walk.seedVector(0), 'a glide starts where the picture was');
+  loop.fill(out, { time: 10.5, frame: 2 });
+  assert.notDeepEqual(out, walk.seedVector(0));
+  assert.notDeepEqual(out, walk.seedVector(1));
+  loop.fill(out, { time: 11, frame: 3 });
+  assert.deepEqual(out, walk.seedVector(1));
+  loop.params.glide = 0;
+  loop.params.seed = 4;
+  loop.fill(out, { time: 11.1, frame: 4 });
+  assert.deepEqual(out, walk.seedVector(0), 'without a glide: a jump');
+});

@@ -1,0 +1,180 @@
+// A seed grid: N x N pictures of seeds (cell i plays seed `seed + i`, the latent the walk and the
+// keyframe loop make for it), or of latents around the current one (current + spread * the N(0,1)
+// vector of seed `seed + i`), rendered off the frame path on a runner of its own with the weights
+// untouched. Cells go one at a time and the grid rests between them (`duty`: the share of the time
+// it renders), so the live loop keeps its frame rate. A picked cell can be jumped or glided to, or
+// kept as a keyframe, on an input fed by a keyframe loop (a walk or strip takes a seed cell's seed).
+import { gaussianArray } from '../core/seeded-random.ts';
+import type { ParameterRegistry } from '../core/registry.ts';
+import type { Engine, SideModel } from './engine.ts';
+import { ModelRunner } from './inference/model-runner.ts';
+import type { TensorMsg } from './inference/protocol.ts';
+import type { Keyframe, KeyframeLoop } from './sources/keyframe-loop.ts';
+import type { GaussianWalk } from './sources/gaussian-walk.ts';
+import { LATENT_MIN } from './sources/bind.ts';
+
+export interface GridRequest {
+  /** Cells per side (1..8); the grid has n * n cells. */
+  n: number;
+  /** 'seeds': cell i is seed `seed + i`; 'around': the current latent plus `spread` times seed `seed + i`'s vector. */
+  mode: 'seeds' | 'around';
+  /** First seed (default 0). */
+  seed?: number;
+  /** How far around the current latent (default 0.5); 0 gives n * n copies of it. */
+  spread?: number;
+}
+
+export interface GridCell {
+  index: number;
+  /** The seed whose picture this is ('seeds' mode). */
+  seed: number | undefined;
+  latent: Float32Array;
+  width: number;
+  height: number;
+  /** RGBA8, width * height * 4. */
+  rgba: Uint8Array;
+}
+
+export interface SeedGridOptions {
+  /** The input the grid varies (default the first latent-sized vector input). */
+  input?: string;
+  /** Share of the time the grid renders, 0..1 (default 0.5): after a cell of d ms it rests d * (1 - duty) / duty ms. */
+  duty?: number;
+  /** How the grid rests between cells (injected: tests and offline renders pass their own). */
+  rest?: (ms: number) => Promise<void>;
+}
+
+const realRest = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class SeedGrid {
+  readonly input: string;
+  private readonly side: SideModel;
+  private readonly params: ParameterRegistry;
+  private readonly root: string;
+  private readonly duty: number;
+  private readonly rest: (ms: number) => Promise<void>;
+  private runner: Promise<ModelRunner> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(engine: Engine, opts: SeedGridOptions = {}) {
+    this.side = engine.side();
+    this.params = engine.params;
+    const latent = opts.input ?? this.side.inputs.find((i) => i.buffer.length >= LATENT_MIN && i.dims.filter((d) => d > 1).length === 1)?.input;
+    if (!latent || !this.side.inputs.some((i) => i.input === latent)) throw new Error(`seed grid: no latent input${opts.input ? ` "${opts.input}"` : ''} in this model`);
+    this.input = latent;
+    this.root = `${engine.ns}/source/${latent}`;
+    this.duty = Math.min(1, Math.max(0.05, opts.duty ?? 0.5));
+    this.rest = opts.rest ?? realRest;
+  }
+
+  /** The latent input's source as fed now. */
+  private bound() {
+    return this.side.inputs.find((i) => i.input === this.input)!;
+  }
+
+  /** The latents of a request's cells, in order (row by row). */
+  latents(req: GridRequest): Array<{ seed: number | undefined; latent: Float32Array }> {
+    const n = Math.trunc(req.n);
+    if (!(n >= 1 && n <= 8)) throw new Error(`seed grid: n must be 1..8, not ${req.n}`);
+    const base = Math.trunc(req.seed ?? 0) | 0;
+    const len = this.bound().buffer.length;
+    const current = this.bound().buffer.slice();
+    const spread = req.spread ?? 0.5;
+    if (!Number.isFinite(spread)) throw new Error(`seed grid: spread must be a number, not ${req.spread}`);
+    return Array.from({ length: n * n }, (_, i) => {
+      const g = gaussianArray(len, (base + i) | 0);
+      if (req.mode === 'seeds') return { seed: (base + i) | 0, latent: g };
+      const latent = new Float32Array(len);
+      for (let j = 0; j < len; j++) latent[j] = current[j]! + spread * g[j]!;
+      return { seed: undefined, latent };
+    });
+  }
+
+  /**
+   * Renders a request's cells one after another (a second request waits for the first), handing
+   * each to `onCell` as it comes; resolves with them all.
+   */
+  render(req: GridRequest, onCell?: (cell: GridCell) => void): Promise<GridCell[]> {
+    const cells = this.latents(req);
+    const run = this.queue.then(() => this.renderCells(cells, onCell));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async renderCells(cells: Array<{ seed: number | undefined; latent: Float32Array }>, onCell?: (cell: GridCell) => void): Promise<GridCell[]> {
+    const runner = await this.open(cells[0]!.latent);
+    const out: GridCell[] = [];
+    const image = this.side.image;
+    for (let i = 0; i < cells.length; i++) {
+      if (this.closed) throw new Error('seed grid closed');
+      const t0 = performance.now();
+      const reply = await runner.run({ kind: 'run', feeds: this.feeds(cells[i]!.latent), fetch: [], range: this.side.range, amounts: undefined, lead: 0 });
+      if (!reply.rgba || !image) throw new Error('seed grid: this model has no image output');
+      const cell: GridCell = { index: i, seed: cells[i]!.seed, latent: cells[i]!.latent, width: image.width, height: image.height, rgba: reply.rgba };
+      out.push(cell);
+      onCell?.(cell);
+      await this.rest(((performance.now() - t0) * (1 - this.duty)) / this.duty);
+    }
+    return out;
+  }
+
+  private feeds(latent: Float32Array): Record<string, TensorMsg> {
+    return Object.fromEntries(this.side.inputs.map((i) => [i.input, { data: i.input === this.input ? latent : i.buffer.slice(), dims: i.dims }]));
+  }
+
+  /** The grid's own session (the untouched weights), made on first use. */
+  private open(first: Float32Array): Promise<ModelRunner> {
+    this.runner ??= (async () => {
+      const runner = ModelRunner.spawn();
+      try {
+        const graphs = await this.side.host.build(this.side.image, [], undefined);
+        await runner.load({ kind: 'load', ...graphs, ep: this.side.ep, image: this.side.image, bend: undefined, weightDims: {}, warmup: this.feeds(first) });
+        return runner;
+      } catch (err) {
+        await runner.close();
+        throw err;
+      }
+    })();
+    return this.runner;
+  }
+
+  /**
+   * Plays a cell: a keyframe loop input holds it (gliding there over `glide` seconds, 0 = a jump)
+   * and drops its keyframes; a walk or strip input takes a seed cell's seed.
+   */
+  jump(cell: Pick<GridCell, 'seed' | 'latent'>, glide = 0): void {
+    const source = this.bound().source;
+    if (source.kind === 'keyframes') {
+      const loop = source as unknown as KeyframeLoop;
+      this.params.set(`${this.root}/glide`, glide, 'api');
+      loop.params.keyframes = [];
+      loop.params.hold = cell.seed === undefined ? cell.latent.slice() : undefined;
+      if (cell.seed !== undefined) this.params.set(`${this.root}/seed`, cell.seed, 'api');
+      return;
+    }
+    if (cell.seed === undefined)
+      throw new Error(
+        `seed grid: input ${this.input} plays a ${source.kind} source, which takes seeds only; feed it a keyframe loop (--source ${this.input}=keyframes) to jump around the current latent`,
+      );
+    if (source.kind === 'walk') (source as unknown as GaussianWalk).params.seeds = [0];
+    this.params.set(`${this.root}/seed`, cell.seed, 'api');
+  }
+
+  /** Keeps a cell as the next keyframe of the input's keyframe loop; returns the keyframe count. */
+  keep(cell: Pick<GridCell, 'seed' | 'latent'>): number {
+    const source = this.bound().source;
+    if (source.kind !== 'keyframes') throw new Error(`seed grid: input ${this.input} plays a ${source.kind} source; keyframes need a keyframe loop (--source ${this.input}=keyframes)`);
+    const loop = source as unknown as KeyframeLoop;
+    const key: Keyframe = cell.seed === undefined ? { latent: cell.latent.slice() } : { seed: cell.seed };
+    loop.params.keyframes = [...loop.params.keyframes, key];
+    return loop.params.keyframes.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+    const runner = await this.runner?.catch(() => undefined);
+    await runner?.close();
+  }
+}

@@ -6,6 +6,7 @@ import { benchControl } from './control.ts';
 import { benchStream } from './stream.ts';
 import { benchTrain } from './train.ts';
 import { benchAudio } from './audio.ts';
+import { benchLatent } from './latent.ts';
 
 const benches: Record<string, () => Promise<void>> = {
   engine: benchEngine,
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   stream: benchStream,
   train: benchTrain,
   audio: benchAudio,
+  latent: benchLatent,
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(benches)) {

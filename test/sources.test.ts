@@ -559,6 +559,7 @@ test('bind: overrides pick walk, image, noise, params or strip where they fit, a
     [[1, 3, 16, 16], 'strip', /cannot take a "strip" source: it needs a vector/],
     [[1, 3, 16, 16], 'walk', /needs a vector/],
     [[1, 3, 16, 16], 'params', /needs a vector/],
+    [[1, 3, 16, 16], 'keyframes', /cannot take a "keyframes" source: it needs a vector/],
     [[1, 3, 16, 16], 'image:', /needs a file, as image:<path>/],
     [[1, 3, 16, 16], 'sparkles', /unknown source "sparkles".*strip, walk, noise, image:<path>, params/],
     [[1, 3, 16, 16], `image:${join(dir, 'gone.png')}`, /gone\.png": no such file/],

@@ -13,7 +13,7 @@ export const LATENT_MIN = 64;
 
 export type SourceKind = 'strip' | 'walk' | 'keyframes' | 'noise' | 'image' | 'params';
 /** What an override may say: a kind, or `image:<path>`. */
-export const SOURCE_OVERRIDES = ['strip', 'walk', 'keyframes', 'noise', 'image:<path>', 'params'] as const;
+export const SOURCE_OVERRIDES = ['strip', 'walk', 'noise', 'image:<path>', 'params', 'keyframes'] as const;
 
 const SUPPORTED =
   `supported: a latent [1,N] or [N] with N >= ${LATENT_MIN}, a parameter vector [1,K] or [K] with K < ${LATENT_MIN}, ` +

@@ -8,6 +8,14 @@ import { Engine } from '../app/engine/engine.ts';
 import { ParameterRegistry } from '../app/core/registry.ts';
 import { SeedGrid, type GridCell } from '../app/engine/seed-grid.ts';
 import type { KeyframeLoop } from '../app/engine/sources/keyframe-loop.ts';
+import { PNG } from 'pngjs';
+import { tempDir } from './helpers.ts';
+import { LoopbackOsc, SteppedClock } from './loopback-ports.ts';
+import { LiveSession } from '../app/server/live-session.ts';
+import { ffmpegTakes } from '../app/record/take-recorder.ts';
+import { PresetFolder } from '../app/control/preset-store.ts';
+import { parseIncoming } from '../app/server/commands.ts';
+import type { GridCellPng } from '../app/engine/seed-grid.ts';
 
 const MODEL = join(ROOT, 'models', 'default.onnx');
 const now = (index: number, time = 0) => ({ index, time, dt: 1 / 30 });
@@ -97,4 +105,33 @@ test('on a walk input a seed cell is the walk at that seed, and jump plays it', 
     await grid.close();
     await engine.close();
   }
+});
+
+test("the show's seedGrid and seedPick commands: PNG cells of the seeds, jump, glide and keep by index", async (t) => {
+  const dir = tempDir(t);
+  const { session } = await LiveSession.open(
+    { model: MODEL, ep: 'cpu', sources: { z: 'keyframes' } },
+    { clock: new SteppedClock(10), osc: new LoopbackOsc(), midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
+  );
+  t.after(() => session.close());
+  const parsed = parseIncoming(JSON.stringify({ id: 1, cmd: 'seedGrid', n: 2, mode: 'seeds', seed: 60 }));
+  assert.equal(parsed.kind, 'command');
+  assert.equal(parseIncoming(JSON.stringify({ id: 2, cmd: 'seedGrid', n: 20, mode: 'seeds' })).kind, 'bad-command');
+  const cells = (await session.command((parsed as Extract<typeof parsed, { kind: 'command' }>).command)) as GridCellPng[];
+  assert.deepEqual(
+    cells.map((c) => c.seed),
+    [60, 61, 62, 63],
+  );
+  const png = PNG.sync.read(Buffer.from(cells[1]!.png, 'base64'));
+  assert.equal(png.width, cells[1]!.width);
+  assert.equal(await session.command({ cmd: 'seedPick', index: 1, action: 'jump' }), null);
+  assert.equal(session.params.get('/netbend/source/z/seed'), 61);
+  const frame = await session.engine.render(now(0));
+  assert.ok(same(frame.rgba!, new Uint8Array(png.data)), "the PNG is seed 61's frame");
+  await session.command({ cmd: 'seedPick', index: 3, action: 'glide', glide: 1.5 });
+  assert.equal(session.params.get('/netbend/source/z/glide'), 1.5);
+  assert.equal(session.params.get('/netbend/source/z/seed'), 63);
+  assert.equal(await session.command({ cmd: 'seedPick', index: 0, action: 'keep' }), 1);
+  assert.equal(await session.command({ cmd: 'seedPick', index: 2, action: 'keep' }), 2);
+  await assert.rejects(session.command({ cmd: 'seedPick', index: 9, action: 'jump' }), /no cell 9 \(the grid has 4\)/);
 });

@@ -262,6 +262,10 @@ export type Command =
   | { cmd: 'removeModulator'; mod: string }
   /** The sketch pad's picture for an image input, as a base64 PNG. */
   | { cmd: 'sketch'; input: string; png: string }
+  /** Renders an n x n seed grid off the frame path; replies with the cells as PNGs (GridCellPng[]). */
+  | { cmd: 'seedGrid'; n: number; mode: 'seeds' | 'around'; seed?: number; spread?: number }
+  /** Jumps to, glides to or keeps as a keyframe a cell of the last seed grid. */
+  | { cmd: 'seedPick'; index: number; action: 'jump' | 'glide' | 'keep'; glide?: number }
   | { cmd: 'midiLearn'; address: string | null }
   /** Edits one mapping: each field given is its own move (/netbend/midi/<id>/range, curve, invert, takeover). */
   | { cmd: 'midiEdit'; mapping: string; range?: [number, number]; curve?: MidiCurve; invert?: boolean; takeover?: MidiTakeover }

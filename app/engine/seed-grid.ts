@@ -4,6 +4,7 @@
 // untouched. Cells go one at a time and the grid rests between them (`duty`: the share of the time
 // it renders), so the live loop keeps its frame rate. A picked cell can be jumped or glided to, or
 // kept as a keyframe, on an input fed by a keyframe loop (a walk or strip takes a seed cell's seed).
+import { PNG } from 'pngjs';
 import { gaussianArray } from '../core/seeded-random.ts';
 import type { ParameterRegistry } from '../core/registry.ts';
 import type { Engine, SideModel } from './engine.ts';
@@ -177,4 +178,65 @@ export class SeedGrid {
     const runner = await this.runner?.catch(() => undefined);
     await runner?.close();
   }
+}
+
+/** A cell as a page gets it: a PNG at the model's size (the page scales it), its seed if any. */
+export interface GridCellPng {
+  index: number;
+  seed: number | undefined;
+  width: number;
+  height: number;
+  /** base64 PNG */
+  png: string;
+}
+
+export type GridPick = 'jump' | 'glide' | 'keep';
+
+/**
+ * The show's seed grid: one SeedGrid for the engine playing now (a new model gets a new one) and
+ * the cells last rendered, which a page picks by index.
+ */
+export class SeedGridDesk {
+  private grid: SeedGrid | undefined;
+  private engine: Engine | undefined;
+  private cells: GridCell[] = [];
+
+  constructor(private readonly current: () => Engine) {}
+
+  private open(): SeedGrid {
+    const engine = this.current();
+    if (this.grid && this.engine === engine) return this.grid;
+    void this.grid?.close().catch(() => {});
+    this.cells = [];
+    this.engine = engine;
+    this.grid = new SeedGrid(engine);
+    return this.grid;
+  }
+
+  async render(req: GridRequest): Promise<GridCellPng[]> {
+    const grid = this.open();
+    const cells = await grid.render(req);
+    if (this.grid === grid) this.cells = cells;
+    return cells.map((c) => ({ index: c.index, seed: c.seed, width: c.width, height: c.height, png: cellPng(c) }));
+  }
+
+  /** Jumps to, glides to (over `glide` seconds, default 2) or keeps the last grid's cell `index`; keep returns the keyframe count. */
+  pick(index: number, action: GridPick, glide = 2): number | null {
+    const grid = this.open();
+    const cell = this.cells[index];
+    if (!cell) throw new Error(`seed grid: no cell ${index} (${this.cells.length ? `the grid has ${this.cells.length}` : 'render a grid first'})`);
+    if (action === 'keep') return grid.keep(cell);
+    grid.jump(cell, action === 'glide' ? glide : 0);
+    return null;
+  }
+
+  close(): Promise<void> {
+    return this.grid?.close() ?? Promise.resolve();
+  }
+}
+
+function cellPng(c: GridCell): string {
+  const png = new PNG({ width: c.width, height: c.height });
+  png.data.set(c.rgba.subarray(0, c.width * c.height * 4));
+  return PNG.sync.write(png).toString('base64');
 }

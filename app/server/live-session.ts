@@ -41,6 +41,7 @@ import { saveTake } from '../scene/take.ts';
 import { BPM, LOOP_DELAY_MAX, LOOP_DELAY_P99, RECALL, RECORD, TAP_TEMPO, WEK_OUTPUTS, midiMove } from '../core/addresses.ts';
 import { LearnDesk, type PlayedMapper } from '../scene/learn-desk.ts';
 import { compilePattern, matches } from '../io/osc-pattern.ts';
+import { SeedGridDesk } from '../engine/seed-grid.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -55,6 +56,8 @@ export interface LiveOptions {
   /** A regression net driven by parameters, its outputs routed to others. */
   controller?: { file: string; bind: string[]; route: string[] };
   seed?: number;
+  /** Per input, a source kind instead of the one its shape picks (`keyframes` for a seed grid's jumps and keyframe loops). */
+  sources?: Record<string, string>;
   /** How long MIDI learn waits for a control before it gives up (default 10 s). */
   midiLearnSeconds?: number;
 }
@@ -68,6 +71,8 @@ const USER_MODELS = join(process.env.NETBEND_HOME ?? join(homedir(), '.netbend')
 
 export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' | 'error'; text: string }; state: void; frame: Frame; model: void }> {
   readonly params: ParameterRegistry;
+  /** The seed grid of the engine playing now (seedGrid / seedPick commands). */
+  private readonly seedGrid = new SeedGridDesk(() => this.engine);
   engine: Engine;
   readonly loop: FrameLoop;
   private readonly desk: RecordingDesk;
@@ -233,7 +238,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   static async open(opts: LiveOptions, ports: ShowPorts): Promise<{ session: LiveSession; warnings: string[] }> {
     const params = new ParameterRegistry();
     const preset = opts.model.toLowerCase().endsWith('.json') ? await loadPreset(opts.model) : undefined;
-    const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? opts.model, ep: opts.ep, seed: opts.seed, registry: params });
+    const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? opts.model, ep: opts.ep, seed: opts.seed, sources: opts.sources, registry: params });
     const session = new LiveSession(params, engine, opts, ports);
     try {
       if (preset) warnings.push(...(await session.scene.loadPreset(opts.model, { source: 'cli' })));
@@ -415,6 +420,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     await this.controller?.close();
     await this.mapping?.close();
     await this.desk.close();
+    await this.seedGrid.close();
     await this.engine.close();
     this.refusals.close();
   }
@@ -558,6 +564,10 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       case 'sketch':
         this.engine.setSketch(c.input, decodeSketchPng(c.png));
         return null;
+      case 'seedGrid':
+        return this.seedGrid.render(c);
+      case 'seedPick':
+        return this.seedGrid.pick(c.index, c.action, c.glide);
       case 'undo':
         return move('/netbend/undo');
       case 'redo':

@@ -135,3 +135,19 @@ test("the show's seedGrid and seedPick commands: PNG cells of the seeds, jump, g
   assert.equal(await session.command({ cmd: 'seedPick', index: 2, action: 'keep' }), 2);
   await assert.rejects(session.command({ cmd: 'seedPick', index: 9, action: 'jump' }), /no cell 9 \(the grid has 4\)/);
 });
+
+test('on a strip input a seed cell is the strip with that seed at the time asked, and jump plays it', async () => {
+  const params = new ParameterRegistry();
+  const { engine } = await Engine.open({ model: MODEL, ep: 'cpu', registry: params });
+  const grid = new SeedGrid(engine, { rest: noRest });
+  try {
+    const cells = await grid.render({ n: 2, mode: 'seeds', seed: 5, time: 2.5 });
+    grid.jump(cells[3]!);
+    assert.equal(params.get('/netbend/source/z/seed'), 8);
+    assert.ok(same((await engine.render(now(0, 2.5))).rgba!, cells[3]!.rgba));
+    assert.ok(!same((await engine.render(now(1, 3.5))).rgba!, cells[3]!.rgba), 'the strip moves on from there');
+  } finally {
+    await grid.close();
+    await engine.close();
+  }
+});

@@ -13,6 +13,7 @@ import type { TensorMsg } from './inference/protocol.ts';
 import type { Keyframe, KeyframeLoop } from './sources/keyframe-loop.ts';
 import type { GaussianWalk } from './sources/gaussian-walk.ts';
 import { LATENT_MIN } from './sources/bind.ts';
+import { SimplexStrip, type SimplexStripParams } from './sources/simplex-strip.ts';
 
 export interface GridRequest {
   /** Cells per side (1..8); the grid has n * n cells. */
@@ -23,6 +24,11 @@ export interface GridRequest {
   seed?: number;
   /** How far around the current latent (default 0.5); 0 gives n * n copies of it. */
   spread?: number;
+  /**
+   * Show time (seconds) a strip input's seed cells are taken at (default 0): a strip moves, so its
+   * picture at a seed is the strip with that seed at a moment.
+   */
+  time?: number;
 }
 
 export interface GridCell {
@@ -84,12 +90,23 @@ export class SeedGrid {
     const spread = req.spread ?? 0.5;
     if (!Number.isFinite(spread)) throw new Error(`seed grid: spread must be a number, not ${req.spread}`);
     return Array.from({ length: n * n }, (_, i) => {
-      const g = gaussianArray(len, (base + i) | 0);
-      if (req.mode === 'seeds') return { seed: (base + i) | 0, latent: g };
+      const seed = (base + i) | 0;
+      if (req.mode === 'seeds') return { seed, latent: this.seedLatent(seed, req.time ?? 0) };
+      const g = gaussianArray(len, seed);
       const latent = new Float32Array(len);
       for (let j = 0; j < len; j++) latent[j] = current[j]! + spread * g[j]!;
       return { seed: undefined, latent };
     });
+  }
+
+  /** What the latent input plays at `seed`: a strip's row at `time`, else the seed's N(0,1) vector (the walk's, the keyframe loop's). */
+  private seedLatent(seed: number, time: number): Float32Array {
+    const b = this.bound();
+    if (b.source.kind !== 'strip') return gaussianArray(b.buffer.length, seed);
+    const strip = new SimplexStrip(b.dims, { ...(b.source.params as unknown as SimplexStripParams), seed });
+    const out = new Float32Array(b.buffer.length);
+    strip.fill(out, { time, frame: 0 });
+    return out;
   }
 
   /**
@@ -201,7 +218,11 @@ export class SeedGridDesk {
   private engine: Engine | undefined;
   private cells: GridCell[] = [];
 
-  constructor(private readonly current: () => Engine) {}
+  constructor(
+    private readonly current: () => Engine,
+    /** Show time now (a strip's seed cells are taken then). */
+    private readonly now: () => number = () => 0,
+  ) {}
 
   private open(): SeedGrid {
     const engine = this.current();
@@ -215,7 +236,7 @@ export class SeedGridDesk {
 
   async render(req: GridRequest): Promise<GridCellPng[]> {
     const grid = this.open();
-    const cells = await grid.render(req);
+    const cells = await grid.render({ time: this.now(), ...req });
     if (this.grid === grid) this.cells = cells;
     return cells.map((c) => ({ index: c.index, seed: c.seed, width: c.width, height: c.height, png: cellPng(c) }));
   }

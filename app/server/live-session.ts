@@ -72,7 +72,10 @@ const USER_MODELS = join(process.env.NETBEND_HOME ?? join(homedir(), '.netbend')
 export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' | 'error'; text: string }; state: void; frame: Frame; model: void }> {
   readonly params: ParameterRegistry;
   /** The seed grid of the engine playing now (seedGrid / seedPick commands). */
-  private readonly seedGrid = new SeedGridDesk(() => this.engine);
+  private readonly seedGrid = new SeedGridDesk(
+    () => this.engine,
+    () => this.loop.clock.now(),
+  );
   engine: Engine;
   readonly loop: FrameLoop;
   private readonly desk: RecordingDesk;

@@ -236,9 +236,12 @@ export class SeedGridDesk {
 
   async render(req: GridRequest): Promise<GridCellPng[]> {
     const grid = this.open();
-    const cells = await grid.render({ time: this.now(), ...req });
+    // Each cell is encoded as it arrives, between the grid's rests, not all at once at the end:
+    // 16 encodes in a row would hold the show's main thread for a frame or more.
+    const pngs: GridCellPng[] = [];
+    const cells = await grid.render({ time: this.now(), ...req }, (c) => pngs.push({ index: c.index, seed: c.seed, width: c.width, height: c.height, png: cellPng(c) }));
     if (this.grid === grid) this.cells = cells;
-    return cells.map((c) => ({ index: c.index, seed: c.seed, width: c.width, height: c.height, png: cellPng(c) }));
+    return pngs;
   }
 
   /** Jumps to, glides to (over `glide` seconds, default 2) or keeps the last grid's cell `index`; keep returns the keyframe count. */
@@ -259,5 +262,5 @@ export class SeedGridDesk {
 function cellPng(c: GridCell): string {
   const png = new PNG({ width: c.width, height: c.height });
   png.data.set(c.rgba.subarray(0, c.width * c.height * 4));
-  return PNG.sync.write(png).toString('base64');
+  return PNG.sync.write(png, { deflateLevel: 1 }).toString('base64');
 }

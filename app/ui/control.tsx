@@ -9,6 +9,7 @@ import { ModulatorsPanel } from './modulation.tsx';
 import { acceptDroppedModels } from './model-browser.tsx';
 import { LayerWall } from './layer-wall.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
+import { SeedGridPanel } from './seed-grid.tsx';
 import { LearnBanner, MidiDot, MidiPanel } from './midi-panel.tsx';
 import { LearnPanel } from './learn-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
@@ -123,7 +124,10 @@ function Side() {
         ) : tab.value === 'model' ? (
           <ModelPanel />
         ) : tab.value === 'sources' ? (
-          <SourcesPanel />
+          <>
+            <SourcesPanel />
+            <SeedGridPanel />
+          </>
         ) : tab.value === 'mods' ? (
           <ModulatorsPanel />
         ) : tab.value === 'midi' ? (

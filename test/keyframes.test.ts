@@ -3,7 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ROOT } from './helpers.ts';
+import { ROOT, tempDir } from './helpers.ts';
+import { LoopbackOsc, SteppedClock } from './loopback-ports.ts';
+import { LiveSession, BPM } from '../app/server/live-session.ts';
+import { ffmpegTakes } from '../app/record/take-recorder.ts';
+import { PresetFolder } from '../app/control/preset-store.ts';
+import { decodeOsc, type OscPacket } from '../app/io/osc-server.ts';
 import { Engine } from '../app/engine/engine.ts';
 import { ParameterRegistry } from '../app/core/registry.ts';
 import { KeyframeLoop } from '../app/engine/sources/keyframe-loop.ts';
@@ -100,4 +105,36 @@ test('with no keyframes the loop holds a seed, and glides to a new one', async (
   loop.params.seed = 4;
   loop.fill(out, { time: 11.1, frame: 4 });
   assert.deepEqual(out, walk.seedVector(0), 'without a glide: a jump');
+});
+
+test("in a show: a loop in beats follows the show's tempo, and its pulses go out over OSC while asked", async (t) => {
+  const dir = tempDir(t);
+  const clock = new SteppedClock(10);
+  const osc = new LoopbackOsc();
+  const target = { host: '127.0.0.1', port: 57131 };
+  const { session } = await LiveSession.open(
+    { model: MODEL, ep: 'cpu', sources: { z: 'keyframes' }, oscTargets: [target] },
+    { clock, osc, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
+  );
+  t.after(() => session.close());
+  const p = session.params;
+  assert.equal(p.get('/netbend/source/z/bpm'), 120, 'the show tempo from the start');
+  p.set(BPM, 150, 'ui');
+  assert.equal(p.get('/netbend/source/z/bpm'), 150);
+  const loop = session.engine.side().inputs[0]!.source as unknown as KeyframeLoop;
+  loop.params.keyframes = [{ seed: 1 }, { seed: 2 }];
+  // Legs of 1 beat at 150 bpm: 0.4 s, 4 frames at 10 fps; a loop of 8 frames.
+  p.set('/netbend/source/z/beats', true, 'ui');
+  p.set('/netbend/source/z/leg', 1, 'ui');
+  p.set('/netbend/source/z/pulses', true, 'ui');
+  const sent = () => {
+    const out: string[] = [];
+    const walk = (m: OscPacket): void => void ('elements' in m ? m.elements.forEach(walk) : out.push(m.address));
+    for (const s of osc.sent) if (s.port === target.port) walk(decodeOsc(s.datagram)!);
+    return out;
+  };
+  for (let i = 0; i < 17; i++) await clock.step();
+  const got = sent();
+  assert.equal(got.filter((a) => a === '/netbend/source/z/pulse').length, 4, 'frames 4, 8, 12, 16: a keyframe each');
+  assert.equal(got.filter((a) => a === '/netbend/source/z/loopEnd').length, 2, 'frames 8 and 16: round to the first');
 });

@@ -42,6 +42,7 @@ import { BPM, LOOP_DELAY_MAX, LOOP_DELAY_P99, RECALL, RECORD, TAP_TEMPO, WEK_OUT
 import { LearnDesk, type PlayedMapper } from '../scene/learn-desk.ts';
 import { compilePattern, matches } from '../io/osc-pattern.ts';
 import { SeedGridDesk } from '../engine/seed-grid.ts';
+import { followTempo } from '../engine/sources/keyframe-loop.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -227,6 +228,10 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         this.params.set(BPM, this.tempo.bpm, 'engine');
       }
     });
+    // Keyframe loops in beats count the show's beats (a new model's loops take the tempo as they come).
+    followTempo(params, this.tempo.bpm);
+    params.on('change', (c) => c.address === BPM && followTempo(params, this.tempo.bpm));
+    params.on('define', (spec) => spec.address.endsWith('/loopEnd') && followTempo(params, this.tempo.bpm));
     this.loop.on('frame', (f) => {
       // A take's video holds exactly the frames its log saw, so a re-render lines up frame for frame.
       if (this.take?.frame === f.index && !f.preview) this.desk.writeFrame(f.rgba!, f.index);

@@ -13,6 +13,7 @@
 // parameters (`pulse`, `loopEnd`) and the index (`keyframe`), sent over OSC like any change, while
 // `pulses` is on.
 import { gaussianArray } from '../../core/seeded-random.ts';
+import type { ParameterRegistry } from '../../core/registry.ts';
 import { slerp } from './gaussian-walk.ts';
 import type { InputSource, SourceFrameTime } from './source.ts';
 
@@ -185,4 +186,17 @@ function fromOf(k: Keyframe): number | ArrayLike<number> {
 
 function intOf(x: number): number {
   return Number.isFinite(x) ? Math.trunc(x) | 0 : 0;
+}
+
+/** Whether an address is a keyframe loop's tempo (`/netbend/.../source/<input>/bpm`). */
+export function isLoopBpm(params: ParameterRegistry, address: string): boolean {
+  return /\/source\/[^/]+\/bpm$/.test(address) && params.has(address.replace(/bpm$/, 'beats')) && params.has(address.replace(/bpm$/, 'loopEnd'));
+}
+
+/**
+ * Keyframe loops count beats at the show's tempo: `bpm` into every loop's own (from the engine;
+ * a loop's own bpm still works where no show sets one).
+ */
+export function followTempo(params: ParameterRegistry, bpm: number): void {
+  for (const spec of params.list()) if (isLoopBpm(params, spec.address) && params.get(spec.address) !== bpm) params.set(spec.address, bpm, 'engine');
 }

@@ -1,15 +1,16 @@
 // The seed grid on the page, in a real Chromium: the sources tab renders a 4x4 grid of seeds from
-// the server, a click on a cell jumps the latent there (its seed), and the "around current" grid
-// at spread 0 shows the current picture in every cell.
+// the server, a click on a cell jumps the latent there (its seed) or keeps it as a keyframe
+// (serve --source z=keyframes), and the "around current" grid at spread 0 shows the current
+// picture in every cell.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ROOT, startServe, tempDir } from './helpers.ts';
 import { artifact, launch, noChromium, openPage, untilValue } from './ui-helpers.ts';
 
-test('the sources tab renders a seed grid and a click on a cell jumps to its seed', { skip: noChromium }, async (t) => {
+test('the sources tab renders a seed grid; a click on a cell jumps to its seed or keeps it as a keyframe', { skip: noChromium }, async (t) => {
   const dir = tempDir(t);
-  const s = await startServe(join(ROOT, 'models', 'default.onnx'), ['--presets', dir, '--fps', '10']);
+  const s = await startServe(join(ROOT, 'models', 'default.onnx'), ['--presets', dir, '--fps', '10', '--source', 'z=keyframes']);
   const base = s.url.replace(/\/$/, '');
   const browser = await launch();
   try {
@@ -34,6 +35,12 @@ test('the sources tab renders a seed grid and a click on a cell jumps to its see
     await page.screenshot({ path: artifact('seed-grid-1.png') });
     await page.click('#seed-grid .seed-cell[data-cell="5"]');
     assert.equal(await untilValue(base, '/netbend/source/z/seed', (v) => v === 105), 105);
+    // Keep: two picks become the keyframe loop's keyframes.
+    await page.click('#seed-grid-action [data-value="keep"]');
+    await page.click('#seed-grid .seed-cell[data-cell="2"]');
+    await page.click('#seed-grid .seed-cell[data-cell="9"]');
+    await page.waitForFunction(() => document.querySelector('#seed-grid .block-title .count')?.textContent === '2 kept', null, { timeout: 10_000 });
+    await page.click('#seed-grid-action [data-value="jump"]');
     // Around the current latent at spread 0: every cell is the same picture.
     await page.check('#seed-grid-around');
     await page.locator('#seed-grid-spread').fill('0');

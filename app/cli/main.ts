@@ -136,6 +136,7 @@ program
   .option('--controller <net.onnx>', 'a regression net driven by parameters (e.g. 4 knobs -> 16 edit amounts)')
   .option('--bind <input=param>', 'controller input from a parameter, e.g. "0=knobs/k1" (repeatable)', collect)
   .option('--route <output=param>', 'controller output to a parameter, e.g. "3=b16-scale/amount" (repeatable)', collect)
+  .option('--source <input=kind>', 'an input fed by another source kind, e.g. "z=keyframes" (a keyframe loop: seed grid jumps, loops of kept picks) (repeatable)', collect)
   .option('--allow-origin <origin,...>', "web origins besides netbend's own pages that may control the show and read its values, e.g. http://127.0.0.1:3000 (repeatable)", origins)
   .action((model: string, o) => serve(model, o));
 

@@ -22,6 +22,8 @@ export interface ServeOptions {
   ep?: EpChoice;
   fps: number;
   seed?: number;
+  /** `<input>=<kind>` per input fed by another source kind (--source). */
+  source?: string[];
   presets: string;
   /** Folders models may be loaded from by name, besides the repo's models/ and the playing model's. */
   models?: string[];
@@ -53,6 +55,7 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
       model,
       ep: o.ep,
       seed: o.seed,
+      sources: sourceKinds(o.source),
       oscTargets: (o.oscTarget ?? []).map(parseTarget),
       oscAllow: o.oscAllow,
       modelDirs: o.models,
@@ -132,4 +135,16 @@ export async function startElectron(args: string[]): Promise<boolean> {
   const child = spawn(binary, [main, ...args], { stdio: 'inherit', env: { ...process.env, NETBEND_NODE: process.execPath } });
   await new Promise((r) => child.on('exit', r));
   return true;
+}
+
+/** `--source z=keyframes` (repeatable) as the engine's per-input source kinds. */
+function sourceKinds(specs: string[] | undefined): Record<string, string> | undefined {
+  if (!specs?.length) return undefined;
+  return Object.fromEntries(
+    specs.map((spec) => {
+      const i = spec.indexOf('=');
+      if (i <= 0 || i === spec.length - 1) throw new Error(`--source "${spec}": expected <input>=<kind>, e.g. z=keyframes`);
+      return [spec.slice(0, i), spec.slice(i + 1)];
+    }),
+  );
 }

@@ -12,6 +12,7 @@ import { gaussianArray, mulberry32 } from '../app/core/seeded-random.ts';
 import type { InputSource, SourceFrameTime } from '../app/engine/sources/source.ts';
 import { SimplexStrip, STRIP_ROW } from '../app/engine/sources/simplex-strip.ts';
 import { GaussianWalk, slerp } from '../app/engine/sources/gaussian-walk.ts';
+import { KeyframeLoop } from '../app/engine/sources/keyframe-loop.ts';
 import { NoiseTexture } from '../app/engine/sources/noise-texture.ts';
 import { ImageFile } from '../app/engine/sources/image-file.ts';
 import { VectorSource } from '../app/engine/sources/vector-params.ts';
@@ -463,6 +464,7 @@ test('every source fills the same preallocated array in place and allocates noth
   const sources: InputSource<unknown>[] = [
     new SimplexStrip([1, 256]),
     new GaussianWalk([1, 512]),
+    new KeyframeLoop([1, 512], { keyframes: [{ seed: 1 }, { seed: 2 }, { seed: 3 }], leg: 4 }), // between keyframes at 1/4 steps
     new NoiseTexture([1, 3, 8, 8]),
     new NoiseTexture([1, 3, 32, 32], 'nchw', { scale: 1, octaves: 1 }), // the coarse-grid path
     new ImageFile([1, 3, 8, 8], 'nchw', file),

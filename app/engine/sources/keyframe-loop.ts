@@ -59,6 +59,9 @@ export const KEYFRAME_LOOP_DEFAULTS: Readonly<Omit<KeyframeLoopParams, 'keyframe
   pulses: false,
 });
 
+/** Below this sin(angle) two keyframes count as parallel (or opposite) and are blended linearly (as the walk does). */
+const PARALLEL_EPS = 1e-6;
+
 export class KeyframeLoop implements InputSource<KeyframeLoopParams> {
   readonly kind = 'keyframes';
   readonly shape: readonly number[];
@@ -74,8 +77,14 @@ export class KeyframeLoop implements InputSource<KeyframeLoopParams> {
   private readonly glideFrom: Float32Array;
   private glideStart = Number.NaN;
   /** Absolute leg index (counting loops) of the last fill; NaN before the first. */
-  private lastLeg = Number.NaN;
+  private readonly lastLeg = new Float64Array([Number.NaN]);
   private arrived = -1;
+  /** Scratch for fill: leg lengths, [leg, absolute leg], the two keyframes' weights; per pair the angle and 1 / sin(angle) (0 when parallel). */
+  private legs = new Float64Array(0);
+  private readonly at = new Float64Array(2);
+  private readonly blend = new Float64Array(2);
+  private omega = new Float64Array(0);
+  private invSin = new Float64Array(0);
 
   constructor(shape: readonly number[], params: Partial<KeyframeLoopParams> = {}) {
     this.shape = Object.freeze(shape.slice());
@@ -114,32 +123,66 @@ export class KeyframeLoop implements InputSource<KeyframeLoopParams> {
     if (out.length < this.length) throw new Error(`keyframe loop ${this.shape.join('x')}: output holds ${out.length} values, needs ${this.length}`);
     const keys = this.params.keyframes;
     if (keys.length === 0) {
-      this.lastLeg = Number.NaN;
+      this.lastLeg[0] = Number.NaN;
       this.fillHeld(out, t.time);
       return;
     }
     this.rebuildIfChanged(keys);
+    this.locate(keys, t.time);
+    this.render(out);
+    const k = this.at[0]!;
+    const abs = this.at[1]!;
+    if (abs > this.lastLeg[0]! && this.params.pulses && keys[k]!.pulse !== false) this.arrived = k;
+    this.lastLeg[0] = abs;
+  }
+
+  /**
+   * Where the loop is at `time`: the leg (this.at[0]), the absolute leg counting loops (this.at[1])
+   * and the slerp weights of its two keyframes (this.blend). Everything goes through typed arrays
+   * and nothing here calls a function with a number, which V8 could box (allocate) per frame.
+   */
+  private locate(keys: readonly Keyframe[], rawTime: number): void {
     const p = this.params;
-    const time = Number.isFinite(t.time) ? t.time : 0;
-    const unit = p.beats ? (time * this.bpm()) / 60 : time;
-    const total = this.total();
+    const K = keys.length;
+    const legs = this.legs;
+    let total = 0;
+    for (let i = 0; i < K; i++) {
+      const v = keys[i]!.leg ?? p.leg;
+      const len = Number.isFinite(v) && v > 0 ? v : 0;
+      legs[i] = len;
+      total += len;
+    }
+    const bpm = Number.isFinite(p.bpm) && p.bpm > 0 ? p.bpm : 120;
+    const time = Number.isFinite(rawTime) ? rawTime : 0;
+    const unit = p.beats ? (time * bpm) / 60 : time;
     const loops = total > 0 ? Math.floor(unit / total) : 0;
     const pos = total > 0 ? unit - loops * total : 0;
-    const K = keys.length;
     let k = 0;
     let start = 0;
-    while (k < K - 1 && start + this.legOf(keys[k]!) <= pos) start += this.legOf(keys[k++]!);
-    const len = this.legOf(keys[k]!);
+    while (k < K - 1 && start + legs[k]! <= pos) start += legs[k++]!;
+    const len = legs[k]!;
     const f = len > 0 ? Math.min(1, Math.max(0, (pos - start) / len)) : 0;
     const e = Math.min(1, Math.max(0, Number.isFinite(p.ease) ? p.ease : 1));
     const s = (1 - e) * f + e * f * f * (3 - 2 * f);
+    const om = this.omega[k]!;
+    const inv = this.invSin[k]!;
+    // At a keyframe (s = 0) exactly its vector; parallel or opposite neighbours (inv = 0): lerp.
+    this.blend[0] = s === 0 || K === 1 ? 1 : inv === 0 ? 1 - s : Math.sin((1 - s) * om) * inv;
+    this.blend[1] = s === 0 || K === 1 ? 0 : inv === 0 ? s : Math.sin(s * om) * inv;
+    this.at[0] = k;
+    this.at[1] = loops * K + k;
+  }
+
+  private render(out: Float32Array): void {
+    const n = this.length;
+    const k = this.at[0]!;
     const a = this.vectors[k]!;
-    if (s === 0 || K === 1) out.set(a);
-    else slerp(out.subarray(0, this.length), a, this.vectors[k + 1 === K ? 0 : k + 1]!, s);
-    this.shown.set(out.subarray(0, this.length));
-    const abs = loops * K + k;
-    if (abs > this.lastLeg && p.pulses && keys[k]!.pulse !== false) this.arrived = k;
-    this.lastLeg = abs;
+    const b = this.vectors[k + 1 === this.vectors.length ? 0 : k + 1]!;
+    const wa = this.blend[0]!;
+    const wb = this.blend[1]!;
+    const shown = this.shown;
+    if (wb === 0) for (let i = 0; i < n; i++) shown[i] = out[i] = a[i]!;
+    else for (let i = 0; i < n; i++) shown[i] = out[i] = wa * a[i]! + wb * b[i]!;
   }
 
   private fillHeld(out: Float32Array, time: number): void {
@@ -153,12 +196,17 @@ export class KeyframeLoop implements InputSource<KeyframeLoopParams> {
       this.glideStart = first || !(p.glide > 0) ? Number.NaN : time;
     }
     const g = (time - this.glideStart) / p.glide;
-    if (g >= 0 && g < 1) slerp(out.subarray(0, this.length), this.glideFrom, this.held, g * g * (3 - 2 * g));
+    if (g >= 0 && g < 1) slerp(this.view(out), this.glideFrom, this.held, g * g * (3 - 2 * g));
     else {
       this.glideStart = Number.NaN;
       out.set(this.held);
     }
-    this.shown.set(out.subarray(0, this.length));
+    this.shown.set(this.view(out));
+  }
+
+  /** `out` itself when it holds exactly this source's values (the engine's buffer: no view allocated per frame). */
+  private view(out: Float32Array): Float32Array {
+    return out.length === this.length ? out : out.subarray(0, this.length);
   }
 
   private legOf(k: Keyframe): number {
@@ -176,7 +224,29 @@ export class KeyframeLoop implements InputSource<KeyframeLoopParams> {
     for (let k = 0; same && k < keys.length; k++) same = this.built[k] === fromOf(keys[k]!);
     if (same) return;
     this.built = keys.map(fromOf);
-    this.vectors = keys.map((k) => this.latentOf(k));
+    const vectors = keys.map((k) => this.latentOf(k));
+    const K = vectors.length;
+    this.vectors = vectors;
+    this.legs = new Float64Array(K);
+    this.omega = new Float64Array(K);
+    this.invSin = new Float64Array(K);
+    for (let k = 0; k < K; k++) {
+      const a = vectors[k]!;
+      const b = vectors[(k + 1) % K]!;
+      let dot = 0;
+      let aa = 0;
+      let bb = 0;
+      for (let i = 0; i < this.length; i++) {
+        dot += a[i]! * b[i]!;
+        aa += a[i]! * a[i]!;
+        bb += b[i]! * b[i]!;
+      }
+      const denom = Math.sqrt(aa * bb);
+      const om = Math.acos(denom > 0 ? Math.min(1, Math.max(-1, dot / denom)) : 1);
+      const sin = Math.sin(om);
+      this.omega[k] = om;
+      this.invSin[k] = sin > PARALLEL_EPS ? 1 / sin : 0;
+    }
   }
 }
 

@@ -45,7 +45,7 @@ export interface GridCell {
 export interface SeedGridOptions {
   /** The input the grid varies (default the first latent-sized vector input). */
   input?: string;
-  /** Share of the time the grid renders, 0..1 (default 0.5): after a cell of d ms it rests d * (1 - duty) / duty ms. */
+  /** Share of the time the grid renders, 0..1 (default 0.3): after a cell of d ms it rests d * (1 - duty) / duty ms. */
   duty?: number;
   /** How the grid rests between cells (injected: tests and offline renders pass their own). */
   rest?: (ms: number) => Promise<void>;
@@ -71,7 +71,7 @@ export class SeedGrid {
     if (!latent || !this.side.inputs.some((i) => i.input === latent)) throw new Error(`seed grid: no latent input${opts.input ? ` "${opts.input}"` : ''} in this model`);
     this.input = latent;
     this.root = `${engine.ns}/source/${latent}`;
-    this.duty = Math.min(1, Math.max(0.05, opts.duty ?? 0.5));
+    this.duty = Math.min(1, Math.max(0.05, opts.duty ?? 0.3));
     this.rest = opts.rest ?? realRest;
   }
 
@@ -147,7 +147,7 @@ export class SeedGrid {
       const runner = ModelRunner.spawn();
       try {
         const graphs = await this.side.host.build(this.side.image, [], undefined);
-        await runner.load({ kind: 'load', ...graphs, ep: this.side.ep, image: this.side.image, bend: undefined, weightDims: {}, warmup: this.feeds(first) });
+        await runner.load({ kind: 'load', ...graphs, ep: this.side.ep, image: this.side.image, bend: undefined, weightDims: {}, warmup: this.feeds(first), threads: 1 });
         return runner;
       } catch (err) {
         await runner.close();

@@ -46,7 +46,8 @@ function bundled(ep: EpName): boolean {
   return existsSync(join(binding, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));
 }
 
-async function createSession(bytes: Uint8Array, choice: LoadRequest['ep'], warnings: string[]): Promise<{ s: ort.InferenceSession; ep: EpName }> {
+async function createSession(bytes: Uint8Array, choice: LoadRequest['ep'], warnings: string[], threads?: number): Promise<{ s: ort.InferenceSession; ep: EpName }> {
+  const pool = threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {};
   const candidates: EpName[] = choice === 'auto' ? autoCandidates(bundled) : [choice];
   for (const ep of candidates) {
     if (!bundled(ep)) {
@@ -60,14 +61,14 @@ async function createSession(bytes: Uint8Array, choice: LoadRequest['ep'], warni
       );
     }
     try {
-      const s = await ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+      const s = await ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3, ...pool });
       return { s, ep };
     } catch (err) {
       if (ep === 'cpu') throw err;
       warnings.push(`execution provider ${ep} failed to start (${firstLine(err)}); falling back to cpu`);
     }
   }
-  return { s: await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], logSeverityLevel: 3 }), ep: 'cpu' };
+  return { s: await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], logSeverityLevel: 3, ...pool }), ep: 'cpu' };
 }
 
 function firstLine(err: unknown): string {
@@ -78,11 +79,11 @@ function firstLine(err: unknown): string {
 
 async function load(req: LoadRequest): Promise<LoadReply> {
   const warnings: string[] = [];
-  const created = await createSession(req.plain, req.ep, warnings);
+  const created = await createSession(req.plain, req.ep, warnings, req.threads);
   let twin: ort.InferenceSession | undefined;
   weightDims = new Map(Object.entries(req.weightDims));
   // The live twin runs on whatever provider the plain one ended up on.
-  if (req.live) twin = (await createSession(req.live, created.ep, warnings)).s;
+  if (req.live) twin = (await createSession(req.live, created.ep, warnings, req.threads)).s;
   for (const old of [plain, live]) old?.release().catch(() => {});
   plain = created.s;
   live = twin;

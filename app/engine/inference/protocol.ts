@@ -53,6 +53,8 @@ export interface LoadRequest {
   weightDims: Record<string, number[]>;
   /** Inputs of the first frame: a warm-up run also detects the image's value range. */
   warmup: Record<string, TensorMsg>;
+  /** Intra-op threads (default onnxruntime's: one per core); a side runner (the seed grid) takes 1 and leaves the live session its cores. */
+  threads?: number;
 }
 
 export interface BendSpec {

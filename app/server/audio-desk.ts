@@ -49,6 +49,8 @@ export class AudioDesk {
   private pageMs = 0;
   private jitterMs = 0;
   private latencyMs: number | undefined;
+  /** A block of this capture has arrived. */
+  private heard = false;
   /** Samples this capture may still send now (refilled at MAX_SPEED x real time). */
   private budget = BURST_SECONDS * AUDIO_RATE;
   private budgetAt = 0;
@@ -98,6 +100,7 @@ export class AudioDesk {
     this.owner = page;
     this.clock = new CaptureClock();
     this.latencyMs = undefined;
+    this.heard = false;
     this.budget = BURST_SECONDS * AUDIO_RATE;
     this.budgetAt = this.o.now();
     this.o.params.set(AUDIO_CAPTURING, true, 'engine');
@@ -145,6 +148,7 @@ export class AudioDesk {
       at = 0;
     }
     if (block.length) this.input!.push(block, at);
+    this.heard = true;
     this.pageMs = f.latencyMs;
     this.jitterMs += ((this.clock.lateness / AUDIO_RATE) * 1000 - this.jitterMs) * 0.1;
     this.stats.blocks++;
@@ -154,7 +158,8 @@ export class AudioDesk {
   /** Once per frame, before the modulators: the features at the frame's time, while a page captures. */
   frame(t: FrameTime): void {
     const input = this.input;
-    if (!input || !this.owner) return;
+    // Not before this capture's first block: the ring's newest sample would be an older capture's.
+    if (!input || !this.owner || !this.heard) return;
     input.update(t);
     const p = this.o.params;
     // A readout for people: smoothed over ~10 frames, so one late block does not make it jump.

@@ -54,6 +54,8 @@ function resampler(from: number): (block: Float32Array) => Float32Array {
 }
 
 let running: { stop: () => void } | undefined;
+/** For tests: the page's own share of the latency in the last block sent. */
+const debug = ((globalThis as unknown as { netbend: Record<string, unknown> }).netbend.audio = { pageMs: 0 });
 
 /** Starts capturing `deviceId` (the default input when empty); refused when another page captures, unless `takeover`. */
 export async function startCapture(deviceId: string, takeover = false): Promise<void> {
@@ -95,6 +97,7 @@ export async function startCapture(deviceId: string, takeover = false): Promise<
     // The page's share: the input's own latency, the block's filling, the context's, half the round trip.
     const ms = ((settings?.latency ?? 0) + block.length / ctx.sampleRate + (ctx.baseLatency ?? 0)) * 1000 + halfTrip;
     sendBinary(encodePcmFrame(index, b, Math.min(ms, 10_000)));
+    debug.pageMs = ms;
     index += b.length;
   };
   let node: AudioNode;

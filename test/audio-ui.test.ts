@@ -53,7 +53,7 @@ test('capture a fake input from the audio tab: low rises, onsets arrive, latency
   await page.waitForFunction(() => Number(document.querySelector('.audio-meter[data-feature="low"]')?.getAttribute('data-value')) > 0.2, null, { timeout: 10_000 });
   await page.waitForFunction(() => /^\d+(\.\d)?$/.test(document.querySelector('#audio-latency')?.textContent ?? ''), null, { timeout: 10_000 });
   const latency = Number(await page.locator('#audio-latency').textContent());
-  const pageMs = await page.evaluate(() => (globalThis as any).netbend.audio.pageMs as number);
+  const pageMs = await page.evaluate(() => (globalThis as unknown as { netbend: { audio: { pageMs: number } } }).netbend.audio.pageMs);
   assert.ok(latency >= pageMs * 0.5 && latency < 500, `latency ${latency} ms (the page's share ${pageMs} ms)`);
 
   // Map the onset to a knob: it swings up on each click and back down between them.

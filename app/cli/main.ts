@@ -133,6 +133,7 @@ program
   .option('--record-format <f>', `live recording format: ${RECORD_FORMATS.join('|')} (png is lossless: a take re-renders to the same frames)`, recordFormat, 'h264' as RecordFormat)
   .option('--osc-allow <cidr,...>', 'OSC UDP senders obeyed, e.g. "192.168.1.0/24,fe80::/10" (repeatable; default loopback only)', collect)
   .option('--osc-target <host:port>', 'send changed values and outputs there over OSC (repeatable)', collect)
+  .option('--audio-osc', 'define the audio features (/netbend/audio/*) at start, for an analyser elsewhere that sends them over OSC')
   .option('--controller <net.onnx>', 'a regression net driven by parameters (e.g. 4 knobs -> 16 edit amounts)')
   .option('--bind <input=param>', 'controller input from a parameter, e.g. "0=knobs/k1" (repeatable)', collect)
   .option('--route <output=param>', 'controller output to a parameter, e.g. "3=b16-scale/amount" (repeatable)', collect)

@@ -11,6 +11,7 @@ import { LayerWall } from './layer-wall.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
 import { LearnBanner, MidiDot, MidiPanel } from './midi-panel.tsx';
 import { LearnPanel } from './learn-panel.tsx';
+import { AudioPanel } from './audio-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
 import { help, tab, tapLayer, wall, type Tab } from './ui-state.ts';
 import { nextFitMode, sceneFit } from './output-view.ts';
@@ -104,6 +105,7 @@ const TABS: Array<[Tab, string]> = [
   ['params', 'params'],
   ['midi', 'midi'],
   ['learn', 'learn'],
+  ['audio', 'audio'],
 ];
 
 function Side() {
@@ -130,6 +132,8 @@ function Side() {
           <MidiPanel />
         ) : tab.value === 'learn' ? (
           <LearnPanel />
+        ) : tab.value === 'audio' ? (
+          <AudioPanel />
         ) : (
           <ParamsPanel />
         )}

@@ -84,7 +84,7 @@ export function AudioPanel() {
   const bpm = value('bpm');
   const latency = param(`${A}latency`).value?.value;
   return (
-    <div class="audio-panel pad">
+    <div class="audio-panel panel-body">
       <div class="audio-input">
         <select id="audio-device" value={device} onChange={(e) => setDevice((e.target as HTMLSelectElement).value)} disabled={cap.state !== 'off'}>
           <option value="">default input</option>
@@ -112,7 +112,7 @@ export function AudioPanel() {
           ? `capturing at ${cap.rate} Hz (${cap.worklet ? 'AudioWorklet' : 'ScriptProcessor'})`
           : defined
             ? 'not capturing here: features from another page, OSC, or held'
-            : 'not capturing'}
+            : 'capture an input to see its features here and map them to any parameter (or start serve with --audio-osc to take them over OSC)'}
         {' · latency '}
         <b id="audio-latency" class="num">
           {typeof latency === 'number' ? latency.toFixed(1) : '–'}

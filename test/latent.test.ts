@@ -130,4 +130,11 @@ test('CLI: --truncation 0 gives one frame for two seeds; --mix-from 0 is the mix
   const plain = await play('plain', '--seed', '5');
   assert.notDeepEqual(await play('dir', '--seed', '5', '--direction', '0=2'), plain);
   assert.deepEqual(await play('dir0', '--seed', '5', '--direction', '0=0'), plain);
+  const clip = join(dir, 'clip');
+  const r = await cli(['render', SG2, '--seconds', '0.1', '--fps', '10', '--format', 'png', '--seed', '7', '--truncation', '0', '--ep', 'cpu', '--out', clip]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(PNG.sync.read(readFileSync(join(clip, 'frame-00000.png'))).data, a, 'render --truncation 0: the same w_avg frame');
+  const off = await cli(['play', join(ROOT, 'models', 'default.onnx'), '--frames', '1', '--ep', 'cpu', '--truncation', '0.5', '--out', join(dir, 'off')]);
+  assert.notEqual(off.code, 0);
+  assert.match(off.stderr, /need W space: W features off/);
 });

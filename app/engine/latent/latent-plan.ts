@@ -90,6 +90,11 @@ export class LatentPlan {
     }
   }
 
+  /** Principal directions offered (parameters exist for 0..count-1). */
+  get count(): number {
+    return this.shape ? this.k : 0;
+  }
+
   get mixSeed(): number {
     return this.params.number(`${this.ns}/latent/mix/seed`);
   }

@@ -187,7 +187,6 @@ export class Engine extends Emitter<{
       params.define({ address: `${opts.namespace ?? '/netbend'}/output/range`, type: 'enum', options: RANGES, default: 'auto', description: 'value range of the model image output' });
       const engine = new Engine({ ...opts, model: file }, params, info, tree, image, sources, host, runner, loaded.ep, loaded.range, opened.w);
       engine.defineOutputParams();
-      void engine.latent.prepare(host, opts.ep ?? 'auto', Object.fromEntries(sources.map((s) => [s.input, s.dims])));
       return { engine, warnings: engine.latent.note ? [...loaded.warnings, engine.latent.note] : loaded.warnings };
     } catch (err) {
       await Promise.all([runner.close(), host?.close()]);
@@ -300,8 +299,8 @@ export class Engine extends Emitter<{
 
   /** Resolves once any pending session swap is in, and channel groups being found (tests and headless renders wait). */
   async settled(): Promise<void> {
-    await this.latent.ready;
     this.latentSession();
+    await this.latent.ready;
     while (this.swapping || this.grouping.size) {
       await this.swapping;
       await Promise.all(this.grouping.values());
@@ -469,6 +468,7 @@ export class Engine extends Emitter<{
     // A frame still running finishes before its session goes.
     await this.inflight.catch(() => {});
     await this.finite.settled();
+    await this.latent.ready;
     this.closing = true;
     this.bend.dispose();
     await this.groupCache.dispose();
@@ -512,6 +512,10 @@ export class Engine extends Emitter<{
   private latentSession(): void {
     if (this.latent.wanted || !this.latent.active()) return;
     this.latent.wanted = true;
+    // w_avg and the directions are estimated on first use, not for every model opened.
+    void this.latent.prepare(this.host, this.epChoice, Object.fromEntries(this.sources.map((s) => [s.input, s.dims]))).then(() => {
+      if (this.latent.error && !this.closing) this.emit('warning', this.latent.error);
+    });
     void this.reconfigure();
   }
 

@@ -2,7 +2,7 @@
 // and StyleGAN3 exports, through the engine and the CLI; a graph without the split still plays.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { cli, fixture, ROOT, tempDir } from './helpers.ts';
@@ -137,4 +137,42 @@ test('CLI: --truncation 0 gives one frame for two seeds; --mix-from 0 is the mix
   const off = await cli(['play', join(ROOT, 'models', 'default.onnx'), '--frames', '1', '--ep', 'cpu', '--truncation', '0.5', '--out', join(dir, 'off')]);
   assert.notEqual(off.code, 0);
   assert.match(off.stderr, /need W space: W features off/);
+});
+
+test('direction sets: saved, loaded into an engine that sampled other directions, same frame; bad sets refused', async (t) => {
+  const { saveDirectionSet, loadDirectionSet } = await import('../app/control/direction-sets.ts');
+  const dir = tempDir(t);
+  const file = join(dir, 'dirs.json');
+  const move = async (engine: Engine) => {
+    engine.params.set(`${L}/direction/1/amount`, 1.5);
+    engine.params.set(`${L}/direction/1/from`, 2);
+    engine.params.set(`${L}/direction/1/to`, 6);
+    await engine.settled();
+    return (await engine.render(t0)).rgba!.slice();
+  };
+  const a = await Engine.open({ model: SG2, ep: 'cpu', seed: 5, latent: { samples: 128 } });
+  let moved: Uint8Array;
+  try {
+    moved = await move(a.engine);
+    await saveDirectionSet(a.engine, file);
+  } finally {
+    await a.engine.close();
+  }
+  const set = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(set.directions.length, 8);
+  assert.deepEqual([set.directions[1].from, set.directions[1].to], [2, 6]);
+  const b = await Engine.open({ model: SG2, ep: 'cpu', seed: 5, latent: { samples: 64, seed: 77 } });
+  try {
+    assert.notDeepEqual(await move(b.engine), moved, 'other samples, other directions');
+    b.engine.params.set(`${L}/direction/1/from`, 0);
+    await loadDirectionSet(b.engine, file);
+    assert.equal(b.engine.params.get(`${L}/direction/1/from`), 2, 'the set brings its layer ranges');
+    assert.deepEqual((await b.engine.render(t0)).rgba, moved, 'the loaded set moves w the same way');
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...set, wDim: 256 }));
+    await assert.rejects(loadDirectionSet(b.engine, join(dir, 'bad.json')), /not a direction set: directions\.0\.vector has 512 values, wDim is 256/);
+    writeFileSync(join(dir, 'sg3.json'), JSON.stringify({ ...set, numWs: 16, directions: set.directions.map((d: { to: number }) => ({ ...d, to: Math.min(d.to, 16) })) }));
+    await assert.rejects(loadDirectionSet(b.engine, join(dir, 'sg3.json')), /w of 16 x 512, this model's is 10 x 512/);
+  } finally {
+    await b.engine.close();
+  }
 });

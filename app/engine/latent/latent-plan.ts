@@ -15,6 +15,7 @@ import { ModelRunner } from '../inference/model-runner.ts';
 import type { EpChoice, TensorMsg } from '../inference/protocol.ts';
 import { WorkerRpc } from '../inference/worker-rpc.ts';
 import type { Directions } from './directions.ts';
+import { directionSet, setDirections, type DirectionSet } from './direction-set.ts';
 import type { DirectionsRequest } from './directions-worker.ts';
 import type { LatentFrame, LatentShape } from './latent-feeds.ts';
 import type { WFinding } from './w-split.ts';
@@ -39,6 +40,8 @@ export class LatentPlan {
   error: string | undefined;
   private wavg: Float32Array | undefined;
   private directions: Directions | undefined;
+  /** Set when a direction set was loaded: the estimate then leaves the directions alone. */
+  private loadedSet = false;
   private readonly k: number;
   /** The ws tensor the mapping hands on. */
   private readonly tensor: string = '';
@@ -140,7 +143,8 @@ export class LatentPlan {
       this.wavg = Float32Array.from(sum, (s) => s / count);
       const pca = new WorkerRpc<DirectionsRequest>(new URL('./directions-worker.ts', import.meta.url));
       try {
-        this.directions = await pca.call<Directions>({ kind: 'pca', samples: first, count, dim: wDim, k: this.k }, [first.buffer as ArrayBuffer]);
+        const found = await pca.call<Directions>({ kind: 'pca', samples: first, count, dim: wDim, k: this.k }, [first.buffer as ArrayBuffer]);
+        if (!this.loadedSet) this.directions = found;
       } finally {
         await pca.terminate();
       }
@@ -154,6 +158,30 @@ export class LatentPlan {
   /** The principal directions once estimated (unit vectors and their standard deviations). */
   get principal(): Directions | undefined {
     return this.directions;
+  }
+
+  /** The directions now played, with their layer ranges, as a file holds them (undefined until found or loaded). */
+  saveSet(): DirectionSet | undefined {
+    if (!this.shape || !this.directions) return undefined;
+    const a = `${this.ns}/latent/direction`;
+    const ranges = this.directions.sigmas.map((_, k): [number, number] => (k < this.k ? [this.params.number(`${a}/${k}/from`), this.params.number(`${a}/${k}/to`)] : [0, this.shape!.numWs]));
+    return directionSet(this.directions, this.shape.numWs, ranges);
+  }
+
+  /** Plays `set`'s directions and layer ranges from now on; a set for another w shape is refused. */
+  loadSet(set: DirectionSet): void {
+    if (!this.shape) throw new Error(`cannot load directions: ${this.note}`);
+    if (set.wDim !== this.shape.wDim || set.numWs !== this.shape.numWs)
+      throw new Error(`direction set is for w of ${set.numWs} x ${set.wDim}, this model's is ${this.shape.numWs} x ${this.shape.wDim}`);
+    if (set.directions.length > this.k) throw new Error(`direction set has ${set.directions.length} directions, this engine plays ${this.k}`);
+    this.directions = setDirections(set);
+    this.loadedSet = true;
+    this.offsetKey = '\u0000';
+    const a = `${this.ns}/latent/direction`;
+    set.directions.forEach((d, k) => {
+      this.params.set(`${a}/${k}/from`, d.from, 'preset');
+      this.params.set(`${a}/${k}/to`, d.to, 'preset');
+    });
   }
 
   /** Whether any W parameter is off identity. */

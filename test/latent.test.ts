@@ -176,3 +176,26 @@ test('direction sets: saved, loaded into an engine that sampled other directions
     await b.engine.close();
   }
 });
+
+test('one registry, models in turn: "no mixing" and "to the last layer" follow the layer count; no W space, no W parameters', async () => {
+  const { ParameterRegistry } = await import('../app/core/registry.ts');
+  const registry = new ParameterRegistry();
+  const open = async (model: string) => (await Engine.open({ model, ep: 'cpu', registry })).engine;
+  const sg2 = await open(SG2);
+  registry.set(`${L}/truncation`, 0.7);
+  await sg2.close();
+  const sg3 = await open(SG3);
+  try {
+    assert.equal(registry.get(`${L}/mix/from`), 16, 'no mixing on 16 layers either');
+    assert.equal(registry.get(`${L}/direction/0/to`), 16);
+    assert.equal(registry.get(`${L}/truncation`), 0.7, 'psi carries over');
+  } finally {
+    await sg3.close();
+  }
+  const plain = await open(join(ROOT, 'models', 'default.onnx'));
+  try {
+    assert.equal(registry.list().filter((s) => s.address.startsWith(`${L}/`)).length, 0);
+  } finally {
+    await plain.close();
+  }
+});

@@ -57,6 +57,8 @@ export class LatentPlan {
     this.k = opts.directions ?? 8;
     if (!('split' in finding)) {
       this.note = finding.note;
+      // A model played before this one on the same registry may have left W parameters.
+      params.removeUnder(`${ns}/latent/`);
       return;
     }
     const { numWs, wDim, inputs } = finding.split;
@@ -64,6 +66,11 @@ export class LatentPlan {
     this.shape = { numWs, wDim, inputs };
     this.offset = new Float32Array(numWs * wDim);
     const a = `${ns}/latent`;
+    // The previous model's layer count, when it had W space: its "off" and "to the end" become ours.
+    const before = params.spec(`${a}/mix/from`)?.max;
+    const was = (address: string) => (before !== undefined && before !== numWs && params.has(address) ? params.number(address) : undefined);
+    const fromWas = was(`${a}/mix/from`);
+    const toWas = Array.from({ length: this.k }, (_, k) => was(`${a}/direction/${k}/to`));
     params.define({
       address: `${a}/truncation`,
       type: 'float',
@@ -90,7 +97,9 @@ export class LatentPlan {
       });
       params.define({ address: `${d}/from`, type: 'int', default: 0, min: 0, max: numWs, clamp: true, description: `first layer direction ${k} moves` });
       params.define({ address: `${d}/to`, type: 'int', default: numWs, min: 0, max: numWs, clamp: true, description: `layer after the last one direction ${k} moves` });
+      if (toWas[k] !== undefined && toWas[k] === before) params.set(`${d}/to`, numWs, 'engine');
     }
+    if (fromWas !== undefined && fromWas >= before!) params.set(`${a}/mix/from`, numWs, 'engine');
   }
 
   /** Principal directions offered (parameters exist for 0..count-1). */

@@ -12,6 +12,7 @@ import { findWSplit } from '../app/engine/latent/w-split.ts';
 
 const SG2 = fixture('stylegan2-64-tiny.onnx');
 const SG3 = fixture('stylegan3r-64-tiny.onnx');
+const SG3T = fixture('stylegan3t-128-tiny.onnx');
 const t0 = { index: 0, time: 0, dt: 0 };
 const L = '/netbend/latent';
 const SEED = '/netbend/source/z/seed';
@@ -39,7 +40,8 @@ test('the split is found from the graph, with and without scope metadata', async
 
 for (const [label, model] of [
   ['StyleGAN2', SG2],
-  ['StyleGAN3', SG3],
+  ['StyleGAN3-R', SG3],
+  ['StyleGAN3-T', SG3T],
 ] as const) {
   test(`${label}: truncation, mixing and directions keep their identities and move smoothly`, async () => {
     const { engine } = await Engine.open({ model, ep: 'cpu', seed: 5, latent: { samples: 256 } });
@@ -99,6 +101,28 @@ for (const [label, model] of [
     }
   });
 }
+
+test('W space and bends together: a weight edit on top of truncation, one frame for two seeds still', async () => {
+  const { engine } = await Engine.open({ model: SG2, ep: 'cpu', seed: 5, latent: { samples: 128 } });
+  const frame = async () => (await engine.render(t0)).rgba!.slice();
+  try {
+    const p = engine.params;
+    p.set(`${L}/truncation`, 0);
+    await engine.settled();
+    const avg = await frame();
+    engine.addEdit('b16.conv1', 'scale', 0.3);
+    await engine.settled();
+    const both5 = await frame();
+    p.set(SEED, 9);
+    assert.deepEqual(await frame(), both5, 'psi = 0 under an edit: still one frame for two seeds');
+    assert.notDeepEqual(both5, avg, 'the edit shows');
+    p.set(`${L}/truncation`, 1);
+    const edited9 = await frame();
+    assert.notDeepEqual(edited9, both5, 'psi back to 1 under the edit: the seed shows again');
+  } finally {
+    await engine.close();
+  }
+});
 
 test('a graph without a mapping/synthesis split plays, W features off with one note', async () => {
   const { engine, warnings } = await Engine.open({ model: join(ROOT, 'models', 'default.onnx'), ep: 'cpu', seed: 5 });

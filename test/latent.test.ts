@@ -223,3 +223,18 @@ test('one registry, models in turn: "no mixing" and "to the last layer" follow t
     await plain.close();
   }
 });
+
+test('CLI: --save-directions writes the set played, --directions plays it with its layer ranges', async (t) => {
+  const dir = tempDir(t);
+  const set = join(dir, 'set.json');
+  const play = async (name: string, ...args: string[]) => {
+    const out = join(dir, name);
+    const r = await cli(['play', SG2, '--frames', '1', '--seed', '5', '--ep', 'cpu', '--out', out, ...args]);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    return PNG.sync.read(readFileSync(join(out, 'frame-00000.png'))).data;
+  };
+  const ranged = await play('saved', '--direction', '1=1.5@2-6', '--save-directions', set);
+  assert.deepEqual([JSON.parse(readFileSync(set, 'utf8')).directions[1].from, JSON.parse(readFileSync(set, 'utf8')).directions[1].to], [2, 6]);
+  assert.deepEqual(await play('loaded', '--directions', set, '--direction', '1=1.5'), ranged, 'the set brings layers 2-6');
+  assert.notDeepEqual(await play('all', '--direction', '1=1.5'), ranged, 'without it direction 1 moves every layer');
+});

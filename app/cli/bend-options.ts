@@ -93,7 +93,7 @@ export async function applyBendOptions(engine: Engine, o: BendOptions, ctx: { te
     throw new UsageError('--blend-amount and --blend-layer need a partner model: --blend <partner.onnx>');
   }
   if (o.tap?.length) engine.setTaps(o.tap);
-  applyLatentOptions(engine, o);
+  await applyLatentOptions(engine, o);
   if (!o.animate?.length) return () => {};
   const tempo = ctx.tempo ?? new Tempo();
   const animations = o.animate.map((spec) => {

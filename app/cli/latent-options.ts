@@ -2,12 +2,17 @@
 // --direction <k>=<amount>[@<from>-<to>], set through the same parameters OSC and MIDI move.
 import type { Engine } from '../engine/engine.ts';
 import { UsageError } from './bend-options.ts';
+import { loadDirectionSet, saveDirectionSet } from '../control/direction-sets.ts';
 
 export interface LatentOptions {
   truncation?: number;
   mixSeed?: number;
   mixFrom?: number;
   direction?: string[];
+  /** A direction set (.json) to play instead of the estimated directions. */
+  directions?: string;
+  /** Where to save the directions played (estimated, or loaded) with their layer ranges. */
+  saveDirections?: string;
 }
 
 /** "<k>=<amount>[@<from>-<to>]": direction k by amount (standard deviations) on layers from..to-1. */
@@ -18,11 +23,12 @@ export function parseDirection(spec: string): { k: number; amount: number; layer
   return { k: Number(m[1]), amount, ...(m[3] !== undefined ? { layers: [Number(m[3]), Number(m[4])] as [number, number] } : {}) };
 }
 
-export function applyLatentOptions(engine: Engine, o: LatentOptions): void {
-  const wanted = o.truncation !== undefined || o.mixSeed !== undefined || o.mixFrom !== undefined || !!o.direction?.length;
+export async function applyLatentOptions(engine: Engine, o: LatentOptions): Promise<void> {
+  const wanted = o.truncation !== undefined || o.mixSeed !== undefined || o.mixFrom !== undefined || !!o.direction?.length || !!o.directions || !!o.saveDirections;
   if (!wanted) return;
   const shape = engine.latent.shape;
-  if (!shape) throw new UsageError(`--truncation, --mix-* and --direction need W space: ${engine.latent.note}`);
+  if (!shape) throw new UsageError(`--truncation, --mix-*, --direction and --*directions need W space: ${engine.latent.note}`);
+  if (o.directions) await loadDirectionSet(engine, o.directions);
   const L = `${engine.ns}/latent`;
   if (o.truncation !== undefined) engine.params.set(`${L}/truncation`, o.truncation, 'cli');
   if (o.mixSeed !== undefined && o.mixFrom === undefined) throw new UsageError('--mix-seed needs --mix-from <layer> (the first layer the mix latent takes over)');
@@ -42,4 +48,5 @@ export function applyLatentOptions(engine: Engine, o: LatentOptions): void {
     }
     engine.params.set(`${L}/direction/${d.k}/amount`, d.amount, 'cli');
   }
+  if (o.saveDirections) await saveDirectionSet(engine, o.saveDirections);
 }

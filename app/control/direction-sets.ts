@@ -9,9 +9,9 @@ import { atomicWrite } from './preset-store.ts';
 const MAX_SET_BYTES = 8 * 1024 * 1024;
 
 export async function saveDirectionSet(engine: Engine, file: string): Promise<void> {
-  await engine.latent.ready;
+  await engine.estimateLatent();
   const set = engine.latent.saveSet();
-  if (!set) throw new Error(engine.latent.note ?? engine.latent.error ?? 'no directions yet: move a direction (or load a set) first');
+  if (!set) throw new Error(engine.latent.note ?? engine.latent.error ?? 'no principal directions found');
   await atomicWrite(file, `${JSON.stringify(set)}\n`);
 }
 

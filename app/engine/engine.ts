@@ -512,11 +512,19 @@ export class Engine extends Emitter<{
   private latentSession(): void {
     if (this.latent.wanted || !this.latent.active()) return;
     this.latent.wanted = true;
-    // w_avg and the directions are estimated on first use, not for every model opened.
-    void this.latent.prepare(this.host, this.epChoice, Object.fromEntries(this.sources.map((s) => [s.input, s.dims]))).then(() => {
-      if (this.latent.error && !this.closing) this.emit('warning', this.latent.error);
-    });
+    void this.estimateLatent();
     void this.reconfigure();
+  }
+
+  /** Estimates w_avg and the principal directions (once; on first use, not for every model opened). */
+  estimateLatent(): Promise<void> {
+    const started = this.latent.started;
+    const ready = this.latent.prepare(this.host, this.epChoice, Object.fromEntries(this.sources.map((s) => [s.input, s.dims])));
+    if (!started)
+      void ready.then(() => {
+        if (this.latent.error && !this.closing) this.emit('warning', this.latent.error);
+      });
+    return ready;
   }
 
   /** The mix latent's inputs this frame: each mapping input's source, copied, at the mix seed. */

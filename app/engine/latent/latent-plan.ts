@@ -38,6 +38,8 @@ export class LatentPlan {
   /** Resolves when w_avg and the directions are estimated (or failed: see `error`). */
   ready: Promise<void> = Promise.resolve();
   error: string | undefined;
+  /** Whether the estimate was started (it runs once per model). */
+  started = false;
   private wavg: Float32Array | undefined;
   private directions: Directions | undefined;
   /** Set when a direction set was loaded: the estimate then leaves the directions alone. */
@@ -113,7 +115,8 @@ export class LatentPlan {
 
   /** Estimates w_avg and the directions off the frame path (the mapping network in a worker). */
   prepare(host: ModelHost, ep: EpChoice, inputDims: Record<string, number[]>): Promise<void> {
-    if (!this.shape) return this.ready;
+    if (!this.shape || this.started) return this.ready;
+    this.started = true;
     const shape = this.shape;
     const run = async () => {
       const { numWs, wDim } = shape;

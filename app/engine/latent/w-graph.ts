@@ -46,10 +46,10 @@ export function latentGraph(model: ModelProto, split: WSplit): ModelProto {
   const g = m.graph!;
   const src = model.graph!;
   const out = 'netbend_latent_ws';
-  // Everything after the split reads the shaped ws instead.
+  // Everything after the split reads the shaped ws instead (a tap on the mapping's output still sees
+  // the unshaped ws). Node indices are the decoded model's: the playable graph only appends nodes.
   const after = new Set(split.mapping);
   g.node = g.node.map((n, i) => (after.has(i) || !n.input.includes(split.tensor) ? n : { ...n, input: n.input.map((x) => (x === split.tensor ? out : x)) }));
-  g.output = g.output.map((o) => (o.name === split.tensor ? { ...o, name: out } : o));
   // The mix copy: mapping nodes that depend on an input, renamed; constant-only nodes are shared.
   const renamed = new Map(split.inputs.map((n) => [n, latentZ2(n)]));
   const copies: NodeProto[] = [];

@@ -270,7 +270,7 @@ test('bad commands get a readable reply and change nothing; junk gets one notice
     // A good command after the junk: its reply arrives after every notice the junk caused.
     assert.equal((await c.call({ cmd: 'set', address: '/netbend/knobs/k2', value: 0.5 })).ok, true);
     const notices = c.messages.filter((m): m is Extract<ServerMessage, { type: 'notice' }> => m.type === 'notice' && m.text.startsWith('bad message'));
-    for (const want of [/not JSON/, /expected a JSON object, got a number/, /binary/, /id: expected a whole number/, /bad frame ack/]) {
+    for (const want of [/not JSON/, /expected a JSON object, got a number/, /bad PCM frame/, /id: expected a whole number/, /bad frame ack/]) {
       assert.equal(notices.filter((n) => want.test(n.text)).length, 1, `one notice for ${want}: ${JSON.stringify(notices.map((n) => n.text))}`);
     }
     // Nothing changed: blackout is off, no preset was written, no edit was added.

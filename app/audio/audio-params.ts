@@ -77,6 +77,8 @@ export interface AudioParamsOptions {
   tempo?: Tempo;
   /** Said once per incident (crossovers that cross): the last good settings hold meanwhile. */
   onWarning?: (text: string) => void;
+  /** The features take OSC too (an analyser elsewhere sends them while nothing here drives them). */
+  oscWritable?: boolean;
 }
 
 export class AudioParams {
@@ -105,10 +107,11 @@ export class AudioParams {
     params.define({ address: ONSET_THRESHOLD, type: 'float', default: s.threshold, min: 0, max: 100, description: 'onset threshold over the mean flux of the last 0.25 s (higher: fewer onsets)' });
     params.define({ address: ONSET_GAP, type: 'float', default: s.gap, min: 0, max: 10, unit: 's', description: 'shortest time between two onsets' });
     params.define({ address: TEMPO_FOLLOW, type: 'bool', default: false, description: 'the tracked beat sets the show tempo (beside tap tempo and MIDI clock)' });
-    for (const f of SHAPED_FEATURES) if (f !== 'chroma') params.define(readOnly(audioAddress(f), DESCRIPTIONS[f]));
-    PITCH_CLASSES.forEach((name, i) => params.define(readOnly(audioAddress(`chroma/${i}`), `chroma: share of the sound on ${name} (0..1 of the strongest class)`)));
-    params.define(readOnly(AUDIO_BPM, 'tempo tracked from the onsets; 0 until a steady pulse is heard', { max: 300, unit: 'bpm' }));
-    params.define(readOnly(AUDIO_PHASE, 'where in the tracked beat this frame is: 0 on a beat, rising to 1'));
+    const osc = o.oscWritable ? { oscWritable: true } : {};
+    for (const f of SHAPED_FEATURES) if (f !== 'chroma') params.define(readOnly(audioAddress(f), DESCRIPTIONS[f], osc));
+    PITCH_CLASSES.forEach((name, i) => params.define(readOnly(audioAddress(`chroma/${i}`), `chroma: share of the sound on ${name} (0..1 of the strongest class)`, osc)));
+    params.define(readOnly(AUDIO_BPM, 'tempo tracked from the onsets; 0 until a steady pulse is heard', { max: 300, unit: 'bpm', ...osc }));
+    params.define(readOnly(AUDIO_PHASE, 'where in the tracked beat this frame is: 0 on a beat, rising to 1', osc));
   }
 
   /** Analyses the windows ending at the frame's time and sets the features; call once per frame, before modulators. */

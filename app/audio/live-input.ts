@@ -1,4 +1,4 @@
-// The shape a live show takes audio in (the capture itself, on the page, is not built yet): blocks
+// The shape a live show takes audio in (app/server/audio-desk.ts feeds it a page's capture): blocks
 // of mono PCM at AUDIO_RATE arrive stamped with the show-time sample index of their first sample
 // and go into a ring; once per frame, before the modulators, update(frameTime) sets the features.
 // A frame whose time is ahead of the newest sample (the capture's latency) is analysed at the
@@ -20,6 +20,8 @@ export interface AudioInputOptions {
   tempo?: Tempo;
   settings?: Partial<AnalyserSettings>;
   onWarning?: (text: string) => void;
+  /** The features take OSC too (see AudioParamsOptions). */
+  oscWritable?: boolean;
 }
 
 export class AudioInput {
@@ -30,7 +32,7 @@ export class AudioInput {
 
   constructor(params: ParameterRegistry, o: AudioInputOptions = {}) {
     this.ring = new PcmRing(Math.round((o.seconds ?? 10) * AUDIO_RATE));
-    this.features = new AudioParams(params, new AudioAnalyser(this.ring, o.settings), { tempo: o.tempo, onWarning: o.onWarning });
+    this.features = new AudioParams(params, new AudioAnalyser(this.ring, o.settings), { tempo: o.tempo, onWarning: o.onWarning, oscWritable: o.oscWritable });
   }
 
   /** A block of the capture; `at` is its first sample's index in show time (default: right after the last). */

@@ -13,8 +13,9 @@ import { LFO_SHAPES, lfoValue, parseLfo } from '../control/lfo.ts';
 import { Tempo } from '../control/tempo.ts';
 import { compileExpression } from '../control/expression.ts';
 import { paramReader } from '../control/modulation.ts';
+import { applyLatentOptions, type LatentOptions } from './latent-options.ts';
 
-export interface BendOptions {
+export interface BendOptions extends LatentOptions {
   edit?: string[];
   bend?: string[];
   blend?: string;
@@ -92,6 +93,7 @@ export async function applyBendOptions(engine: Engine, o: BendOptions, ctx: { te
     throw new UsageError('--blend-amount and --blend-layer need a partner model: --blend <partner.onnx>');
   }
   if (o.tap?.length) engine.setTaps(o.tap);
+  await applyLatentOptions(engine, o);
   if (!o.animate?.length) return () => {};
   const tempo = ctx.tempo ?? new Tempo();
   const animations = o.animate.map((spec) => {

@@ -76,6 +76,13 @@ const bendFlags = (c: Command) =>
     .option('--blend <partner>', 'blend partner .onnx (same architecture)')
     .option('--blend-amount <t>', 'blend amount for all layers (0 = model, 1 = partner)', num('--blend-amount'))
     .option('--blend-layer <layer=t>', 'blend amount for one layer (repeatable)', collect)
+    // W space (issue 15): StyleGAN-style graphs only; elsewhere these flags say why not.
+    .option('--truncation <psi>', 'truncation psi toward the estimated w_avg (1 = off, 0 = w_avg for every seed)', num('--truncation'))
+    .option('--mix-seed <s>', 'style mixing: seed of the second latent', int('--mix-seed'))
+    .option('--mix-from <layer>', 'style mixing: first w layer taken from --mix-seed (num_ws = off)', int('--mix-from'))
+    .option('--direction <k=amount>', 'move along principal direction k of w, in standard deviations, "<k>=<amount>[@<from>-<to>]" (repeatable)', collect)
+    .option('--directions <set.json>', 'play a saved direction set (its vectors and layer ranges) instead of the estimated directions')
+    .option('--save-directions <set.json>', 'save the directions played, with their layer ranges, as a direction set')
     .option('--animate <param=lfo|expr>', 'move a parameter per frame by an LFO or an expression, e.g. "blend/all=sine:0.5hz", "z/offset=0.5 + audio.low" (repeatable)', collect);
 
 const program = new Command('netbend').description('play, bend and blend ONNX generators live').showHelpAfterError();
@@ -133,6 +140,7 @@ program
   .option('--record-format <f>', `live recording format: ${RECORD_FORMATS.join('|')} (png is lossless: a take re-renders to the same frames)`, recordFormat, 'h264' as RecordFormat)
   .option('--osc-allow <cidr,...>', 'OSC UDP senders obeyed, e.g. "192.168.1.0/24,fe80::/10" (repeatable; default loopback only)', collect)
   .option('--osc-target <host:port>', 'send changed values and outputs there over OSC (repeatable)', collect)
+  .option('--audio-osc', 'define the audio features (/netbend/audio/*) at start, for an analyser elsewhere that sends them over OSC')
   .option('--controller <net.onnx>', 'a regression net driven by parameters (e.g. 4 knobs -> 16 edit amounts)')
   .option('--bind <input=param>', 'controller input from a parameter, e.g. "0=knobs/k1" (repeatable)', collect)
   .option('--route <output=param>', 'controller output to a parameter, e.g. "3=b16-scale/amount" (repeatable)', collect)

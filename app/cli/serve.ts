@@ -37,6 +37,8 @@ export interface ServeOptions {
   oscAllow?: string[];
   /** Origins (besides netbend's own pages) trusted to control the show, already normalised. */
   allowOrigin?: string[];
+  /** Audio features defined at start, for OSC from an analyser elsewhere. */
+  audioOsc?: boolean;
 }
 
 /** How long a stop waits for a take to be finished and everything closed. */
@@ -60,6 +62,7 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
       oscAllow: o.oscAllow,
       modelDirs: o.models,
       controller: o.controller ? { file: o.controller, bind: o.bind ?? [], route: o.route ?? [] } : undefined,
+      audioOsc: o.audioOsc,
     },
     systemPorts({ fps: o.fps, oscPort: o.oscPort, oscHost: o.host, presetsDir: o.presets, recordDir: o.recordDir, recordFormat: o.recordFormat }),
   );

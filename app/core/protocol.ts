@@ -4,7 +4,7 @@
 
 /** Binary picture packet: a 16-byte header then the pixels. */
 export const PACKET_HEADER_BYTES = 16;
-export const enum PacketKind {
+export enum PacketKind {
   /** RGBA8 output frame. */
   Output = 1,
   /** A layer tap as Float32 [channels, height, width]; the layer path is in the tap's id. */
@@ -236,7 +236,9 @@ export type ServerMessage =
       learn: LearnInfo;
     }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
+  /** To one page: its audio capture was ended here (another page took over). */
+  | { type: 'capture'; on: false; text: string };
 
 /** Client -> server commands; each gets a `reply` with the same id. */
 export type Command =
@@ -273,7 +275,9 @@ export type Command =
   /** A learn move, as OSC makes it: /netbend/learn/<move> with these arguments (see LearnDesk). */
   | { cmd: 'learn'; move: LearnMove; args: Array<string | number> }
   | { cmd: 'record'; on: boolean }
-  | { cmd: 'transport'; playing: boolean };
+  | { cmd: 'transport'; playing: boolean }
+  /** This page starts or stops capturing audio (its blocks follow as binary messages); a second page is refused unless it takes over. */
+  | { cmd: 'audioCapture'; on: boolean; takeover?: boolean };
 
 export type ClientMessage = (Command & { id: number }) | FrameAck;
 

@@ -25,6 +25,8 @@ import type { EditOp } from './bend/edit-ops.ts';
 import type { FeatureOp } from './bend/feature-ops.ts';
 import { ChannelGroupCache } from './bend/channel-sampler.ts';
 import type { ChannelGroups } from './bend/channel-groups.ts';
+import { LatentPlan, type LatentPlanOptions } from './latent/latent-plan.ts';
+import type { WFinding } from './latent/w-split.ts';
 
 export interface EngineOptions {
   model: string;
@@ -42,6 +44,8 @@ export interface EngineOptions {
   smoothing?: boolean;
   /** Removing an edit builds a session without it (default true); false: sessions change only when asked (rebuild). */
   compact?: boolean;
+  /** W space estimation (samples, directions; see LatentPlan). */
+  latent?: LatentPlanOptions;
 }
 
 export interface EngineStructure {
@@ -117,6 +121,12 @@ export class Engine extends Emitter<{
   private closing = false;
   /** Non-finite frames: counted, reported once per incident, the last good picture held. */
   private readonly finite: FiniteGuard;
+  /** W space (truncation, style mixing, directions) on graphs with a mapping/synthesis split. */
+  readonly latent: LatentPlan;
+  /** Whether the current session's live graph takes a shaped ws. */
+  private sessionLatent = false;
+  /** The mix latent's own sources (a copy of each mapping input's source, at the mix seed). */
+  private readonly mixSources = new Map<string, { source: InputSource<Record<string, unknown>>; buffer: Float32Array }>();
 
   private constructor(
     opts: EngineOptions,
@@ -129,6 +139,7 @@ export class Engine extends Emitter<{
     runner: ModelRunner,
     ep: EpName,
     range: ValueRange | undefined,
+    w: WFinding,
   ) {
     super();
     this.file = opts.model;
@@ -153,6 +164,7 @@ export class Engine extends Emitter<{
       params,
       (layer) => this.channelGroups(layer),
     );
+    this.latent = new LatentPlan(params, this.ns, w, opts.latent);
     this.finite = new FiniteGuard(
       tree,
       image?.output,
@@ -183,9 +195,9 @@ export class Engine extends Emitter<{
       const graphs = await host.build(image, [], undefined);
       const loaded = await runner.load({ kind: 'load', ...graphs, ep: opts.ep ?? 'auto', image, bend: undefined, weightDims: {}, warmup });
       params.define({ address: `${opts.namespace ?? '/netbend'}/output/range`, type: 'enum', options: RANGES, default: 'auto', description: 'value range of the model image output' });
-      const engine = new Engine({ ...opts, model: file }, params, info, tree, image, sources, host, runner, loaded.ep, loaded.range);
+      const engine = new Engine({ ...opts, model: file }, params, info, tree, image, sources, host, runner, loaded.ep, loaded.range, opened.w);
       engine.defineOutputParams();
-      return { engine, warnings: loaded.warnings };
+      return { engine, warnings: engine.latent.note ? [...loaded.warnings, engine.latent.note] : loaded.warnings };
     } catch (err) {
       await Promise.all([runner.close(), host?.close()]);
       throw err;
@@ -297,6 +309,8 @@ export class Engine extends Emitter<{
 
   /** Resolves once any pending session swap is in, and channel groups being found (tests and headless renders wait). */
   async settled(): Promise<void> {
+    this.latentSession();
+    await this.latent.ready;
     while (this.swapping || this.grouping.size) {
       await this.swapping;
       await Promise.all(this.grouping.values());
@@ -341,12 +355,23 @@ export class Engine extends Emitter<{
       const warmup = Object.fromEntries(this.sources.map((s) => [s.input, { data: s.buffer.slice(), dims: s.dims }]));
       this.forceBuild = false;
       const runner = ModelRunner.spawn();
-      const graphs = await this.host.build(this.image, [...taps], bend).catch(async (err: unknown) => {
+      const latent = this.latent.wanted;
+      const graphs = await this.host.build(this.image, [...taps], bend, latent).catch(async (err: unknown) => {
         await runner.close();
         throw err;
       });
-      const info = await runner.load({ kind: 'load', ...graphs, ep: this.epChoice, image: this.image, bend, weightDims: this.weightDims(bend), warmup });
+      const info = await runner.load({
+        kind: 'load',
+        ...graphs,
+        ep: this.epChoice,
+        image: this.image,
+        bend,
+        weightDims: this.weightDims(bend),
+        warmup,
+        latent: latent ? this.latent.shape : undefined,
+      });
       const old = this.runner;
+      this.sessionLatent = latent;
       this.runner = runner;
       this.sessionBend = bend;
       this.sessionTaps = taps;
@@ -375,6 +400,7 @@ export class Engine extends Emitter<{
    */
   private serves(bend: BendSpec | undefined, taps: Set<string>): boolean {
     if (this.forceBuild) return false;
+    if (this.latent.wanted && !this.sessionLatent) return false;
     const have = this.sessionBend;
     if ([...taps].some((t) => !this.sessionTaps.has(t))) return false;
     if (!bend) return true;
@@ -405,7 +431,9 @@ export class Engine extends Emitter<{
     const tapLayers = [...this.taps].filter((l) => this.sessionTaps.has(this.tree.resolve(l).output!));
     const fetch = [...this.numericOutputs, ...tapLayers.map((l) => this.tree.resolve(l).output!)];
     const amounts = this.sessionBend ? this.bend.amounts(this.sessionBend) : undefined;
-    const running = this.runner.run({ kind: 'run', feeds, fetch, range: this.range, amounts, lead: RGBA_LEAD_BYTES });
+    this.latentSession();
+    const latent = this.sessionLatent ? this.latent.frame((seed) => this.mixFeeds(seed, t)) : undefined;
+    const running = this.runner.run({ kind: 'run', feeds, fetch, range: this.range, amounts, lead: RGBA_LEAD_BYTES, latent });
     this.inflight = running;
     const reply = await running;
     // A NaN or Inf anywhere: the last good picture instead, counted, and one warning per incident.
@@ -450,6 +478,7 @@ export class Engine extends Emitter<{
     // A frame still running finishes before its session goes.
     await this.inflight.catch(() => {});
     await this.finite.settled();
+    await this.latent.ready;
     this.closing = true;
     this.bend.dispose();
     await this.groupCache.dispose();
@@ -492,6 +521,44 @@ export class Engine extends Emitter<{
         this.params.define({ address, type: 'float', default: 0, min: 0, max: 1, readOnly: true, description: `sketch of ${input}: grey of cell ${i % SKETCH_CELLS},${Math.floor(i / SKETCH_CELLS)}` });
       this.params.set(address, v, 'engine');
     });
+  }
+
+  /** W space first leaves identity: from now on sessions carry the latent graph (built beside the playing one). */
+  private latentSession(): void {
+    if (this.latent.wanted || !this.latent.active()) return;
+    this.latent.wanted = true;
+    void this.estimateLatent();
+    void this.reconfigure();
+  }
+
+  /** Estimates w_avg and the principal directions (once; on first use, not for every model opened). */
+  estimateLatent(): Promise<void> {
+    const started = this.latent.started;
+    const ready = this.latent.prepare(this.host, this.epChoice, Object.fromEntries(this.sources.map((s) => [s.input, s.dims])));
+    if (!started)
+      void ready.then(() => {
+        if (this.latent.error && !this.closing) this.emit('warning', this.latent.error);
+      });
+    return ready;
+  }
+
+  /** The mix latent's inputs this frame: each mapping input's source, copied, at the mix seed. */
+  private mixFeeds(seed: number, t: FrameTime): Record<string, TensorMsg> {
+    const out: Record<string, TensorMsg> = {};
+    for (const name of this.latent.shape?.inputs ?? []) {
+      const s = this.sources.find((x) => x.input === name)!;
+      let mix = this.mixSources.get(name);
+      if (!mix) {
+        const input = this.info.inputs.find((i) => i.name === name)!;
+        const source = chooseSource(name, input.shape, input.dtype, s.source.kind) as unknown as InputSource<Record<string, unknown>>;
+        this.mixSources.set(name, (mix = { source, buffer: new Float32Array(s.buffer.length) }));
+      }
+      Object.assign(mix.source.params, s.source.params);
+      if ('seed' in mix.source.params) mix.source.params.seed = seed;
+      mix.source.fill(mix.buffer, { time: t.time, frame: t.index });
+      out[name] = { data: mix.buffer, dims: s.dims };
+    }
+    return out;
   }
 
   /** Small numeric outputs (regression nets) become read-only parameters others can route. */

@@ -38,6 +38,8 @@ export interface OscOptions {
   allow?: readonly string[];
   /** Parameter sets OSC may cause in one turn of the event loop; more are dropped (see SETS_PER_TURN). */
   maxSetsPerTurn?: number;
+  /** Which changed values flush() sends out (default all): the audio features only on request, say. */
+  sends?: (address: string) => boolean;
 }
 
 export interface OscStats {
@@ -242,7 +244,8 @@ export class OscServer {
    */
   flush(): number {
     if (!this.open || this.outgoing.size === 0) return 0;
-    const changes = [...this.outgoing];
+    const sends = this.opts.sends;
+    const changes = sends ? [...this.outgoing].filter(([a]) => sends(a)) : [...this.outgoing];
     this.outgoing.clear();
     let sent = 0;
     for (const t of this.targets) {

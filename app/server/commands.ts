@@ -1,5 +1,5 @@
 // The edge of /ws: every text message a page sends is checked here before anything in the show
-// sees it. A schema per command (matching `Command` in protocol.ts, checked at compile time below),
+// sees it (its one kind of binary message, a block of audio, is checked in app/core/pcm-frame.ts). A schema per command (matching `Command` in protocol.ts, checked at compile time below),
 // so a bad message is answered with a sentence naming the field, and never reaches the session.
 import { z } from 'zod';
 import { LEARN_MOVES, type Command, type FrameAck } from '../core/protocol.ts';
@@ -44,6 +44,7 @@ const commands = [
   z.strictObject({ cmd: z.literal('learn'), move: z.enum(LEARN_MOVES), args: z.array(z.union([z.string().max(16 * 1024), z.number()])).max(4) }),
   z.strictObject({ cmd: z.literal('record'), on: z.boolean() }),
   z.strictObject({ cmd: z.literal('transport'), playing: z.boolean() }),
+  z.strictObject({ cmd: z.literal('audioCapture'), on: z.boolean(), takeover: z.boolean().optional() }),
 ] as const;
 export const commandSchema = z.discriminatedUnion('cmd', commands);
 const COMMAND_NAMES = commands.map((c) => c.shape.cmd.value);

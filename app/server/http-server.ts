@@ -55,8 +55,9 @@ const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * The largest message a page legitimately sends is a command: small JSON (a parameter set, a preset
- * name, a partner path of at most a few KiB, a list of layer names). 64 KiB leaves room for all of
- * them many times over while keeping what one hostile client can make us buffer small.
+ * name, a partner path of at most a few KiB, a list of layer names), or a block of audio (at most
+ * 8192 samples: 32 KiB and a header). 64 KiB leaves room for all of them while keeping what one
+ * hostile client can make us buffer small.
  */
 const MAX_CLIENT_MESSAGE = 64 * 1024;
 
@@ -166,7 +167,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   const statsTimer = setInterval(() => broadcast({ type: 'stats', stats: session.stats() }), STATS_INTERVAL_MS);
 
-  type Client = { ws: WebSocket; stream: FrameStream; outbox: PageOutbox; wants: string[] };
+  type Client = { ws: WebSocket; stream: FrameStream; outbox: PageOutbox; wants: string[]; ended(text: string): void };
   /** Each page gets the taps it asked for (an /output page none); the engine taps their union. */
   const sendTaps = (c: Client) => {
     const layers = session.engine.tapped().filter((l) => c.wants.includes(l));
@@ -182,7 +183,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   function client(ws: WebSocket): void {
-    const c: Client = { ws, stream: new FrameStream(ws), outbox: new PageOutbox(ws), wants: [] };
+    const c: Client = { ws, stream: new FrameStream(ws), outbox: new PageOutbox(ws), wants: [], ended: (text) => c.outbox.push({ type: 'capture', on: false, text }) };
     clients.add(c);
     c.outbox.push(session.hello());
     sendTaps(c);
@@ -193,6 +194,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       c.stream.close();
       c.outbox.close();
       clients.delete(c);
+      session.audio.stop(c);
       if (c.wants.length) void retap().catch(() => {});
     });
     // A bad frame (invalid UTF-8, reserved opcode, too big...) is an 'error' here; ws then closes
@@ -215,7 +217,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
     });
     function receive(data: import('ws').RawData, binary: boolean): void {
-      if (binary) return tellOnce('binary: this socket takes JSON text commands only');
+      // The one binary message a page sends: a block of its audio capture (app/core/pcm-frame.ts).
+      if (binary) {
+        const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+        const why = session.audio.push(c, bytes);
+        return why ? tellOnce(why) : undefined;
+      }
       const m = parseIncoming(String(data));
       if (m.kind === 'ack') return c.stream.ack();
       if (m.kind === 'junk') return tellOnce(m.why);
@@ -237,6 +244,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
             throw err;
           }
           result = layers;
+        } else if (msg.cmd === 'audioCapture') {
+          if (msg.on) session.audio.start(c, msg.takeover);
+          else session.audio.stop(c);
+          result = msg.on;
         } else result = await session.command(msg);
         reply({ ok: true, result });
       })().catch((err: unknown) => {

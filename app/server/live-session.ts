@@ -43,6 +43,7 @@ import { LearnDesk, type PlayedMapper } from '../scene/learn-desk.ts';
 import { compilePattern, matches } from '../io/osc-pattern.ts';
 import { SeedGridDesk } from '../engine/seed-grid.ts';
 import { followTempo } from '../engine/sources/keyframe-loop.ts';
+import { AudioDesk } from './audio-desk.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -61,6 +62,8 @@ export interface LiveOptions {
   sources?: Record<string, string>;
   /** How long MIDI learn waits for a control before it gives up (default 10 s). */
   midiLearnSeconds?: number;
+  /** Defines /netbend/audio/* at start, for an analyser elsewhere that sends the features over OSC (a page's capture defines them anyway). */
+  audioOsc?: boolean;
 }
 
 export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
@@ -109,6 +112,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   midiPorts: MidiPorts | undefined;
   /** MIDI as pages see it: the ports' status, learn with its time limit. */
   readonly midiDesk: MidiDesk;
+  /** Live audio: a page's capture placed in show time, its features set before each frame's modulators. */
+  readonly audio: AudioDesk;
   private readonly refusals: RefusalLog;
   private readonly loopDelay: LoopDelayMonitor;
   private unwatchPresets: () => void = () => {};
@@ -163,7 +168,10 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       announce: () => this.emit('state', undefined),
     });
     this.loop = new FrameLoop(engine, ports.clock);
+    this.audio = new AudioDesk({ params, tempo: this.tempo, now: () => this.clock.now(), notice: (level, text) => this.notice(level, text) });
+    if (opts.audioOsc) this.audio.ensure();
     this.loop.beforeFrame = (t) => {
+      this.audio.frame(t);
       for (const e of this.modulators.apply(t.time, t.index)) this.notice('warning', e);
       this.scene.beforeFrame(t.time);
       this.learn.frame();
@@ -262,7 +270,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         }
       }
       if (ports.osc) {
-        session.osc = new OscServer(params, { transport: ports.osc, targets: opts.oscTargets, allow: opts.oscAllow, moves: session.scene.actions });
+        session.osc = new OscServer(params, { transport: ports.osc, targets: opts.oscTargets, allow: opts.oscAllow, moves: session.scene.actions, sends: (a) => session.audio.sends(a) });
         await session.osc.start();
       }
     } catch (err) {
@@ -580,6 +588,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         return move('/netbend/undo');
       case 'redo':
         return move('/netbend/redo');
+      case 'audioCapture':
+        throw new Error("audioCapture is a page's own command: send it over /ws");
       default:
         throw new Error(`unknown command ${JSON.stringify((c as { cmd?: unknown }).cmd)}`);
     }

@@ -214,6 +214,9 @@ function onJson(m: ServerMessage): void {
       case 'notice':
         notice(m.level, m.text);
         break;
+      case 'capture':
+        for (const fn of captureEnded) fn(m.text);
+        break;
       case 'reply': {
         const w = waiting.get(m.id);
         waiting.delete(m.id);
@@ -223,6 +226,16 @@ function onJson(m: ServerMessage): void {
       }
     }
   });
+}
+
+/** Told when the engine ends this page's audio capture (another page took it over). */
+export const captureEnded = new Set<(text: string) => void>();
+
+/** A binary message (a block of audio); false when not connected or the socket is backed up. */
+export function sendBinary(buf: ArrayBuffer): boolean {
+  if (!ws || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > 1 << 20) return false;
+  ws.send(buf);
+  return true;
 }
 
 let noticeId = 0;

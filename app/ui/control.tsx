@@ -12,6 +12,7 @@ import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
 import { SeedGridPanel } from './seed-grid.tsx';
 import { LearnBanner, MidiDot, MidiPanel } from './midi-panel.tsx';
 import { LearnPanel } from './learn-panel.tsx';
+import { AudioPanel } from './audio-panel.tsx';
 import { loadPreset, PresetStrip } from './presets.tsx';
 import { help, tab, tapLayer, wall, type Tab } from './ui-state.ts';
 import { nextFitMode, sceneFit } from './output-view.ts';
@@ -105,6 +106,7 @@ const TABS: Array<[Tab, string]> = [
   ['params', 'params'],
   ['midi', 'midi'],
   ['learn', 'learn'],
+  ['audio', 'audio'],
 ];
 
 function Side() {
@@ -134,6 +136,8 @@ function Side() {
           <MidiPanel />
         ) : tab.value === 'learn' ? (
           <LearnPanel />
+        ) : tab.value === 'audio' ? (
+          <AudioPanel />
         ) : (
           <ParamsPanel />
         )}

@@ -25,11 +25,11 @@ function persisted<T>(key: string, initial: T, valid: (v: unknown) => boolean): 
   return s;
 }
 
-export type Tab = 'model' | 'sources' | 'mods' | 'params' | 'midi' | 'learn';
+export type Tab = 'model' | 'sources' | 'mods' | 'params' | 'midi' | 'learn' | 'audio';
 
 export const tapMode = persisted<TapMode>('tapMode', 'grid', (v) => v === 'grid' || v === 'channel' || v === 'pca');
 export const tapMap = persisted<Colormap>('tapMap', 1, (v) => v === 0 || v === 1 || v === 2);
-export const tab = persisted<Tab>('tab', 'model', (v) => v === 'model' || v === 'sources' || v === 'mods' || v === 'params' || v === 'midi' || v === 'learn');
+export const tab = persisted<Tab>('tab', 'model', (v) => v === 'model' || v === 'sources' || v === 'mods' || v === 'params' || v === 'midi' || v === 'learn' || v === 'audio');
 export const morphSeconds = persisted('morph', 0, (v) => typeof v === 'number' && v >= 0 && v <= 600);
 /** Layer tree folders the performer opened or closed (path -> open). */
 export const treeOpen = persisted<Record<string, boolean>>('treeOpen', {}, (v) => typeof v === 'object' && v !== null);

@@ -13,10 +13,14 @@ import { bendGraph } from '../bend/bend-graph.ts';
 import { featureGraph } from '../bend/feature-graph.ts';
 import { zeroSafeAblate } from '../bend/zero-safe.ts';
 import { appendFiniteFlag } from '../onnx/finite-check.ts';
+import { findWSplit, type WFinding } from '../latent/w-split.ts';
+import { latentGraph, mappingGraph } from '../latent/w-graph.ts';
 import type { HostReply, HostRequest } from './protocol.ts';
 import { serveRequests } from './worker-serve.ts';
 
 let model: ModelProto | undefined;
+/** W space: where the mapping hands ws to the synthesis, or why there is no such place. */
+let w: WFinding = { note: 'no model' };
 /** Partners' weights by file, matched to this model by name and shape; the last few are kept. */
 const partners = new Map<string, Map<string, TensorProto>>();
 const PARTNERS_KEPT = 2;
@@ -43,19 +47,27 @@ async function partnerWeights(file: string): Promise<{ weights: Map<string, Tens
 serveRequests<HostRequest>(parentPort!, async (req): Promise<{ ok: HostReply; transfer?: ArrayBuffer[] }> => {
   if (req.kind === 'open') {
     model = (await readModelFile(req.file)).model;
-    return { ok: { kind: 'opened', info: describeModel(model), layers: buildLayerTree(model).roots } };
+    w = findWSplit(model);
+    return { ok: { kind: 'opened', info: describeModel(model), layers: buildLayerTree(model).roots, w } };
   }
   if (!model) throw new Error('no model opened');
   if (req.kind === 'partner') return { ok: { kind: 'partner', mismatches: (await partnerWeights(req.file)).mismatches } };
+  if (req.kind === 'mapping') {
+    if (!('split' in w)) throw new Error(w.note);
+    const graph = encodeModel(mappingGraph(model, w.split));
+    return { ok: { kind: 'mapping', graph }, transfer: [graph.buffer as ArrayBuffer] };
+  }
   let playable = req.image ? appendRgbaOutput(model, req.image) : model;
   if (req.image) playable = appendFiniteFlag(playable, req.image.output);
   playable = addOutputs(playable, req.taps);
   const plain = encodeModel(playable);
   let live: Uint8Array | undefined;
+  // W space rewrites only the mapping's end, before any bend; the bends then apply as usual.
+  const shaped = req.latent && 'split' in w ? latentGraph(playable, w.split) : undefined;
   if (req.bend) {
     const partner = req.bend.partnerFile ? (await partnerWeights(req.bend.partnerFile)).weights : undefined;
-    live = encodeModel(zeroSafeAblate(bendGraph(featureGraph(playable, req.bend.features), { partner, edits: req.bend.edits }), req.bend.edits));
-  }
+    live = encodeModel(zeroSafeAblate(bendGraph(featureGraph(shaped ?? playable, req.bend.features), { partner, edits: req.bend.edits }), req.bend.edits));
+  } else if (shaped) live = encodeModel(shaped);
   const transfer = [plain.buffer as ArrayBuffer, ...(live ? [live.buffer as ArrayBuffer] : [])];
   return { ok: { kind: 'built', plain, live }, transfer };
 });

@@ -6,6 +6,7 @@ import type { ImageLayout } from '../onnx/rewrite.ts';
 import type { ModelInfo } from '../onnx/model-info.ts';
 import type { Layer } from '../onnx/layer-tree.ts';
 import { WorkerRpc } from './worker-rpc.ts';
+import type { WFinding } from '../latent/w-split.ts';
 
 type Of<K extends HostReply['kind']> = Extract<HostReply, { kind: K }>;
 
@@ -15,11 +16,11 @@ export class ModelHost {
   private constructor() {}
 
   /** Reads and decodes `file` in the host's thread; a bad file closes the host and throws. */
-  static async open(file: string): Promise<{ host: ModelHost; info: ModelInfo; layers: Layer[] }> {
+  static async open(file: string): Promise<{ host: ModelHost; info: ModelInfo; layers: Layer[]; w: WFinding }> {
     const host = new ModelHost();
     try {
-      const { info, layers } = await host.rpc.call<Of<'opened'>>({ kind: 'open', file });
-      return { host, info, layers };
+      const { info, layers, w } = await host.rpc.call<Of<'opened'>>({ kind: 'open', file });
+      return { host, info, layers, w };
     } catch (err) {
       await host.close();
       throw err;
@@ -32,9 +33,14 @@ export class ModelHost {
   }
 
   /** The encoded graphs of a session exposing `taps` and computing `bend`. */
-  async build(image: ImageLayout | undefined, taps: string[], bend: BendSpec | undefined): Promise<{ plain: Uint8Array; live: Uint8Array | undefined }> {
-    const { plain, live } = await this.rpc.call<Of<'built'>>({ kind: 'build', image, taps, bend });
+  async build(image: ImageLayout | undefined, taps: string[], bend: BendSpec | undefined, latent = false): Promise<{ plain: Uint8Array; live: Uint8Array | undefined }> {
+    const { plain, live } = await this.rpc.call<Of<'built'>>({ kind: 'build', image, taps, bend, latent });
     return { plain, live };
+  }
+
+  /** W space: the mapping network alone (z -> ws), encoded. */
+  async mapping(): Promise<Uint8Array> {
+    return (await this.rpc.call<Of<'mapping'>>({ kind: 'mapping' })).graph;
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@ import { featureFeeds } from '../bend/feature-feeds.ts';
 import { isNeutral } from '../bend/feature-ops.ts';
 import type { FeatureFrame } from '../bend/feature-plan.ts';
 import { autoCandidates } from './ep.ts';
+import { latentFeeds } from '../latent/latent-worker-feeds.ts';
 import { RANGE_TRANSFORM, type BendAmounts, type EpName, type LoadReply, type LoadRequest, type Request, type RunReply, type RunRequest, type TensorMsg, type ValueRange } from './protocol.ts';
 
 const port = parentPort!;
@@ -27,7 +28,7 @@ const port = parentPort!;
 let plain: ort.InferenceSession | undefined;
 let live: ort.InferenceSession | undefined;
 /** What the loaded sessions serve (not the graph bytes: those are dropped once loaded). */
-let loaded: Pick<LoadRequest, 'image' | 'bend'> | undefined;
+let loaded: Pick<LoadRequest, 'image' | 'bend' | 'latent'> | undefined;
 /** Output channels and shapes of the bent weights, for ablate masks. */
 let weightDims = new Map<string, number[]>();
 const scalars = new Map<string, ort.Tensor>();
@@ -87,7 +88,7 @@ async function load(req: LoadRequest): Promise<LoadReply> {
   for (const old of [plain, live]) old?.release().catch(() => {});
   plain = created.s;
   live = twin;
-  loaded = { image: req.image, bend: req.bend };
+  loaded = { image: req.image, bend: req.bend, latent: req.latent };
   masks.clear();
   featureTensors.clear();
   let range: ValueRange | undefined;
@@ -199,12 +200,14 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
   const t0 = performance.now();
   const edits = loaded.bend?.edits ?? [];
   const features = loaded.bend?.features ?? [];
-  const bent = !!live && !!req.amounts && !isIdentity(req.amounts, edits, features);
+  // W space at identity (no req.latent) plays plain too, so truncation 1 is the model bit for bit.
+  const bent = !!live && ((!!req.amounts && !isIdentity(req.amounts, edits, features)) || (!!req.latent && !!loaded.latent));
   const feeds = withRange(toOrtFeeds(req.feeds), req.range);
-  if (bent) {
-    withBends(feeds, req.amounts!, edits);
-    withFeatures(feeds, req.amounts!, features);
+  if (bent && req.amounts) {
+    withBends(feeds, req.amounts, edits);
+    withFeatures(feeds, req.amounts, features);
   }
+  if (bent && loaded.latent) latentFeeds(feeds, loaded.latent, req.latent, req.feeds);
   const t1 = performance.now();
   const fetch = loaded.image ? [RGBA_OUTPUT, FINITE_OUTPUT, ...req.fetch] : req.fetch;
   const out = await (bent ? live! : plain).run(feeds, fetch);

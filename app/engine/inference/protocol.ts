@@ -8,6 +8,8 @@ import type { StructuralFeature } from '../bend/feature-graph.ts';
 import type { FeatureFrame } from '../bend/feature-plan.ts';
 import type { ModelInfo } from '../onnx/model-info.ts';
 import type { Layer } from '../onnx/layer-tree.ts';
+import type { WFinding } from '../latent/w-split.ts';
+import type { LatentFrame, LatentShape } from '../latent/latent-feeds.ts';
 
 export type EpName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 export type EpChoice = EpName | 'auto';
@@ -24,6 +26,8 @@ export interface TensorMsg {
 export type HostRequest =
   | { kind: 'open'; file: string }
   | { kind: 'partner'; file: string }
+  /** W space: the mapping network alone (z -> ws), for sampling. */
+  | { kind: 'mapping' }
   | {
       kind: 'build';
       image: ImageLayout | undefined;
@@ -31,10 +35,13 @@ export type HostRequest =
       taps: string[];
       /** The bends the live graph computes; undefined = no live graph. */
       bend: BendSpec | undefined;
+      /** W space: the live graph also takes a shaped ws (see latent/w-graph.ts). */
+      latent?: boolean;
     };
 
 export type HostReply =
-  | { kind: 'opened'; info: ModelInfo; layers: Layer[] }
+  | { kind: 'opened'; info: ModelInfo; layers: Layer[]; w: WFinding }
+  | { kind: 'mapping'; graph: Uint8Array }
   /** Empty when the partner matches every weight (and is then kept for builds). */
   | { kind: 'partner'; mismatches: string[] }
   | { kind: 'built'; plain: Uint8Array; live: Uint8Array | undefined };
@@ -51,6 +58,8 @@ export interface LoadRequest {
   bend: BendSpec | undefined;
   /** Shapes of the weights the bends touch (ablate masks are per output channel). */
   weightDims: Record<string, number[]>;
+  /** W space: the live graph takes a shaped ws of this shape. */
+  latent?: LatentShape;
   /** Inputs of the first frame: a warm-up run also detects the image's value range. */
   warmup: Record<string, TensorMsg>;
   /** Intra-op threads (default onnxruntime's: one per core); a side runner (the seed grid) takes 1 and leaves the live session its cores. */
@@ -91,6 +100,8 @@ export interface RunRequest {
   range: ValueRange | undefined;
   /** This frame's bend amounts, for the session's bend spec. */
   amounts: BendAmounts | undefined;
+  /** W space this frame; undefined = at identity (truncation 1, no mix, no offset). */
+  latent?: LatentFrame;
   /** Free bytes to leave in front of the RGBA pixels in their buffer (see RGBA_LEAD_BYTES). */
   lead: number;
 }

@@ -5,61 +5,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import WebSocket from 'ws';
-import { fixture, startServe } from './helpers.ts';
+import type WebSocket from 'ws';
+import { fixture, startServe, until } from './helpers.ts';
+import { wsPage } from './ws-page.ts';
 import { oscValue, untilValue } from './ui-helpers.ts';
 import { CaptureClock } from '../app/audio/capture-clock.ts';
 import { AudioAnalyser } from '../app/audio/analyser.ts';
 import { AUDIO_RATE, PcmBuffer } from '../app/audio/pcm-source.ts';
 import { encodePcmFrame, PCM_HEADER_BYTES, PCM_MAX_SAMPLES } from '../app/core/pcm-frame.ts';
-import { PACKET_HEADER_BYTES, readHeader, type ServerMessage } from '../app/core/protocol.ts';
 
 const MODEL = fixture('stylegan2-64-tiny.onnx');
 const LIMIT = { timeout: 120_000 };
 const BLOCK = 1024;
-
-async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A page-like /ws client: records messages, counts (and acks) frames, calls commands. */
-function page(url: string) {
-  const ws = new WebSocket(url.replace(/^http/, 'ws').replace(/\/(\?|$)/, '/ws$1'));
-  const messages: ServerMessage[] = [];
-  let frames = 0;
-  let id = 0;
-  const waiting = new Map<number, (m: Extract<ServerMessage, { type: 'reply' }>) => void>();
-  ws.on('message', (data, binary) => {
-    if (binary) {
-      const b = data as Buffer;
-      if (b.byteLength < PACKET_HEADER_BYTES) return;
-      const h = readHeader(new DataView(b.buffer, b.byteOffset, b.byteLength));
-      frames++;
-      if (h.kind === 1) ws.send(JSON.stringify({ ack: h.index }));
-      return;
-    }
-    const m = JSON.parse(String(data)) as ServerMessage;
-    messages.push(m);
-    if (m.type === 'reply') waiting.get(m.id)?.(m);
-  });
-  const call = (cmd: Record<string, unknown>) =>
-    new Promise<Extract<ServerMessage, { type: 'reply' }>>((ok, fail) => {
-      const n = ++id;
-      const timer = setTimeout(() => fail(new Error(`no reply to ${JSON.stringify(cmd)}`)), 10_000);
-      waiting.set(n, (m) => (clearTimeout(timer), ok(m)));
-      ws.send(JSON.stringify({ ...cmd, id: n }));
-    });
-  const opened = new Promise<void>((ok, fail) => {
-    ws.once('open', () => ok());
-    ws.once('error', fail);
-  });
-  const notices = () => messages.filter((m): m is Extract<ServerMessage, { type: 'notice' }> => m.type === 'notice').map((m) => m.text);
-  return { ws, messages, call, opened, notices, frames: () => frames };
-}
 
 /** Streams `signal` (of the page's sample index) in real time, BLOCK samples a send, until stop(). */
 function streamer(ws: WebSocket, signal: (i: number) => number, latencyMs = 0) {
@@ -125,7 +82,7 @@ after(async () => {
 });
 
 test('a 60 Hz sine streamed in real time: low and rms match the offline analyser; a later onset shows within the latency bound', LIMIT, async () => {
-  const p = page(s.url);
+  const p = wsPage(s.url);
   await p.opened;
   try {
     assert.equal((await p.call({ cmd: 'audioCapture', on: true })).ok, true);
@@ -174,9 +131,9 @@ test('a 60 Hz sine streamed in real time: low and rms match the offline analyser
 });
 
 test('hostile PCM: bad headers, wrong lengths, NaN, 1 MB, a flood and a second capturing page are refused and said; the show plays on', LIMIT, async () => {
-  const a = page(s.url);
-  const b = page(s.url);
-  const watcher = page(s.url);
+  const a = wsPage(s.url);
+  const b = wsPage(s.url);
+  const watcher = wsPage(s.url);
   await Promise.all([a.opened, b.opened, watcher.opened]);
   try {
     const good = encodePcmFrame(0, new Float32Array(BLOCK));
@@ -202,7 +159,7 @@ test('hostile PCM: bad headers, wrong lengths, NaN, 1 MB, a flood and a second c
     ];
     // Each kind of refusal is said once per page (a flood stays a trickle); a fresh page per case names each.
     for (const [buf, want] of cases) {
-      const c = page(s.url);
+      const c = wsPage(s.url);
       await c.opened;
       c.ws.send(buf);
       assert.equal((await c.call({ cmd: 'set', address: '/netbend/knobs/k2', value: 0.25 })).ok, true);

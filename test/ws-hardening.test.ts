@@ -12,8 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import WebSocket from 'ws';
 import type { Browser } from 'playwright-core';
-import { fixture, startServe, tempDir } from './helpers.ts';
-import { PACKET_HEADER_BYTES, readHeader, type ServerMessage } from '../app/core/protocol.ts';
+import { fixture, startServe, tempDir, until } from './helpers.ts';
+import { wsPage } from './ws-page.ts';
+import type { ServerMessage } from '../app/core/protocol.ts';
 import { launch, noChromium, oscValue } from './ui-helpers.ts';
 
 const MODEL = fixture('stylegan2-64-tiny.onnx');
@@ -23,49 +24,6 @@ const BLACKOUT = '/netbend/output/blackout';
 const stop = (s: { child: import('node:child_process').ChildProcess; stop: () => Promise<void> }) => (s.child.exitCode === null && s.child.signalCode === null ? s.stop() : Promise.resolve());
 /** Every test fails rather than hangs. */
 const LIMIT = { timeout: 120_000 };
-
-async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A page-like /ws client (the `ws` package sends no Origin): records messages, acks frames. */
-function page(url: string) {
-  const ws = new WebSocket(url.replace(/^http/, 'ws').replace(/\/(\?|$)/, '/ws$1'));
-  const messages: ServerMessage[] = [];
-  let frames = 0;
-  let id = 0;
-  const waiting = new Map<number, (m: Extract<ServerMessage, { type: 'reply' }>) => void>();
-  ws.on('message', (data, binary) => {
-    if (binary) {
-      const b = data as Buffer;
-      if (b.byteLength < PACKET_HEADER_BYTES) return;
-      const h = readHeader(new DataView(b.buffer, b.byteOffset, b.byteLength));
-      frames++;
-      if (h.kind === 1) ws.send(JSON.stringify({ ack: h.index }));
-      return;
-    }
-    const m = JSON.parse(String(data)) as ServerMessage;
-    messages.push(m);
-    if (m.type === 'reply') waiting.get(m.id)?.(m);
-  });
-  /** Sends anything (a string as is, an object as JSON with a fresh id) and waits for its reply. */
-  const call = (cmd: Record<string, unknown>) =>
-    new Promise<Extract<ServerMessage, { type: 'reply' }>>((ok, fail) => {
-      const n = ++id;
-      const timer = setTimeout(() => fail(new Error(`no reply to ${JSON.stringify(cmd)}`)), 10_000);
-      waiting.set(n, (m) => (clearTimeout(timer), ok(m)));
-      ws.send(JSON.stringify({ ...cmd, id: n }));
-    });
-  const opened = new Promise<void>((ok, fail) => {
-    ws.once('open', () => ok());
-    ws.once('error', fail);
-  });
-  return { ws, messages, call, opened, frames: () => frames };
-}
 
 // --- raw WebSocket over TCP ------------------------------------------------------------------
 
@@ -189,7 +147,7 @@ test('1,000 malformed frames on /ws and on the OSCQuery socket close those clien
   const s = await startServe(MODEL);
   try {
     const port = Number(new URL(s.url).port);
-    const watcher = page(s.url);
+    const watcher = wsPage(s.url);
     await watcher.opened;
     await until(() => watcher.frames() >= 3, 'first frames');
     const jobs: Array<{ path: string; kind: string; code: number; bytes: () => Buffer }> = [];
@@ -216,7 +174,7 @@ test('1,000 malformed frames on /ws and on the OSCQuery socket close those clien
     assert.equal(watcher.ws.readyState, WebSocket.OPEN, 'the good page is still connected');
     const seen = watcher.frames();
     await until(() => watcher.frames() >= seen + 3, 'frames after the flood');
-    const fresh = page(s.url);
+    const fresh = wsPage(s.url);
     await fresh.opened;
     assert.equal((await fresh.call({ cmd: 'set', address: '/netbend/knobs/k1', value: 0.25 })).ok, true);
     fresh.ws.close();
@@ -231,7 +189,7 @@ test('bad commands get a readable reply and change nothing; junk gets one notice
   const s = await startServe(MODEL, ['--presets', presets]);
   const base = s.url.replace(/\/$/, '');
   try {
-    const c = page(s.url);
+    const c = wsPage(s.url);
     await c.opened;
     await until(() => c.messages.some((m) => m.type === 'hello'), 'hello');
     const cases: Array<[Record<string, unknown>, RegExp]> = [

@@ -91,8 +91,12 @@ export class AudioDesk {
     return !this.o.params.spec(address)?.readOnly || this.o.params.get(AUDIO_SEND) === true;
   }
 
+  /** Pages that stopped: blocks still in flight from one must not start its capture again. */
+  private readonly stopped = new WeakSet<CapturePage>();
+
   /** A page starts capturing; throws when another one does, unless it takes over. */
   start(page: CapturePage, takeover = false): void {
+    this.stopped.delete(page);
     if (this.owner === page) return;
     const before = this.owner;
     if (before && !takeover) throw new Error('another page is capturing audio: stop it there, or take over');
@@ -112,6 +116,7 @@ export class AudioDesk {
 
   /** The page stops (or is gone); the features hold their last values. */
   stop(page: CapturePage): void {
+    this.stopped.add(page);
     if (this.owner !== page) return;
     this.owner = undefined;
     this.o.params.set(AUDIO_CAPTURING, false, 'engine');
@@ -136,8 +141,11 @@ export class AudioDesk {
     }
     const f = decodePcmFrame(bytes);
     if (typeof f === 'string') return `bad PCM frame: ${f}`;
-    // Only a good block starts a capture.
-    if (!this.owner) this.start(page);
+    // Only a good block starts a capture, and not one sent before its page's stop arrived.
+    if (!this.owner) {
+      if (this.stopped.has(page)) return undefined;
+      this.start(page);
+    }
     this.budget -= n;
     const nowSample = Math.round(now * AUDIO_RATE);
     let at = this.clock.place(f.index, n, nowSample);

@@ -101,6 +101,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   private take: { log: TakeLog; path: string; frame: number } | undefined;
   readonly midi: MidiRouter;
   controller: ControllerNet | undefined;
+  /** Take logs being written; close() waits for them. */
+  private readonly savingTakes = new Set<Promise<void>>();
   /** Live learning: examples, training, and the mapping it plays. */
   readonly learn: LearnDesk;
   /** The trained mapping playing now (a controller net); each one played gets its own name. */
@@ -415,10 +417,12 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     const frames = logged.frames.filter(([i]) => i - first < e.summary.frames);
     const last = frames.at(-1)![0];
     const file = takePathFor(e.summary.path);
-    void saveTake(file, { ...logged, frames, log: logged.log.filter((x) => x[0] <= last) }).then(
+    const saving = saveTake(file, { ...logged, frames, log: logged.log.filter((x) => x[0] <= last) }).then(
       () => this.notice('info', `performance log saved to ${file}: render it again with netbend render --take ${file}`),
       (err: Error) => this.notice('error', `the take log could not be saved: ${err.message}`),
     );
+    this.savingTakes.add(saving);
+    void saving.finally(() => this.savingTakes.delete(saving));
   }
 
   notice(level: 'info' | 'warning' | 'error', text: string): void {
@@ -436,6 +440,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     await this.controller?.close();
     await this.mapping?.close();
     await this.desk.close();
+    // A take log being written when the show ends is finished first (a SIGTERM left its .tmp).
+    await Promise.allSettled(this.savingTakes);
     await this.seedGrid.close();
     await this.engine.close();
     this.refusals.close();

@@ -10,6 +10,7 @@ import { acceptDroppedModels } from './model-browser.tsx';
 import { LayerWall } from './layer-wall.tsx';
 import { ParamsPanel, SourcesPanel } from './params-panel.tsx';
 import { SeedGridPanel } from './seed-grid.tsx';
+import { LatentPanel } from './latent-panel.tsx';
 import { LearnBanner, MidiDot, MidiPanel } from './midi-panel.tsx';
 import { LearnPanel } from './learn-panel.tsx';
 import { AudioPanel } from './audio-panel.tsx';
@@ -128,6 +129,7 @@ function Side() {
         ) : tab.value === 'sources' ? (
           <>
             <SourcesPanel />
+            <LatentPanel />
             <SeedGridPanel />
           </>
         ) : tab.value === 'mods' ? (

@@ -1,0 +1,28 @@
+// The w-space block of the sources tab, in a real Chromium against a real `netbend serve`: the
+// truncation, the mix and every principal direction with its layer range are on the page, and a
+// value typed there is the engine's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixture, startServe, tempDir } from './helpers.ts';
+import { launch, noChromium, openPage, typeIntoBar, untilValue } from './ui-helpers.ts';
+
+test('the sources tab shows w space: truncation, mix, and each direction with its layer range', { skip: noChromium }, async (t) => {
+  const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--presets', tempDir(t), '--fps', '10']);
+  t.after(() => s.stop());
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { page, errors } = await openPage(browser, s.url);
+  const base = s.url.replace(/\/$/, '');
+  await page.click('#tab-sources');
+  await page.locator('#latent-panel').waitFor({ timeout: 30_000 });
+  const directions = await page.locator('#latent-panel .direction').count();
+  assert.ok(directions >= 1, `the directions are listed (${directions})`);
+  for (const a of ['/netbend/latent/direction/0/amount', '/netbend/latent/direction/0/from', '/netbend/latent/direction/0/to', '/netbend/latent/mix/seed']) {
+    assert.equal(await page.locator(`#latent-panel .bar[data-address="${a}"]`).count(), 1, `${a} has its control`);
+  }
+  await typeIntoBar(page, '/netbend/latent/truncation', '0.25');
+  assert.equal(await untilValue(base, '/netbend/latent/truncation', (v) => v === 0.25), 0.25);
+  await typeIntoBar(page, '/netbend/latent/direction/0/amount', '1.5');
+  assert.equal(await untilValue(base, '/netbend/latent/direction/0/amount', (v) => v === 1.5), 1.5);
+  assert.deepEqual(errors, []);
+});

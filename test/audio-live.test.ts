@@ -95,7 +95,9 @@ test('a 60 Hz sine streamed in real time: low and rms match the offline analyser
       const low = Number(await untilValue(base, '/netbend/audio/low', (v) => Math.abs(Number(v) - offline.low) < 0.02 * offline.low));
       const rms = Number(await oscValue(base, '/netbend/audio/rms'));
       assert.ok(Math.abs(low - offline.low) < 0.02 * offline.low, `low ${low} live, ${offline.low} offline`);
-      assert.ok(Math.abs(rms - offline.rms) < 0.02 * offline.rms, `rms ${rms} live, ${offline.rms} offline`);
+      // The rms window (2048 samples) holds 2.56 periods of 60 Hz: its value moves about 1.5 % with
+      // where the window ends, and the live and offline windows end at different phases.
+      assert.ok(Math.abs(rms - offline.rms) < 0.05 * offline.rms, `rms ${rms} live, ${offline.rms} offline`);
       assert.ok(Math.abs(offline.rms - 0.5 / Math.SQRT2) < 0.01, `offline rms of a 0.5 sine ${offline.rms}`);
       const latency = Number(await oscValue(base, '/netbend/audio/latency'));
       // The page said 5 ms; a block is 21 ms, a frame at 30 fps 33 ms; 250 leaves room for a loaded CI machine.

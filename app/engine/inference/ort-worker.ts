@@ -234,12 +234,22 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
   return { reply: { rgba, tensors, inferMs: t2 - t1, bendMs: t1 - t0, nonFinite }, transfer: [...new Set(transfer)] };
 }
 
+/** Runs under way: a session released while one of them runs aborts the whole process. */
+const running = new Set<Promise<unknown>>();
+
 serveRequests<Request>(port, async (req) => {
   if (req.kind === 'load') return { ok: await load(req) };
   if (req.kind === 'run') {
-    const { reply, transfer } = await run(req);
-    return { ok: reply, transfer };
+    const p = run(req);
+    running.add(p);
+    try {
+      const { reply, transfer } = await p;
+      return { ok: reply, transfer };
+    } finally {
+      running.delete(p);
+    }
   }
+  await Promise.allSettled(running);
   for (const s of [plain, live]) await s?.release();
   plain = live = undefined;
   return { ok: true };

@@ -61,8 +61,16 @@ async function open(t: { after(fn: () => unknown): void }, presets: Record<strin
   /** Sends and waits until the OSC server has taken the message and the scene's queue is idle. */
   const oscMove = async (address: string, types = '', args: Array<number | string> = []) => {
     const before = session.osc!.stats.moves;
+    let dropped = session.osc!.stats.dropped;
     osc(address, types, args);
-    await until(() => session.osc!.stats.moves > before, `OSC move ${address}`);
+    // A busy turn drops OSC past its time budget (counted): a dropped move is sent again.
+    await until(() => {
+      if (session.osc!.stats.dropped > dropped && session.osc!.stats.moves === before) {
+        dropped = session.osc!.stats.dropped;
+        osc(address, types, args);
+      }
+      return session.osc!.stats.moves > before;
+    }, `OSC move ${address}`);
     await session.scene.actions.queue.idle();
     await session.engine.settled();
   };

@@ -166,6 +166,17 @@ export interface MidiInfo {
   mappings: MidiMappingInfo[];
 }
 
+/** Where a training run is (app/learn/fit.ts reports it; pages and the CLI show it). */
+export interface TrainProgress {
+  stage: 'preparing' | 'training' | 'exporting';
+  epoch?: number;
+  epochs?: number;
+  loss?: number;
+  validationLoss?: number;
+  /** 'validate': the fit measured on held-back examples; 'refit': the fit again on all of them. */
+  pass?: 'validate' | 'refit';
+}
+
 /** Live learning as pages see it (see app/scene/learn-desk.ts): the examples, training, the mapping. */
 export interface LearnInfo {
   inputs: string[];
@@ -179,17 +190,7 @@ export interface LearnInfo {
   /** Saved example sets and trained mappers, by name. */
   datasets: string[];
   mappers: string[];
-  training: {
-    name: string;
-    kind: string;
-    stage: 'preparing' | 'training' | 'exporting';
-    epoch?: number;
-    epochs?: number;
-    loss?: number;
-    validationLoss?: number;
-    /** The fit measured on held-back examples, then again on all of them. */
-    pass?: 'validate' | 'refit';
-  } | null;
+  training: ({ name: string; kind: string } & TrainProgress) | null;
   /** The mapping trained or played last: what its card says. */
   mapping: { name: string; model: string; inputs: number; targets: number; examples: number; validationRmse: number; validationRmsePerTarget: number[] } | null;
   /** The mapping that drives its targets now. */

@@ -5,6 +5,7 @@
 // and PCA decode inside, that netbend plays as a controller net, and a card saying what it is.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { z } from 'zod';
+import type { TrainProgress } from '../core/protocol.ts';
 import { mulberry32 } from '../core/seeded-random.ts';
 import { attr, GraphBuilder } from '../engine/onnx/graph-builder.ts';
 import { ModelProtoSchema, StringStringEntryProtoSchema } from '../engine/onnx/schema/onnx_pb.ts';
@@ -44,15 +45,7 @@ export interface TrainOptions {
   learningRate?: number;
 }
 
-export interface TrainProgress {
-  stage: 'preparing' | 'training' | 'exporting';
-  epoch?: number;
-  epochs?: number;
-  loss?: number;
-  validationLoss?: number;
-  /** 'validate': the fit measured on held-back examples; 'refit': the fit again on all of them. */
-  pass?: 'validate' | 'refit';
-}
+export type { TrainProgress };
 
 export interface MapperCard {
   netbend: 'mapper';

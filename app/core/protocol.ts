@@ -86,17 +86,22 @@ export interface ModulatorInfo {
   enabled: boolean;
 }
 
-export interface EngineStats {
+/** The frame loop's own figures (app/engine/frame-loop.ts). */
+export interface LoopStats {
   fps: number;
   targetFps: number;
   inferMs: number;
   frameMs: number;
-  /** Slots dropped since the start, and in the last minute. */
+  /** Slots dropped since the start. */
   dropped: number;
+  /** Slots dropped in the last minute (what a performer can act on). */
   droppedPerMinute: number;
-  ep: string;
   frame: number;
   playing: boolean;
+}
+
+export interface EngineStats extends LoopStats {
+  ep: string;
   /** Values refused since start (NaN, Inf, out of bounds), on every path. */
   refused: number;
   recording: { path: string; frames: number; filled: number } | null;

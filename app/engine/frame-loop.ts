@@ -7,21 +7,9 @@ import type { Engine } from './engine.ts';
 import type { FrameClock, FrameTime } from './clock.ts';
 import type { Frame } from './frame.ts';
 import { FPS, PLAY } from '../core/addresses.ts';
+import type { LoopStats } from '../core/protocol.ts';
 
 export { FPS, PLAY };
-
-export interface LoopStats {
-  fps: number;
-  targetFps: number;
-  inferMs: number;
-  frameMs: number;
-  /** Slots dropped since the start. */
-  dropped: number;
-  /** Slots dropped in the last minute (what a performer can act on). */
-  droppedPerMinute: number;
-  frame: number;
-  playing: boolean;
-}
 
 export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
   readonly clock: FrameClock;

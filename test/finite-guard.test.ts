@@ -84,7 +84,7 @@ function makeLogNet(path: string, sanitize: boolean): void {
   writeModel(path, g.toBytes());
 }
 
-test('the README edit b32.conv0:ablate=0.25 on stylegan2-64-tiny gives a finite, lit frame that differs from the plain one', async (t) => {
+test('the README edit b32.conv0:ablate=0.25 on stylegan2-64-tiny gives a finite, lit frame that differs from the plain one; so do scale=0 and set=0', async (t) => {
   const dir = tempDir(t);
   const plain = await play(dir, 'plain', SG2);
   const ablated = await play(dir, 'ablated', SG2, '--edit', 'b32.conv0:ablate=0.25', '--tap', 'b32.conv0');
@@ -97,6 +97,12 @@ test('the README edit b32.conv0:ablate=0.25 on stylegan2-64-tiny gives a finite,
     const tap = readFileSync(join(ablated.out, `tap-G.synthesis.b32.conv0-0000${i}.f32`));
     assert.ok(finite(new Float32Array(tap.buffer, tap.byteOffset, tap.byteLength / 4)), 'the ablated layer is finite');
   }
+  // A whole layer to 0 is the layer silenced, not a NaN: its demodulation is zero-safe too.
+  const zeroed = await play(dir, 'zeroed', SG2, '--edit', 'b32.conv0:scale=0', '--edit', 'b64.conv1:set=0', '--frames', '1');
+  assert.equal(zeroed.stats.nonFinite, 0, zeroed.stderr);
+  const px = png(zeroed.out).data;
+  assert.ok(lit(px) > 0.5, `scale=0 and set=0 leave a picture (${(lit(px) * 100).toFixed(1)}% lit)`);
+  assert.notDeepEqual(px, png(plain.out).data);
 });
 
 test('ablate silences exactly the ablated channels: they equal the fully ablated layer, the others the plain one', async (t) => {
@@ -144,14 +150,16 @@ test('ablate keeps StyleGAN3 and a hand-built weight-normalised conv finite', as
 });
 
 test('a NaN bend is reported once per incident naming its layer; frames hold the last good picture; the count grows; recovery plays again', async (t) => {
-  const { engine, warnings, frame, close } = await open(SG2, t);
-  const layer = engine.tree.resolve('b32.conv0');
-  const upstream = engine.tree.resolve('b32.conv0.affine');
+  const dir = tempDir(t);
+  const file = join(dir, 'log.onnx');
+  makeLogNet(file, false);
+  const { engine, warnings, frame, close } = await open(file, t);
+  const layer = engine.tree.resolve('G.log');
+  const upstream = engine.tree.resolve('G.norm');
   const good = await frame(0);
   assert.equal(good.stats.nonFinite, 0);
-  assert.ok(lit(good.rgba!) > 0.9);
-  // Every weight of the layer to 0: its demodulation divides 0 by 0 (set is not made zero-safe).
-  const name = engine.addEdit('b32.conv0', 'set', 0);
+  // Weights and bias of G.log to -1: its Log reads negatives only (NaN everywhere after it).
+  const name = engine.addEdit('G.log', 'set', -1);
   engine.setTaps([layer.path, upstream.path]);
   await engine.settled();
   for (let i = 1; i <= 4; i++) {
@@ -174,10 +182,9 @@ test('a NaN bend is reported once per incident naming its layer; frames hold the
   const back = await frame(8);
   assert.equal(back.stats.nonFinite, 7, 'good frames are not counted');
   assert.ok(!same(back.rgba, good.rgba), 'a new picture');
-  assert.ok(lit(back.rgba!) > 0.5);
   assert.ok(finite(back.taps[layer.path]!.data));
   // Broken again: a second incident, its own warning, holding the picture of frame 8.
-  engine.params.set(`/netbend/edit/${name}/amount`, 0);
+  engine.params.set(`/netbend/edit/${name}/amount`, -1);
   for (let i = 9; i <= 11; i++) assert.ok(same((await frame(i)).rgba, back.rgba), `frame ${i} holds frame 8`);
   await until(() => warnings.length > 1, 'the warning of the second incident', 60_000);
   await frame(12);
@@ -217,8 +224,10 @@ test('a hand-built Log of a negative: the layer is named, in the picture and in 
 
 test('the CLI reports a NaN bend once, naming the layer, and counts the frames', async (t) => {
   const dir = tempDir(t);
-  const r = await play(dir, 'nan', SG2, '--edit', 'b32.conv0:set=0', '--frames', '4');
-  const layer = buildLayerTree((await readModelFile(SG2)).model).resolve('b32.conv0').path;
+  const file = join(dir, 'log.onnx');
+  makeLogNet(file, false);
+  const r = await play(dir, 'nan', file, '--edit', 'G.log:set=-1', '--frames', '4');
+  const layer = buildLayerTree((await readModelFile(file)).model).resolve('G.log').path;
   const lines = r.stderr.split('\n').filter((l) => /non-finite/.test(l));
   assert.equal(lines.length, 1, r.stderr);
   assert.ok(lines[0]!.includes(`warning: frame 0: non-finite values (NaN or Inf) in the picture; they first appear in layer ${layer}; there is no good picture yet`), lines[0]);

@@ -1,14 +1,15 @@
-// Ablate zeroes whole output channels of a weight, and normalised convolutions then divide by
-// the channel's norm: StyleGAN2's demodulation is Reciprocal(Sqrt(ReduceSum(Pow(w * style, 2))))
-// per output channel, StyleGAN3 also pre-normalises with Reciprocal(Sqrt(ReduceMean(Pow(w, 2)))),
-// and the exports carry no epsilon. An all-zero channel gives 1/0 = inf there, and inf times the
-// zero conv output is NaN: every value downstream, and the frame, went black.
+// Ablate zeroes whole output channels of a weight (scale 0 and set 0 zero all of them), and
+// normalised convolutions then divide by the channel's norm: StyleGAN2's demodulation is
+// Reciprocal(Sqrt(ReduceSum(Pow(w * style, 2)))) per output channel, StyleGAN3 also pre-normalises
+// with Reciprocal(Sqrt(ReduceMean(Pow(w, 2)))), and the exports carry no epsilon. An all-zero
+// channel gives 1/0 = inf there, and inf times the zero conv output is NaN: every value
+// downstream, and the frame, went black.
 //
-// What a performer means by ablating a channel is that it contributes nothing, which is what the
-// network's own formula gives with its epsilon (0 * 1/sqrt(eps) = 0). So on the weight's own path
-// (from the weight up to the op that contracts it with activations), each division whose divisor
-// comes from the weight becomes Where(divisor == 0, 0, division): bit for bit the same wherever the
-// divisor is not 0, and 0 (the channel silenced) where it is.
+// What a performer means by ablating a channel (or scaling a layer to 0) is that it contributes
+// nothing, which is what the network's own formula gives with its epsilon (0 * 1/sqrt(eps) = 0).
+// So on the weight's own path (from the weight up to the op that contracts it with activations),
+// each division whose divisor comes from the weight becomes Where(divisor == 0, 0, division): bit
+// for bit the same wherever the divisor is not 0, and 0 (the channel silenced) where it is.
 import { create } from '@bufbuild/protobuf';
 import { NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto, type TensorProto } from '../onnx/schema/onnx_pb.ts';
 import { DataType, floatValues } from '../onnx/tensor-data.ts';
@@ -28,11 +29,14 @@ const FOLLOW = new Set(
 /** Bytes per element of the float types a zero can be written in (all-zero bytes are 0 in each). */
 const FLOAT_BYTES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.FLOAT16]: 2, 16: 2 /* BFLOAT16 */ };
 
-/** The live graph with ablated weights' normalisations zero-safe (see above). */
-export function zeroSafeAblate(model: ModelProto, edits: readonly StructuralEdit[]): ModelProto {
+/** Edit ops that can zero a whole channel: ablate by design, scale and set at 0. */
+const ZEROING = new Set(['ablate', 'scale', 'set']);
+
+/** The live graph with the normalisations of weights an edit can zero made zero-safe (see above). */
+export function zeroSafeEdits(model: ModelProto, edits: readonly StructuralEdit[]): ModelProto {
   return zeroSafeDivisions(
     model,
-    edits.filter((e) => e.op === 'ablate').flatMap((e) => e.weights),
+    edits.filter((e) => ZEROING.has(e.op)).flatMap((e) => e.weights),
   );
 }
 

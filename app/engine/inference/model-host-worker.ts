@@ -11,7 +11,7 @@ import { buildLayerTree } from '../onnx/layer-tree.ts';
 import { addOutputs, appendRgbaOutput } from '../onnx/rewrite.ts';
 import { bendGraph } from '../bend/bend-graph.ts';
 import { featureGraph } from '../bend/feature-graph.ts';
-import { zeroSafeAblate } from '../bend/zero-safe.ts';
+import { zeroSafeEdits } from '../bend/zero-safe.ts';
 import { appendFiniteFlag } from '../onnx/finite-check.ts';
 import { findWSplit, type WFinding } from '../latent/w-split.ts';
 import { latentGraph, mappingGraph } from '../latent/w-graph.ts';
@@ -66,7 +66,7 @@ serveRequests<HostRequest>(parentPort!, async (req): Promise<{ ok: HostReply; tr
   const shaped = req.latent && 'split' in w ? latentGraph(playable, w.split) : undefined;
   if (req.bend) {
     const partner = req.bend.partnerFile ? (await partnerWeights(req.bend.partnerFile)).weights : undefined;
-    live = encodeModel(zeroSafeAblate(bendGraph(featureGraph(shaped ?? playable, req.bend.features), { partner, edits: req.bend.edits }), req.bend.edits));
+    live = encodeModel(zeroSafeEdits(bendGraph(featureGraph(shaped ?? playable, req.bend.features), { partner, edits: req.bend.edits }), req.bend.edits));
   } else if (shaped) live = encodeModel(shaped);
   const transfer = [plain.buffer as ArrayBuffer, ...(live ? [live.buffer as ArrayBuffer] : [])];
   return { ok: { kind: 'built', plain, live }, transfer };

@@ -268,6 +268,8 @@ export type Command =
   | { cmd: 'seedGrid'; n: number; mode: 'seeds' | 'around'; seed?: number; spread?: number }
   /** Jumps to, glides to or keeps as a keyframe a cell of the last seed grid. */
   | { cmd: 'seedPick'; index: number; action: 'jump' | 'glide' | 'keep'; glide?: number }
+  /** Direction sets (/netbend/latent/directions/*): replies with the names saved and the set playing. */
+  | { cmd: 'directions'; action: 'compute' | 'save' | 'load' | 'list'; name?: string }
   | { cmd: 'midiLearn'; address: string | null }
   /** Edits one mapping: each field given is its own move (/netbend/midi/<id>/range, curve, invert, takeover). */
   | { cmd: 'midiEdit'; mapping: string; range?: [number, number]; curve?: MidiCurve; invert?: boolean; takeover?: MidiTakeover }

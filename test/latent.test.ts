@@ -238,3 +238,89 @@ test('CLI: --save-directions writes the set played, --directions plays it with i
   assert.deepEqual(await play('loaded', '--directions', set, '--direction', '1=1.5'), ranged, 'the set brings layers 2-6');
   assert.notDeepEqual(await play('all', '--direction', '1=1.5'), ranged, 'without it direction 1 moves every layer');
 });
+
+test('direction sets in a show: found, saved and loaded by name over OSC and from the page, in OSCQuery, a load undoable, a bad file refused', async (t) => {
+  const { LiveSession } = await import('../app/server/live-session.ts');
+  const { LoopbackOsc, SteppedClock } = await import('./loopback-ports.ts');
+  const { ffmpegTakes } = await import('../app/record/take-recorder.ts');
+  const { PresetFolder } = await import('../app/control/preset-store.ts');
+  const { OSC } = await import('../app/io/osc-server.ts');
+  const { namespace } = await import('../app/io/oscquery.ts');
+  const { signature } = await import('../app/scene/actions.ts');
+  const { parseIncoming } = await import('../app/server/commands.ts');
+  const dir = tempDir(t);
+  const osc = new LoopbackOsc();
+  const { session } = await LiveSession.open(
+    { model: SG2, ep: 'cpu', seed: 5 },
+    { clock: new SteppedClock(10), osc, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
+  );
+  t.after(() => session.close());
+  const notices: string[] = [];
+  session.on('notice', (n) => notices.push(`${n.level}: ${n.text}`));
+  const send = async (address: string, types: string, args: string[]) => {
+    const m = new OSC.Message(address);
+    [m.types, m.args] = [types, args];
+    // A datagram a busy turn dropped (counted) is sent again.
+    for (let tries = 0; tries < 10; tries++) {
+      const dropped = session.osc!.stats.dropped;
+      osc.deliver(m.pack());
+      await session.scene.actions.queue.idle();
+      await new Promise((r) => setImmediate(r));
+      if (session.osc!.stats.dropped === dropped) return;
+    }
+    throw new Error(`${address} dropped ten times`);
+  };
+  const D = '/netbend/latent/directions';
+  const moves = session.scene.actions.list().map((a) => ({ address: a.address, types: signature(a.args), description: a.description }));
+  const tree = namespace(session.params, D, moves) as { CONTENTS: Record<string, { TYPE: string }> };
+  assert.deepEqual(Object.fromEntries(Object.entries(tree.CONTENTS).map(([k, v]) => [k, v.TYPE])), { compute: 'I', save: 's', load: 's', list: 'I' });
+
+  const frame = async () => {
+    await session.engine.settled();
+    return (await session.engine.render(t0)).rgba!.slice();
+  };
+  const current = () => session.engine.latent.loadedSet?.name ?? null;
+  session.params.set(`${L}/direction/0/amount`, 2, 'ui');
+  await send(`${D}/compute`, '', []);
+  assert.ok(session.engine.latent.principal, 'directions found');
+  const computed = await frame();
+  await send(`${D}/save`, 's', ['a']);
+  const saved = join(dir, 'presets', 'directions', 'a.json');
+  const set = JSON.parse(readFileSync(saved, 'utf8'));
+  assert.equal(set.directions.length, 8);
+  // Another set: direction 0 the other way round.
+  writeFileSync(join(dir, 'presets', 'directions', 'b.json'), JSON.stringify({ ...set, directions: set.directions.map((d: { vector: number[] }, k: number) => (k ? d : { ...d, vector: d.vector.map((x) => -x) })) }));
+  await send(`${D}/load`, 's', ['b']);
+  assert.equal(current(), 'b');
+  const flipped = await frame();
+  assert.notDeepEqual(flipped, computed, 'direction 0 reversed moves w the other way');
+  await session.command({ cmd: 'undo' });
+  assert.equal(current(), null, 'undo: the directions found from sampled z again');
+  assert.deepEqual(await frame(), computed);
+  await session.command({ cmd: 'redo' });
+  assert.equal(current(), 'b');
+  assert.deepEqual(await frame(), flipped);
+  assert.deepEqual(await session.command({ cmd: 'directions', action: 'load', name: 'a' }), { sets: ['a', 'b'], current: 'a' });
+  assert.deepEqual(await frame(), computed, 'the saved set moves w as the found one did');
+
+  // Refusals: a set of another shape, a name that climbs out of the folder; the set playing stays.
+  writeFileSync(join(dir, 'presets', 'directions', 'bad.json'), JSON.stringify({ ...set, wDim: 256 }));
+  await send(`${D}/load`, 's', ['bad']);
+  assert.match(notices.at(-1)!, /^error: osc \/netbend\/latent\/directions\/load: .*bad\.json: not a direction set: directions\.0\.vector has 512 values/);
+  await send(`${D}/load`, 's', ['../a']);
+  assert.match(notices.at(-1)!, /"\.\.\/a" is not a direction set name/);
+  assert.equal(parseIncoming(JSON.stringify({ id: 1, cmd: 'directions', action: 'load', name: '../a' })).kind, 'bad-command');
+  await assert.rejects(session.command({ cmd: 'directions', action: 'load', name: 'nope' }), /nope\.json: no such direction set/);
+  assert.equal(current(), 'a', 'the set playing is kept');
+  await send(`${D}/list`, '', []);
+  assert.match(notices.at(-1)!, /direction sets: a, b, bad \(playing a\)/);
+
+  // A preset holds the set played.
+  await session.command({ cmd: 'savePreset', name: 'with-a' });
+  const preset = JSON.parse(readFileSync(join(dir, 'presets', 'with-a.json'), 'utf8'));
+  assert.equal(preset.directions.name, 'a');
+  await session.command({ cmd: 'directions', action: 'compute' });
+  assert.equal(current(), null);
+  await session.command({ cmd: 'loadPreset', name: 'with-a' });
+  assert.equal(current(), 'a', 'the preset brings its set back');
+});

@@ -189,7 +189,7 @@ test('keyframes in a show: each kept cell one undo step; presets hold the list (
     const timer = setTimeout(() => fail(new Error(`no take saved: ${notices.join(' | ')}`)), 30_000);
     const check = () => {
       const m = notices.map((n) => /performance log saved to (.+?): render/.exec(n)).find(Boolean);
-      if (m) return clearTimeout(timer), ok(m[1]!);
+      if (m) return (clearTimeout(timer), ok(m[1]!));
       setTimeout(check, 20);
     };
     check();

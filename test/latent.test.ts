@@ -289,7 +289,10 @@ test('direction sets in a show: found, saved and loaded by name over OSC and fro
   const set = JSON.parse(readFileSync(saved, 'utf8'));
   assert.equal(set.directions.length, 8);
   // Another set: direction 0 the other way round.
-  writeFileSync(join(dir, 'presets', 'directions', 'b.json'), JSON.stringify({ ...set, directions: set.directions.map((d: { vector: number[] }, k: number) => (k ? d : { ...d, vector: d.vector.map((x) => -x) })) }));
+  writeFileSync(
+    join(dir, 'presets', 'directions', 'b.json'),
+    JSON.stringify({ ...set, directions: set.directions.map((d: { vector: number[] }, k: number) => (k ? d : { ...d, vector: d.vector.map((x) => -x) })) }),
+  );
   await send(`${D}/load`, 's', ['b']);
   assert.equal(current(), 'b');
   const flipped = await frame();

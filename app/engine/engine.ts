@@ -559,7 +559,10 @@ export class Engine extends Emitter<{
     for (const [input, list] of Object.entries(lists)) {
       const loop = this.loops().find((l) => l.input === input)?.loop;
       if (!loop) {
-        if (list.length) warnings.push(`keyframes for ${input} not applied: ${this.sources.some((s) => s.input === input) ? `it plays a ${this.sources.find((s) => s.input === input)!.source.kind} source, not a keyframe loop` : 'no such input'}`);
+        if (list.length)
+          warnings.push(
+            `keyframes for ${input} not applied: ${this.sources.some((s) => s.input === input) ? `it plays a ${this.sources.find((s) => s.input === input)!.source.kind} source, not a keyframe loop` : 'no such input'}`,
+          );
         continue;
       }
       list.forEach((k, i) => {

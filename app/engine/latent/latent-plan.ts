@@ -190,8 +190,7 @@ export class LatentPlan {
   /** Why `set` cannot play on this model (another w shape, too many directions), or undefined. */
   refuses(set: DirectionSet): string | undefined {
     if (!this.shape) return `cannot load directions: ${this.note}`;
-    if (set.wDim !== this.shape.wDim || set.numWs !== this.shape.numWs)
-      return `direction set is for w of ${set.numWs} x ${set.wDim}, this model's is ${this.shape.numWs} x ${this.shape.wDim}`;
+    if (set.wDim !== this.shape.wDim || set.numWs !== this.shape.numWs) return `direction set is for w of ${set.numWs} x ${set.wDim}, this model's is ${this.shape.numWs} x ${this.shape.wDim}`;
     if (set.directions.length > this.k) return `direction set has ${set.directions.length} directions, this engine plays ${this.k}`;
     return undefined;
   }

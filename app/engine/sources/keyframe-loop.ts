@@ -34,8 +34,16 @@ export const MAX_KEYFRAMES = 64;
 
 /** A keyframe as presets and takes hold it: plain JSON (a latent as a list of numbers). */
 export const KeyframeSchema = z.strictObject({
-  seed: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1).optional(),
-  latent: z.array(z.number().finite()).max(1 << 20).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(-(2 ** 31))
+    .max(2 ** 31 - 1)
+    .optional(),
+  latent: z
+    .array(z.number().finite())
+    .max(1 << 20)
+    .optional(),
   leg: z.number().finite().positive().max(86400).optional(),
   pulse: z.boolean().optional(),
 });

@@ -447,6 +447,15 @@ export class Engine extends Emitter<{
       range: this.range,
       bend: this.sessionBend,
       weightDims: this.weightDims(this.sessionBend),
+      // W space as played (the mix latent's inputs copied: their buffers refill every frame).
+      ...(latent && this.latent.shape
+        ? {
+            latent: {
+              shape: this.latent.shape,
+              frame: { ...latent, ...(latent.z2 ? { z2: Object.fromEntries(Object.entries(latent.z2).map(([k, v]) => [k, { data: v.data.slice(), dims: v.dims }])) } : {}) },
+            },
+          }
+        : {}),
     }));
     const taps: Record<string, TensorMsg> = {};
     for (const l of tapLayers) taps[l] = reply.tensors[this.tree.resolve(l).output!]!;

@@ -295,6 +295,7 @@ test('direction sets in a show: found, saved and loaded by name over OSC and fro
   );
   await send(`${D}/load`, 's', ['b']);
   assert.equal(current(), 'b');
+  assert.equal((session.state() as { directionSet?: unknown }).directionSet, 'b', 'pages are told the set played');
   const flipped = await frame();
   assert.notDeepEqual(flipped, computed, 'direction 0 reversed moves w the other way');
   await session.command({ cmd: 'undo' });

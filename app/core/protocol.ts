@@ -219,6 +219,8 @@ export type ServerMessage =
       sketches: Array<{ input: string; width: number; height: number; channels: number }>;
       midi: MidiInfo;
       learn: LearnInfo;
+      /** The direction set W space plays (its name), or null: the directions found from sampled z. */
+      directionSet: string | null;
     }
   | { type: 'param'; address: string; value: ParamValue; source: string }
   | { type: 'params'; params: ParamInfo[] }
@@ -234,6 +236,7 @@ export type ServerMessage =
       modulators: ModulatorInfo[];
       midi: MidiInfo;
       learn: LearnInfo;
+      directionSet: string | null;
     }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }

@@ -487,6 +487,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       sketches: e.sketchInputs(),
       midi: this.midiDesk.info(this.midi.list()),
       learn: this.learn.info(),
+      directionSet: this.engine.latent.loadedSet?.name ?? null,
     };
   }
 
@@ -501,6 +502,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       modulators: this.modulators.list(),
       midi: this.midiDesk.info(this.midi.list()),
       learn: this.learn.info(),
+      directionSet: this.engine.latent.loadedSet?.name ?? null,
     };
   }
 

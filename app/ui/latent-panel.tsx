@@ -4,7 +4,7 @@
 // direction sets (found from sampled z, saved and loaded by name) are the show's moves, as OSC
 // makes them (/netbend/latent/directions/*); loading one is an undo step.
 import { useEffect, useState } from 'preact/hooks';
-import { param, paramList, send } from './connection.ts';
+import { directionSet, param, paramList, send } from './connection.ts';
 import { ParamRow } from './widgets.tsx';
 
 /** What the directions command replies (DirectionSets in app/scene/direction-moves.ts). */
@@ -32,13 +32,15 @@ function DirectionSetRow() {
       setBusy('');
     }
   };
-  useEffect(() => void go('list'), []);
+  // Listed again whenever the set played changes (from here, OSC, an undo, a preset).
+  const playing = directionSet.value;
+  useEffect(() => void go('list'), [playing]);
   const clean = name.trim();
   return (
     <div class="direction-sets" id="direction-sets">
       <div class="row">
         <span class="hint" id="direction-set-current">
-          playing: {info.current ?? 'found from sampled z'}
+          playing: {playing ?? 'found from sampled z'}
         </span>
         <button type="button" id="directions-compute" disabled={busy !== ''} title="find the principal directions of w from sampled z and play them" onClick={() => go('compute')}>
           {busy === 'compute' ? 'finding…' : 'find'}

@@ -215,3 +215,24 @@ test('keyframes in a show: each kept cell one undo step; presets hold the list (
   }
   assert.ok(distinct.size > frames.length / 2, 'the loop moved');
 });
+
+test('a preset with bad keyframes is refused whole, naming the field; the loop keeps its own', async () => {
+  const { parsePreset } = await import('../app/control/preset.ts');
+  const { applyScene, captureScene } = await import('../app/control/scene.ts');
+  const { engine } = await Engine.open({ model: MODEL, ep: 'cpu', sources: { z: 'keyframes' } });
+  try {
+    engine.setKeyframes('z', [{ seed: 3 }, { seed: 4, leg: 2 }]);
+    const p = captureScene(engine, 'good');
+    assert.deepEqual(p.keyframes, { z: [{ seed: 3 }, { seed: 4, leg: 2 }] });
+    const bad = (keyframes: unknown) => () => parsePreset({ ...JSON.parse(JSON.stringify(p)), keyframes }, 'bad.json');
+    assert.throws(bad({ z: [{ seed: 1.5 }] }), /bad\.json: keyframes\.z\[0\]\.seed: .*int/i);
+    assert.throws(bad({ z: [{ leg: -1 }] }), /keyframes\.z\[0\]\.leg/);
+    assert.throws(bad({ z: [{ seed: 1, latent: [0, 1e400] }] }), /keyframes\.z\[0\]\.latent\[1\]/);
+    assert.throws(bad({ z: Array.from({ length: 65 }, () => ({ seed: 1 })) }), /keyframes\.z: .*64/);
+    await assert.rejects(applyScene(engine, { ...p, keyframes: { z: [{ latent: [1, 2, 3] }] } }), /preset "good": keyframes of z: keyframe 0 has a latent of 3 values, the input takes 512/);
+    assert.deepEqual(engine.keyframes().z, [{ seed: 3 }, { seed: 4, leg: 2 }], 'the loop keeps its keyframes');
+    assert.throws(() => engine.setKeyframes('nope', []), /no keyframe loop on input "nope" \(inputs fed by one: z\)/);
+  } finally {
+    await engine.close();
+  }
+});

@@ -227,7 +227,7 @@ test('a preset with bad keyframes is refused whole, naming the field; the loop k
     const bad = (keyframes: unknown) => () => parsePreset({ ...JSON.parse(JSON.stringify(p)), keyframes }, 'bad.json');
     assert.throws(bad({ z: [{ seed: 1.5 }] }), /bad\.json: keyframes\.z\[0\]\.seed: .*int/i);
     assert.throws(bad({ z: [{ leg: -1 }] }), /keyframes\.z\[0\]\.leg/);
-    assert.throws(bad({ z: [{ seed: 1, latent: [0, 1e400] }] }), /keyframes\.z\[0\]\.latent\[1\]/);
+    assert.throws(bad({ z: [{ seed: 1, latent: [0, Number.POSITIVE_INFINITY] }] }), /keyframes\.z\[0\]\.latent\[1\]/);
     assert.throws(bad({ z: Array.from({ length: 65 }, () => ({ seed: 1 })) }), /keyframes\.z: .*64/);
     await assert.rejects(applyScene(engine, { ...p, keyframes: { z: [{ latent: [1, 2, 3] }] } }), /preset "good": keyframes of z: keyframe 0 has a latent of 3 values, the input takes 512/);
     assert.deepEqual(engine.keyframes().z, [{ seed: 3 }, { seed: 4, leg: 2 }], 'the loop keeps its keyframes');

@@ -239,7 +239,7 @@ test('CLI: --save-directions writes the set played, --directions plays it with i
   assert.notDeepEqual(await play('all', '--direction', '1=1.5'), ranged, 'without it direction 1 moves every layer');
 });
 
-test('direction sets in a show: found, saved and loaded by name over OSC and from the page, in OSCQuery, a load undoable, a bad file refused', async (t) => {
+test('direction sets in a show: found, saved and loaded by name over OSC and from the page, in OSCQuery, a load undoable, a bad file refused, a take replaying a load', async (t) => {
   const { LiveSession } = await import('../app/server/live-session.ts');
   const { LoopbackOsc, SteppedClock } = await import('./loopback-ports.ts');
   const { ffmpegTakes } = await import('../app/record/take-recorder.ts');
@@ -250,9 +250,10 @@ test('direction sets in a show: found, saved and loaded by name over OSC and fro
   const { parseIncoming } = await import('../app/server/commands.ts');
   const dir = tempDir(t);
   const osc = new LoopbackOsc();
+  const clock = new SteppedClock(10);
   const { session } = await LiveSession.open(
     { model: SG2, ep: 'cpu', seed: 5 },
-    { clock: new SteppedClock(10), osc, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
+    { clock, osc, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
   );
   t.after(() => session.close());
   const notices: string[] = [];
@@ -327,4 +328,39 @@ test('direction sets in a show: found, saved and loaded by name over OSC and fro
   assert.equal(current(), null);
   await session.command({ cmd: 'loadPreset', name: 'with-a' });
   assert.equal(current(), 'a', 'the preset brings its set back');
+
+  // A take logs a set loaded mid-take, and its re-render plays it again frame for frame.
+  const { RECORD } = await import('../app/server/live-session.ts');
+  const { loadTake } = await import('../app/scene/take.ts');
+  const { renderTake } = await import('../app/scene/take-render.ts');
+  const { readdirSync } = await import('node:fs');
+  session.params.set('/netbend/source/z/speed', 2, 'ui');
+  session.params.set(RECORD, true, 'ui');
+  while (session.stats().recording === null) await clock.step();
+  for (let i = 0; i < 3; i++) await clock.step();
+  await send(`${D}/load`, 's', ['b']);
+  for (let i = 0; i < 3; i++) await clock.step();
+  session.params.set(RECORD, false, 'ui');
+  const takeFile = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`no take saved: ${notices.join(' | ')}`)), 30_000);
+    const check = () => {
+      const m = notices.map((n) => /performance log saved to (.+?): render/.exec(n)).find(Boolean);
+      if (m) return (clearTimeout(timer), ok(m[1]!));
+      setTimeout(check, 20);
+    };
+    check();
+  });
+  const take = await loadTake(takeFile);
+  assert.equal(take.start.scene.directions?.name, 'a', 'the take starts on set a');
+  assert.ok(
+    take.log.some((e) => e[1] === 'd' && e[2]?.name === 'b'),
+    'the load is logged at its frame',
+  );
+  const again = join(dir, 'again');
+  await renderTake(take, { out: again, format: 'png', ep: 'cpu' });
+  const frames = readdirSync(take.video!).filter((f) => f.endsWith('.png'));
+  assert.ok(frames.length >= 6, `${frames.length} frames`);
+  const pixels = (file: string) => PNG.sync.read(readFileSync(file)).data;
+  for (const f of frames) assert.ok(pixels(join(take.video!, f)).equals(pixels(join(again, f))), `${f}: the re-rendered frame equals the live one`);
+  assert.ok(!pixels(join(again, frames[0]!)).equals(pixels(join(again, frames.at(-1)!))), 'set b moved the picture mid-take');
 });

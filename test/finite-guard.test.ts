@@ -233,3 +233,21 @@ test('the CLI reports a NaN bend once, naming the layer, and counts the frames',
   assert.ok(lines[0]!.includes(`warning: frame 0: non-finite values (NaN or Inf) in the picture; they first appear in layer ${layer}; there is no good picture yet`), lines[0]);
   assert.equal(r.stats.nonFinite, 4);
 });
+
+test('a frame W space broke is diagnosed with its latent feeds: the layer where the NaN first appears is named', async (t) => {
+  const { engine, warnings, frame, close } = await open(SG2, t);
+  const { parseDirectionSet } = await import('../app/engine/latent/direction-set.ts');
+  const L = '/netbend/latent';
+  // A set any file could hold (every number finite) whose direction 0 moves w past what a float holds (1e38 x 100: Inf).
+  const [numWs, wDim] = [engine.latent.shape!.numWs, engine.latent.shape!.wDim];
+  const vector = Array.from({ length: wDim }, (_, j) => (j === 0 ? 1 : 0));
+  engine.latent.loadSet(parseDirectionSet({ format: 'netbend-directions', version: 1, numWs, wDim, directions: [{ sigma: 1e38, from: 0, to: numWs, vector }] }), 'huge');
+  engine.params.set(`${L}/truncation`, 0.9);
+  engine.params.set(`${L}/direction/0/amount`, 100);
+  await engine.settled();
+  const f = await frame(0);
+  assert.equal(f.stats.nonFinite, 1, 'the frame is not finite');
+  await close();
+  assert.equal(warnings.length, 1, warnings.join(' | '));
+  assert.match(warnings[0]!, /frame 0: non-finite values \(NaN or Inf\) in the picture; they first appear in layer \S+/);
+});

@@ -138,3 +138,101 @@ test("in a show: a loop in beats follows the show's tempo, and its pulses go out
   assert.equal(got.filter((a) => a === '/netbend/source/z/pulse').length, 4, 'frames 4, 8, 12, 16: a keyframe each');
   assert.equal(got.filter((a) => a === '/netbend/source/z/loopEnd').length, 2, 'frames 8 and 16: round to the first');
 });
+
+test('keyframes in a show: each kept cell one undo step; presets hold the list (a morph lands it first); a take re-renders the loop exactly', async (t) => {
+  const { RECORD } = await import('../app/server/live-session.ts');
+  const { loadTake } = await import('../app/scene/take.ts');
+  const { renderTake } = await import('../app/scene/take-render.ts');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = tempDir(t);
+  const clock = new SteppedClock(10);
+  const { session } = await LiveSession.open(
+    { model: MODEL, ep: 'cpu', sources: { z: 'keyframes' } },
+    { clock, osc: undefined, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
+  );
+  t.after(() => session.close());
+  const notices: string[] = [];
+  session.on('notice', (n) => notices.push(n.text));
+  const keys = () => session.engine.keyframes().z!.map((k) => k.seed ?? `latent of ${k.latent!.length}`);
+  await session.command({ cmd: 'seedGrid', n: 2, mode: 'seeds', seed: 30 });
+  await session.command({ cmd: 'seedPick', index: 0, action: 'keep' });
+  await session.command({ cmd: 'seedPick', index: 2, action: 'keep' });
+  assert.deepEqual(keys(), [30, 32]);
+  await session.command({ cmd: 'undo' });
+  assert.deepEqual(keys(), [30], 'one undo takes back one kept cell');
+  await session.command({ cmd: 'redo' });
+  assert.deepEqual(keys(), [30, 32]);
+  await session.command({ cmd: 'seedGrid', n: 1, mode: 'around', seed: 7, spread: 0.3 });
+  await session.command({ cmd: 'seedPick', index: 0, action: 'keep' });
+  assert.deepEqual(keys(), [30, 32, 'latent of 512']);
+
+  session.params.set('/netbend/source/z/leg', 0.4, 'ui');
+  await session.command({ cmd: 'savePreset', name: 'loop' });
+  assert.equal(JSON.parse(readFileSync(join(dir, 'presets', 'loop.json'), 'utf8')).keyframes.z.length, 3);
+  await session.command({ cmd: 'seedPick', index: 0, action: 'jump' });
+  assert.deepEqual(keys(), [], 'a jump holds the cell: no keyframes');
+  await session.command({ cmd: 'loadPreset', name: 'loop', morphSeconds: 5, at: 'start' });
+  assert.deepEqual(keys(), [30, 32, 'latent of 512'], 'a morph lands the list at its start');
+  await session.command({ cmd: 'undo' });
+  assert.deepEqual(keys(), [], 'and the load is undone whole');
+  await session.command({ cmd: 'loadPreset', name: 'loop' });
+  assert.deepEqual(keys(), [30, 32, 'latent of 512']);
+
+  // A take: the loop plays, a cell is kept mid-take; the re-render gives every frame again.
+  session.params.set(RECORD, true, 'ui');
+  while (session.stats().recording === null) await clock.step();
+  for (let i = 0; i < 6; i++) await clock.step();
+  await session.command({ cmd: 'seedPick', index: 0, action: 'keep' });
+  for (let i = 0; i < 8; i++) await clock.step();
+  session.params.set(RECORD, false, 'ui');
+  const saved = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`no take saved: ${notices.join(' | ')}`)), 30_000);
+    const check = () => {
+      const m = notices.map((n) => /performance log saved to (.+?): render/.exec(n)).find(Boolean);
+      if (m) return (clearTimeout(timer), ok(m[1]!));
+      setTimeout(check, 20);
+    };
+    check();
+  });
+  const take = await loadTake(saved);
+  assert.equal(take.start.scene.keyframes.z!.length, 3);
+  assert.ok(
+    take.log.some((e) => e[1] === 'k' && e[2].z!.length === 4),
+    'the kept cell is logged at its frame',
+  );
+  const again = join(dir, 'again');
+  await renderTake(take, { out: again, format: 'png', ep: 'cpu' });
+  const live = take.video!;
+  const frames = readdirSync(live).filter((f) => f.endsWith('.png'));
+  assert.ok(frames.length >= 10, `${frames.length} frames`);
+  const { PNG } = await import('pngjs');
+  const pixels = (file: string) => PNG.sync.read(readFileSync(file)).data;
+  const distinct = new Set<string>();
+  for (const f of frames) {
+    const a = pixels(join(live, f));
+    assert.ok(a.equals(pixels(join(again, f))), `${f}: the re-rendered frame equals the live one`);
+    distinct.add(a.toString('base64'));
+  }
+  assert.ok(distinct.size > frames.length / 2, 'the loop moved');
+});
+
+test('a preset with bad keyframes is refused whole, naming the field; the loop keeps its own', async () => {
+  const { parsePreset } = await import('../app/control/preset.ts');
+  const { applyScene, captureScene } = await import('../app/control/scene.ts');
+  const { engine } = await Engine.open({ model: MODEL, ep: 'cpu', sources: { z: 'keyframes' } });
+  try {
+    engine.setKeyframes('z', [{ seed: 3 }, { seed: 4, leg: 2 }]);
+    const p = captureScene(engine, 'good');
+    assert.deepEqual(p.keyframes, { z: [{ seed: 3 }, { seed: 4, leg: 2 }] });
+    const bad = (keyframes: unknown) => () => parsePreset({ ...JSON.parse(JSON.stringify(p)), keyframes }, 'bad.json');
+    assert.throws(bad({ z: [{ seed: 1.5 }] }), /bad\.json: keyframes\.z\[0\]\.seed: .*int/i);
+    assert.throws(bad({ z: [{ leg: -1 }] }), /keyframes\.z\[0\]\.leg/);
+    assert.throws(bad({ z: [{ seed: 1, latent: [0, Number.POSITIVE_INFINITY] }] }), /keyframes\.z\[0\]\.latent\[1\]/);
+    assert.throws(bad({ z: Array.from({ length: 65 }, () => ({ seed: 1 })) }), /keyframes\.z: .*64/);
+    await assert.rejects(applyScene(engine, { ...p, keyframes: { z: [{ latent: [1, 2, 3] }] } }), /preset "good": keyframes of z: keyframe 0 has a latent of 3 values, the input takes 512/);
+    assert.deepEqual(engine.keyframes().z, [{ seed: 3 }, { seed: 4, leg: 2 }], 'the loop keeps its keyframes');
+    assert.throws(() => engine.setKeyframes('nope', []), /no keyframe loop on input "nope" \(inputs fed by one: z\)/);
+  } finally {
+    await engine.close();
+  }
+});

@@ -3,11 +3,14 @@
 // value typed there is the engine's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fixture, startServe, tempDir } from './helpers.ts';
 import { launch, noChromium, openPage, typeIntoBar, untilValue } from './ui-helpers.ts';
 
-test('the sources tab shows w space: truncation, mix, and each direction with its layer range', { skip: noChromium }, async (t) => {
-  const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--presets', tempDir(t), '--fps', '10']);
+test('the sources tab shows w space: truncation, mix, each direction with its layer range, and direction sets saved and loaded by name', { skip: noChromium }, async (t) => {
+  const presets = tempDir(t);
+  const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--presets', presets, '--fps', '10']);
   t.after(() => s.stop());
   const browser = await launch();
   t.after(() => browser.close());
@@ -24,5 +27,14 @@ test('the sources tab shows w space: truncation, mix, and each direction with it
   assert.equal(await untilValue(base, '/netbend/latent/truncation', (v) => v === 0.25), 0.25);
   await typeIntoBar(page, '/netbend/latent/direction/0/amount', '1.5');
   assert.equal(await untilValue(base, '/netbend/latent/direction/0/amount', (v) => v === 1.5), 1.5);
+  // Direction sets: the set played saved under a name, listed, and loaded back.
+  await page.fill('#direction-set-name', 'mine');
+  await page.click('#direction-set-save');
+  await page.locator('#direction-set-pick option[value="mine"]').waitFor({ state: 'attached', timeout: 60_000 });
+  assert.ok(existsSync(join(presets, 'directions', 'mine.json')), 'saved beside the presets');
+  await page.click('#direction-set-load');
+  await page.locator('#direction-set-current', { hasText: 'playing: mine' }).waitFor({ timeout: 30_000 });
+  await page.click('#directions-compute');
+  await page.locator('#direction-set-current', { hasText: 'found from sampled z' }).waitFor({ timeout: 30_000 });
   assert.deepEqual(errors, []);
 });

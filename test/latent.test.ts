@@ -238,3 +238,129 @@ test('CLI: --save-directions writes the set played, --directions plays it with i
   assert.deepEqual(await play('loaded', '--directions', set, '--direction', '1=1.5'), ranged, 'the set brings layers 2-6');
   assert.notDeepEqual(await play('all', '--direction', '1=1.5'), ranged, 'without it direction 1 moves every layer');
 });
+
+test('direction sets in a show: found, saved and loaded by name over OSC and from the page, in OSCQuery, a load undoable, a bad file refused, a take replaying a load', async (t) => {
+  const { LiveSession } = await import('../app/server/live-session.ts');
+  const { LoopbackOsc, SteppedClock } = await import('./loopback-ports.ts');
+  const { ffmpegTakes } = await import('../app/record/take-recorder.ts');
+  const { PresetFolder } = await import('../app/control/preset-store.ts');
+  const { OSC } = await import('../app/io/osc-server.ts');
+  const { namespace } = await import('../app/io/oscquery.ts');
+  const { signature } = await import('../app/scene/actions.ts');
+  const { parseIncoming } = await import('../app/server/commands.ts');
+  const dir = tempDir(t);
+  const osc = new LoopbackOsc();
+  const clock = new SteppedClock(10);
+  const { session } = await LiveSession.open(
+    { model: SG2, ep: 'cpu', seed: 5 },
+    { clock, osc, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
+  );
+  t.after(() => session.close());
+  const notices: string[] = [];
+  session.on('notice', (n) => notices.push(`${n.level}: ${n.text}`));
+  const send = async (address: string, types: string, args: string[]) => {
+    const m = new OSC.Message(address);
+    [m.types, m.args] = [types, args];
+    // A datagram a busy turn dropped (counted) is sent again.
+    for (let tries = 0; tries < 10; tries++) {
+      const dropped = session.osc!.stats.dropped;
+      osc.deliver(m.pack());
+      await session.scene.actions.queue.idle();
+      await new Promise((r) => setImmediate(r));
+      if (session.osc!.stats.dropped === dropped) return;
+    }
+    throw new Error(`${address} dropped ten times`);
+  };
+  const D = '/netbend/latent/directions';
+  const moves = session.scene.actions.list().map((a) => ({ address: a.address, types: signature(a.args), description: a.description }));
+  const tree = namespace(session.params, D, moves) as { CONTENTS: Record<string, { TYPE: string }> };
+  assert.deepEqual(Object.fromEntries(Object.entries(tree.CONTENTS).map(([k, v]) => [k, v.TYPE])), { compute: 'I', save: 's', load: 's', list: 'I' });
+
+  const frame = async () => {
+    await session.engine.settled();
+    return (await session.engine.render(t0)).rgba!.slice();
+  };
+  const current = () => session.engine.latent.loadedSet?.name ?? null;
+  session.params.set(`${L}/direction/0/amount`, 2, 'ui');
+  await send(`${D}/compute`, '', []);
+  assert.ok(session.engine.latent.principal, 'directions found');
+  const computed = await frame();
+  await send(`${D}/save`, 's', ['a']);
+  const saved = join(dir, 'presets', 'directions', 'a.json');
+  const set = JSON.parse(readFileSync(saved, 'utf8'));
+  assert.equal(set.directions.length, 8);
+  // Another set: direction 0 the other way round.
+  writeFileSync(
+    join(dir, 'presets', 'directions', 'b.json'),
+    JSON.stringify({ ...set, directions: set.directions.map((d: { vector: number[] }, k: number) => (k ? d : { ...d, vector: d.vector.map((x) => -x) })) }),
+  );
+  await send(`${D}/load`, 's', ['b']);
+  assert.equal(current(), 'b');
+  assert.equal((session.state() as { directionSet?: unknown }).directionSet, 'b', 'pages are told the set played');
+  const flipped = await frame();
+  assert.notDeepEqual(flipped, computed, 'direction 0 reversed moves w the other way');
+  await session.command({ cmd: 'undo' });
+  assert.equal(current(), null, 'undo: the directions found from sampled z again');
+  assert.deepEqual(await frame(), computed);
+  await session.command({ cmd: 'redo' });
+  assert.equal(current(), 'b');
+  assert.deepEqual(await frame(), flipped);
+  assert.deepEqual(await session.command({ cmd: 'directions', action: 'load', name: 'a' }), { sets: ['a', 'b'], current: 'a' });
+  assert.deepEqual(await frame(), computed, 'the saved set moves w as the found one did');
+
+  // Refusals: a set of another shape, a name that climbs out of the folder; the set playing stays.
+  writeFileSync(join(dir, 'presets', 'directions', 'bad.json'), JSON.stringify({ ...set, wDim: 256 }));
+  await send(`${D}/load`, 's', ['bad']);
+  assert.match(notices.at(-1)!, /^error: osc \/netbend\/latent\/directions\/load: .*bad\.json: not a direction set: directions\.0\.vector has 512 values/);
+  await send(`${D}/load`, 's', ['../a']);
+  assert.match(notices.at(-1)!, /"\.\.\/a" is not a direction set name/);
+  assert.equal(parseIncoming(JSON.stringify({ id: 1, cmd: 'directions', action: 'load', name: '../a' })).kind, 'bad-command');
+  await assert.rejects(session.command({ cmd: 'directions', action: 'load', name: 'nope' }), /nope\.json: no such direction set/);
+  assert.equal(current(), 'a', 'the set playing is kept');
+  await send(`${D}/list`, '', []);
+  assert.match(notices.at(-1)!, /direction sets: a, b, bad \(playing a\)/);
+
+  // A preset holds the set played.
+  await session.command({ cmd: 'savePreset', name: 'with-a' });
+  const preset = JSON.parse(readFileSync(join(dir, 'presets', 'with-a.json'), 'utf8'));
+  assert.equal(preset.directions.name, 'a');
+  await session.command({ cmd: 'directions', action: 'compute' });
+  assert.equal(current(), null);
+  await session.command({ cmd: 'loadPreset', name: 'with-a' });
+  assert.equal(current(), 'a', 'the preset brings its set back');
+
+  // A take logs a set loaded mid-take, and its re-render plays it again frame for frame.
+  const { RECORD } = await import('../app/server/live-session.ts');
+  const { loadTake } = await import('../app/scene/take.ts');
+  const { renderTake } = await import('../app/scene/take-render.ts');
+  const { readdirSync } = await import('node:fs');
+  session.params.set('/netbend/source/z/speed', 2, 'ui');
+  session.params.set(RECORD, true, 'ui');
+  while (session.stats().recording === null) await clock.step();
+  for (let i = 0; i < 3; i++) await clock.step();
+  await send(`${D}/load`, 's', ['b']);
+  for (let i = 0; i < 3; i++) await clock.step();
+  session.params.set(RECORD, false, 'ui');
+  const takeFile = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`no take saved: ${notices.join(' | ')}`)), 30_000);
+    const check = () => {
+      const m = notices.map((n) => /performance log saved to (.+?): render/.exec(n)).find(Boolean);
+      if (m) return (clearTimeout(timer), ok(m[1]!));
+      setTimeout(check, 20);
+    };
+    check();
+  });
+  const take = await loadTake(takeFile);
+  assert.equal(take.start.scene.directions?.name, 'a', 'the take starts on set a');
+  assert.ok(
+    take.log.some((e) => e[1] === 'd' && e[2]?.name === 'b'),
+    'the load is logged at its frame',
+  );
+  const again = join(dir, 'again');
+  await renderTake(take, { out: again, format: 'png', ep: 'cpu' });
+  const frames = readdirSync(take.video!).filter((f) => f.endsWith('.png'));
+  assert.ok(frames.length >= 6, `${frames.length} frames`);
+  const pixels = (file: string) => PNG.sync.read(readFileSync(file)).data;
+  for (const f of frames) assert.ok(pixels(join(take.video!, f)).equals(pixels(join(again, f))), `${f}: the re-rendered frame equals the live one`);
+  assert.ok(!pixels(join(again, frames[0]!)).equals(pixels(join(again, frames.at(-1)!))), 'set b moved the picture mid-take');
+});

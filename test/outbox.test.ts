@@ -108,6 +108,7 @@ test('a hello makes pending parameter messages stale; order follows the last pus
     sketches: [],
     midi: { available: false, reason: 'none here', inputs: [], output: null, learn: { state: 'idle', n: 0 }, mappings: [] },
     learn: { inputs: [], targets: [], examples: 0, recent: [], name: null, datasets: [], mappers: [], training: null, mapping: null, playing: null },
+    directionSet: null,
   });
   outbox.push(param('/netbend/knobs/k2', 2));
   outbox.push({ type: 'params', params: [] });

@@ -151,3 +151,31 @@ test('on a strip input a seed cell is the strip with that seed at the time asked
     await engine.close();
   }
 });
+
+test('on a model with W space the grid plays through it: truncation 0 gives one picture, and a cell is the frame its seed plays with the W settings', async () => {
+  const { fixture } = await import('./helpers.ts');
+  const params = new ParameterRegistry();
+  const { engine } = await Engine.open({ model: fixture('stylegan2-64-tiny.onnx'), ep: 'cpu', registry: params, sources: { z: 'keyframes' }, latent: { samples: 64 } });
+  const grid = new SeedGrid(engine, { rest: noRest });
+  const L = '/netbend/latent';
+  try {
+    const plain = await grid.render({ n: 2, mode: 'seeds', seed: 10 });
+    params.set(`${L}/truncation`, 0, 'api');
+    const flat = await grid.render({ n: 2, mode: 'seeds', seed: 10 });
+    assert.ok(!same(plain[0]!.rgba, plain[1]!.rgba), 'seeds differ untruncated');
+    assert.ok(same(flat[0]!.rgba, flat[1]!.rgba) && same(flat[0]!.rgba, flat[3]!.rgba), 'psi 0: every seed is w_avg');
+    params.set(`${L}/truncation`, 0.6, 'api');
+    params.set(`${L}/mix/seed`, 9, 'api');
+    params.set(`${L}/mix/from`, 6, 'api');
+    params.set(`${L}/direction/0/amount`, 1.5, 'api');
+    const cells = await grid.render({ n: 2, mode: 'seeds', seed: 10 });
+    grid.jump(cells[2]!);
+    await engine.settled();
+    const frame = await engine.render(now(0));
+    assert.ok(same(frame.rgba!, cells[2]!.rgba), 'the picked cell is what plays');
+    assert.ok(!same(cells[2]!.rgba, plain[2]!.rgba), 'and not the untouched picture');
+  } finally {
+    await grid.close();
+    await engine.close();
+  }
+});

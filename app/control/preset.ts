@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { EDIT_NAME, EDIT_OPS, nameEdits, type EditOp } from '../engine/bend/edit-ops.ts';
 import { EP_CHOICES } from '../engine/inference/protocol.ts';
 import { FEATURE_OP_NAMES } from '../engine/bend/feature-ops.ts';
+import { KeyframeListSchema } from '../engine/sources/keyframe-loop.ts';
+import { DirectionSetSchema } from '../engine/latent/direction-set.ts';
 
 export const PRESET_VERSION = 2;
 
@@ -17,6 +19,11 @@ export const ModulatorSchema = z.object({
   source: z.string().min(1),
   enabled: z.boolean().default(true),
 });
+
+/** Each keyframe loop's keyframes, by input. */
+export const KeyframesSchema = z.record(z.string().max(256), KeyframeListSchema);
+/** The direction set played and its name; null: the directions estimated from sampled z. */
+export const DirectionsChoiceSchema = z.object({ name: z.string().min(1).max(64), set: DirectionSetSchema }).nullable();
 
 export const PresetSchema = z.object({
   netbend: z.literal('preset'),
@@ -54,6 +61,10 @@ export const PresetSchema = z.object({
     .max(256)
     .default([]),
   taps: z.array(z.string()).default([]),
+  /** Each keyframe loop's keyframes, by input (a seed, or the latent itself, with its leg and pulse). */
+  keyframes: KeyframesSchema.default({}),
+  /** The direction set W space plays and the name it was loaded under; null: the estimated directions. */
+  directions: DirectionsChoiceSchema.default(null),
   modulators: z.array(ModulatorSchema).default([]),
   mappings: z.object({ midi: z.array(z.record(z.string(), z.unknown())).default([]), osc: z.array(z.record(z.string(), z.unknown())).default([]) }).default({ midi: [], osc: [] }),
 });

@@ -32,6 +32,8 @@ export function captureScene(engine: Engine, name: string, extra: { modulators?:
     blend: engine.bend.partner ? engine.bend.blendAmounts() : {},
     bends: engine.bend.features.list().map(({ name, layer, op }) => ({ name, layer, op })),
     taps: engine.tapped(),
+    keyframes: engine.keyframes(),
+    directions: engine.latent.loadedSet ?? null,
     modulators: extra.modulators ?? [],
     mappings: extra.mappings ?? { midi: [], osc: [] },
   };
@@ -113,6 +115,22 @@ function applyBends(engine: Engine, p: Preset, values: Record<string, ParamValue
 }
 
 /**
+ * The keyframe lists and the direction set a preset holds (structure: a morph applies them at its
+ * structural point). Lists already in place stay as they are (a loop keeps its built vectors).
+ */
+export function applyLatent(engine: Engine, p: Pick<Preset, 'keyframes' | 'directions'>): void {
+  const now = engine.keyframes();
+  for (const input of engine.keyframeInputs()) {
+    const list = p.keyframes[input] ?? [];
+    if (JSON.stringify(list) !== JSON.stringify(now[input] ?? [])) engine.setKeyframes(input, list);
+  }
+  if (!engine.latent.shape) return;
+  const d = p.directions;
+  if (!d) engine.latent.unloadSet();
+  else if (engine.latent.loadedSet?.set !== d.set) engine.latent.loadSet(d.set, d.name);
+}
+
+/**
  * Brings an engine that already has the preset's model loaded to the preset's scene, changing
  * only what differs: edit slots the preset starts with, in order, with the same names, targets
  * and ops, stay (and glide in a morph); the others are removed and the preset's added; the
@@ -127,6 +145,16 @@ export async function applyScene(engine: Engine, p: Preset, opts: ApplyOptions =
     } catch (err) {
       throw new PresetError(`preset "${p.name}": bend ${b.name}: ${(err as Error).message}`);
     }
+  }
+  try {
+    warnings.push(...engine.checkKeyframes(p.keyframes));
+  } catch (err) {
+    throw new PresetError(`preset "${p.name}": ${(err as Error).message}`);
+  }
+  const directions = p.directions && engine.latent.refuses(p.directions.set);
+  if (directions) {
+    if (engine.latent.shape) throw new PresetError(`preset "${p.name}": directions "${p.directions!.name}": ${directions}`);
+    warnings.push(`preset "${p.name}": its direction set "${p.directions!.name}" not applied (${directions})`);
   }
   const wanted = presetEdits(p);
   const partner = p.partner?.path ? canonicalPath(p.partner.path) : undefined;
@@ -145,6 +173,7 @@ export async function applyScene(engine: Engine, p: Preset, opts: ApplyOptions =
   if (partner) engine.bend.setBlends(opts.params === false && opts.amounts === false ? {} : p.blend, 'preset');
   applyBends(engine, p, values, opts.params !== false);
   if (JSON.stringify(engine.tapped()) !== JSON.stringify(p.taps.map((l) => engine.tree.resolve(l).path))) engine.setTaps(p.taps);
+  applyLatent(engine, p);
   if (opts.params !== false) for (const [address, v] of Object.entries(values)) engine.params.set(address, v, 'preset');
   return warnings;
 }

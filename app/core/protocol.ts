@@ -225,6 +225,8 @@ export type ServerMessage =
       sketches: Array<{ input: string; width: number; height: number; channels: number }>;
       midi: MidiInfo;
       learn: LearnInfo;
+      /** The direction set W space plays (its name), or null: the directions found from sampled z. */
+      directionSet: string | null;
     }
   | { type: 'param'; address: string; value: ParamValue; source: string }
   | { type: 'params'; params: ParamInfo[] }
@@ -240,6 +242,7 @@ export type ServerMessage =
       modulators: ModulatorInfo[];
       midi: MidiInfo;
       learn: LearnInfo;
+      directionSet: string | null;
     }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string }
@@ -274,6 +277,8 @@ export type Command =
   | { cmd: 'seedGrid'; n: number; mode: 'seeds' | 'around'; seed?: number; spread?: number }
   /** Jumps to, glides to or keeps as a keyframe a cell of the last seed grid. */
   | { cmd: 'seedPick'; index: number; action: 'jump' | 'glide' | 'keep'; glide?: number }
+  /** Direction sets (/netbend/latent/directions/*): replies with the names saved and the set playing. */
+  | { cmd: 'directions'; action: 'compute' | 'save' | 'load' | 'list'; name?: string }
   | { cmd: 'midiLearn'; address: string | null }
   /** Edits one mapping: each field given is its own move (/netbend/midi/<id>/range, curve, invert, takeover). */
   | { cmd: 'midiEdit'; mapping: string; range?: [number, number]; curve?: MidiCurve; invert?: boolean; takeover?: MidiTakeover }

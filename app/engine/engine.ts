@@ -27,6 +27,8 @@ import { ChannelGroupCache } from './bend/channel-sampler.ts';
 import type { ChannelGroups } from './bend/channel-groups.ts';
 import { LatentPlan, type LatentPlanOptions } from './latent/latent-plan.ts';
 import type { WFinding } from './latent/w-split.ts';
+import type { LatentFrame } from './latent/latent-feeds.ts';
+import { keyframeData, type Keyframe, type KeyframeData, type KeyframeLoop } from './sources/keyframe-loop.ts';
 
 export interface EngineOptions {
   model: string;
@@ -127,6 +129,8 @@ export class Engine extends Emitter<{
   private sessionLatent = false;
   /** The mix latent's own sources (a copy of each mapping input's source, at the mix seed). */
   private readonly mixSources = new Map<string, { source: InputSource<Record<string, unknown>>; buffer: Float32Array }>();
+  /** The keyframe lists as JSON, and the arrays they were made from (a list replaced is seen). */
+  private keyframeState: { from: Keyframe[][]; lists: Record<string, KeyframeData[]> } | undefined;
 
   private constructor(
     opts: EngineOptions,
@@ -443,6 +447,15 @@ export class Engine extends Emitter<{
       range: this.range,
       bend: this.sessionBend,
       weightDims: this.weightDims(this.sessionBend),
+      // W space as played (the mix latent's inputs copied: their buffers refill every frame).
+      ...(latent && this.latent.shape
+        ? {
+            latent: {
+              shape: this.latent.shape,
+              frame: { ...latent, ...(latent.z2 ? { z2: Object.fromEntries(Object.entries(latent.z2).map(([k, v]) => [k, { data: v.data.slice(), dims: v.dims }])) } : {}) },
+            },
+          }
+        : {}),
     }));
     const taps: Record<string, TensorMsg> = {};
     for (const l of tapLayers) taps[l] = reply.tensors[this.tree.resolve(l).output!]!;
@@ -521,6 +534,67 @@ export class Engine extends Emitter<{
         this.params.define({ address, type: 'float', default: 0, min: 0, max: 1, readOnly: true, description: `sketch of ${input}: grey of cell ${i % SKETCH_CELLS},${Math.floor(i / SKETCH_CELLS)}` });
       this.params.set(address, v, 'engine');
     });
+  }
+
+  /** The keyframe loops, by input. */
+  private loops(): Array<{ input: string; loop: KeyframeLoop }> {
+    return this.sources.flatMap((s) => (s.source.kind === 'keyframes' ? [{ input: s.input, loop: s.source as unknown as KeyframeLoop }] : []));
+  }
+
+  /** Inputs a keyframe loop feeds. */
+  keyframeInputs(): string[] {
+    return this.loops().map((l) => l.input);
+  }
+
+  /**
+   * Each keyframe loop's keyframes as JSON (presets, takes, undo). The same object until a list is
+   * replaced, so a take can see a change by identity, once per frame, for nothing.
+   */
+  keyframes(): Record<string, KeyframeData[]> {
+    const loops = this.loops();
+    const st = this.keyframeState;
+    if (st && st.from.length === loops.length && loops.every((l, i) => st.from[i] === l.loop.params.keyframes)) return st.lists;
+    const lists = Object.fromEntries(loops.map((l) => [l.input, l.loop.params.keyframes.map(keyframeData)]));
+    this.keyframeState = { from: loops.map((l) => l.loop.params.keyframes), lists };
+    return lists;
+  }
+
+  /**
+   * Checks keyframe lists against this engine's loops before anything changes: a latent of the
+   * wrong length is refused; lists for inputs no loop feeds come back as warnings.
+   */
+  checkKeyframes(lists: Record<string, readonly KeyframeData[]>): string[] {
+    const warnings: string[] = [];
+    for (const [input, list] of Object.entries(lists)) {
+      const loop = this.loops().find((l) => l.input === input)?.loop;
+      if (!loop) {
+        if (list.length)
+          warnings.push(
+            `keyframes for ${input} not applied: ${this.sources.some((s) => s.input === input) ? `it plays a ${this.sources.find((s) => s.input === input)!.source.kind} source, not a keyframe loop` : 'no such input'}`,
+          );
+        continue;
+      }
+      list.forEach((k, i) => {
+        if (k.latent && k.latent.length !== loop.length) throw new Error(`keyframes of ${input}: keyframe ${i} has a latent of ${k.latent.length} values, the input takes ${loop.length}`);
+      });
+    }
+    return warnings;
+  }
+
+  /** Replaces a keyframe loop's keyframes (checked as checkKeyframes does). */
+  setKeyframes(input: string, list: readonly (Keyframe | KeyframeData)[]): void {
+    const loop = this.loops().find((l) => l.input === input)?.loop;
+    if (!loop) throw new Error(`no keyframe loop on input "${input}" (inputs fed by one: ${this.keyframeInputs().join(', ') || 'none'})`);
+    this.checkKeyframes({ [input]: list.map((k) => ({ ...k, latent: k.latent ? Array.from(k.latent) : undefined })) });
+    loop.params.keyframes = list.map((k) => ({ ...k, ...(k.latent ? { latent: Float32Array.from(k.latent) } : {}) }));
+  }
+
+  /**
+   * This moment's W space as a frame of its own (a side renderer's: the seed grid), the mix
+   * latent's inputs copied; undefined at identity or before w_avg is estimated.
+   */
+  latentFrame(t: FrameTime): LatentFrame | undefined {
+    return this.latent.frame((seed) => Object.fromEntries(Object.entries(this.mixFeeds(seed, t)).map(([k, v]) => [k, { data: v.data.slice(), dims: v.dims.slice() }])));
   }
 
   /** W space first leaves identity: from now on sessions carry the latent graph (built beside the playing one). */

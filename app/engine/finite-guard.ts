@@ -11,6 +11,7 @@ import type { ImageLayout } from './onnx/rewrite.ts';
 import type { ModelHost } from './inference/model-host.ts';
 import { ModelRunner } from './inference/model-runner.ts';
 import type { BendAmounts, BendSpec, EpName, TensorMsg, ValueRange } from './inference/protocol.ts';
+import type { LatentFrame, LatentShape } from './latent/latent-feeds.ts';
 
 /** What a frame was rendered from: enough to render it again in a diagnostic session. */
 export interface FrameInputs {
@@ -19,6 +20,8 @@ export interface FrameInputs {
   range: ValueRange | undefined;
   bend: BendSpec | undefined;
   weightDims: Record<string, number[]>;
+  /** W space as the frame played it (its latent graph's feeds); absent when it played plain. */
+  latent?: { shape: LatentShape; frame: LatentFrame };
 }
 
 /** Where non-finite values first appear: a layer, or (outside every layer) the output itself. */
@@ -110,9 +113,9 @@ export async function locateNonFinite(host: ModelHost, tree: LayerTree, image: I
   const taps = [...new Set(layers.map((l) => l.output!))];
   const runner = ModelRunner.spawn();
   try {
-    const graphs = await host.build(image, taps, inputs.bend);
-    await runner.load({ kind: 'load', ...graphs, ep, image, bend: inputs.bend, weightDims: inputs.weightDims, warmup: inputs.feeds });
-    const reply = await runner.run({ kind: 'run', feeds: inputs.feeds, fetch: taps, range: inputs.range, amounts: inputs.amounts, lead: 0 });
+    const graphs = await host.build(image, taps, inputs.bend, inputs.latent !== undefined);
+    await runner.load({ kind: 'load', ...graphs, ep, image, bend: inputs.bend, weightDims: inputs.weightDims, warmup: inputs.feeds, latent: inputs.latent?.shape });
+    const reply = await runner.run({ kind: 'run', feeds: inputs.feeds, fetch: taps, range: inputs.range, amounts: inputs.amounts, lead: 0, latent: inputs.latent?.frame });
     const bad = new Set(reply.nonFinite);
     const first = layers.find((l) => bad.has(l.output!));
     if (first) return { layer: first };

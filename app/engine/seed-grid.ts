@@ -4,6 +4,8 @@
 // untouched. Cells go one at a time and the grid rests between them (`duty`: the share of the time
 // it renders), so the live loop keeps its frame rate. A picked cell can be jumped or glided to, or
 // kept as a keyframe, on an input fed by a keyframe loop (a walk or strip takes a seed cell's seed).
+// On a model with W space every cell plays through the W settings of the moment (truncation, style
+// mixing, direction amounts), so a picked cell looks as it will play.
 import { PNG } from 'pngjs';
 import { gaussianArray } from '../core/seeded-random.ts';
 import type { ParameterRegistry } from '../core/registry.ts';
@@ -56,6 +58,7 @@ const realRest = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class SeedGrid {
   readonly input: string;
   private readonly side: SideModel;
+  private readonly engine: Engine;
   private readonly params: ParameterRegistry;
   private readonly root: string;
   private readonly duty: number;
@@ -66,6 +69,7 @@ export class SeedGrid {
 
   constructor(engine: Engine, opts: SeedGridOptions = {}) {
     this.side = engine.side();
+    this.engine = engine;
     this.params = engine.params;
     const latent = opts.input ?? this.side.inputs.find((i) => i.buffer.length >= LATENT_MIN && i.dims.filter((d) => d > 1).length === 1)?.input;
     if (!latent || !this.side.inputs.some((i) => i.input === latent)) throw new Error(`seed grid: no latent input${opts.input ? ` "${opts.input}"` : ''} in this model`);
@@ -115,19 +119,22 @@ export class SeedGrid {
    */
   render(req: GridRequest, onCell?: (cell: GridCell) => void): Promise<GridCell[]> {
     const cells = this.latents(req);
-    const run = this.queue.then(() => this.renderCells(cells, onCell));
+    const run = this.queue.then(() => this.renderCells(cells, req.time ?? 0, onCell));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async renderCells(cells: Array<{ seed: number | undefined; latent: Float32Array }>, onCell?: (cell: GridCell) => void): Promise<GridCell[]> {
+  private async renderCells(cells: Array<{ seed: number | undefined; latent: Float32Array }>, time: number, onCell?: (cell: GridCell) => void): Promise<GridCell[]> {
     const runner = await this.open(cells[0]!.latent);
+    // W space as it plays now (w_avg estimated first when it is off identity), the same for every cell.
+    if (this.engine.latent.active()) await this.engine.estimateLatent();
+    const latent = this.engine.latentFrame({ index: 0, time, dt: 0 });
     const out: GridCell[] = [];
     const image = this.side.image;
     for (let i = 0; i < cells.length; i++) {
       if (this.closed) throw new Error('seed grid closed');
       const t0 = performance.now();
-      const reply = await runner.run({ kind: 'run', feeds: this.feeds(cells[i]!.latent), fetch: [], range: this.side.range, amounts: undefined, lead: 0 });
+      const reply = await runner.run({ kind: 'run', feeds: this.feeds(cells[i]!.latent), fetch: [], range: this.side.range, amounts: undefined, lead: 0, latent });
       if (!reply.rgba || !image) throw new Error('seed grid: this model has no image output');
       const cell: GridCell = { index: i, seed: cells[i]!.seed, latent: cells[i]!.latent, width: image.width, height: image.height, rgba: reply.rgba };
       out.push(cell);
@@ -141,13 +148,14 @@ export class SeedGrid {
     return Object.fromEntries(this.side.inputs.map((i) => [i.input, { data: i.input === this.input ? latent : i.buffer.slice(), dims: i.dims }]));
   }
 
-  /** The grid's own session (the untouched weights), made on first use. */
+  /** The grid's own session (the untouched weights; the latent graph on a model with W space), made on first use. */
   private open(first: Float32Array): Promise<ModelRunner> {
     this.runner ??= (async () => {
       const runner = ModelRunner.spawn();
+      const shape = this.engine.latent.shape;
       try {
-        const graphs = await this.side.host.build(this.side.image, [], undefined);
-        await runner.load({ kind: 'load', ...graphs, ep: this.side.ep, image: this.side.image, bend: undefined, weightDims: {}, warmup: this.feeds(first), threads: 1 });
+        const graphs = await this.side.host.build(this.side.image, [], undefined, shape !== undefined);
+        await runner.load({ kind: 'load', ...graphs, ep: this.side.ep, image: this.side.image, bend: undefined, weightDims: {}, warmup: this.feeds(first), threads: 1, latent: shape });
         return runner;
       } catch (err) {
         await runner.close();

@@ -48,6 +48,23 @@ export class SceneHistory<S> {
     this.redos.length = 0;
   }
 
+  /**
+   * Runs a synchronous move as the one step `before` (value changes it makes on the way are part
+   * of it, not steps of their own).
+   */
+  as<T>(before: S, fn: () => T): T {
+    const was = this.restoring;
+    this.restoring = true;
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.restoring = was;
+    }
+    this.record(before);
+    return result;
+  }
+
   /** Ends the current value step: the next change starts a new one (a released slider). */
   cut(): void {
     this.lastKey = undefined;

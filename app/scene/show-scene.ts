@@ -18,6 +18,8 @@ import type { Preset } from '../control/preset.ts';
 import { ActionRegistry, type ActionArgValue } from './actions.ts';
 import { defineMidiMoves } from './midi-moves.ts';
 import { defineBendMoves } from './bend-moves.ts';
+import { defineDirectionMoves } from './direction-moves.ts';
+import type { DirectionFolder } from '../control/direction-sets.ts';
 import { SceneHistory } from './history.ts';
 import type { ModelFolders } from './model-folders.ts';
 import { LOCK } from '../core/addresses.ts';
@@ -35,6 +37,8 @@ export interface SceneHost {
   readonly modulators: ModulationBank;
   readonly midi: MidiRouter;
   readonly folders: ModelFolders;
+  /** Where direction sets are saved and loaded by name. */
+  readonly directionSets: DirectionFolder;
   engine(): Engine;
   /** Loads another model beside the playing one and swaps it in (the host owns the loop). */
   switchModel(file: string): Promise<void>;
@@ -94,6 +98,13 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
       actions: this.actions,
       engine: () => host.engine(),
       step: (change) => this.step(change),
+    });
+    defineDirectionMoves({
+      actions: this.actions,
+      folder: host.directionSets,
+      engine: () => host.engine(),
+      step: (change) => this.step(change),
+      notice: (level, text) => host.notice(level, text),
     });
     this.offs.push(
       defineMidiMoves({
@@ -232,6 +243,18 @@ export class ShowScene extends Emitter<{ change: SceneChange }> {
     });
     a.define({ address: '/netbend/undo', args: [], description: 'undo the last move', run: () => this.history.undo() });
     a.define({ address: '/netbend/redo', args: [], description: 'redo the move undone last', run: () => this.history.redo() });
+  }
+
+  /**
+   * A change made outside the actions (a seed grid's kept keyframe) as one structural move: in the
+   * show's queue, one undo step, the pages told.
+   */
+  change<T>(fn: () => T): Promise<T> {
+    return this.actions.queue.run(async () => {
+      const result = this.history.as(this.capture(), fn);
+      this.host.announce();
+      return result;
+    });
   }
 
   /** A structural change as one undo step (the scene just before it); the pages are told. */

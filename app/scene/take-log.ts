@@ -23,6 +23,11 @@ export interface TakeLogSource {
   /** The image range the engine uses now (its detected one when the parameter says auto). */
   range(): ValueRange | undefined;
   tempo(): { bpm: number; origin: number };
+  /**
+   * The keyframe lists and the direction set now, each the same object until it changes (compared
+   * by identity every frame, so a take sees a kept keyframe or a loaded set at the frame it lands).
+   */
+  latent?(): { keyframes: Preset['keyframes']; directions: Preset['directions'] };
 }
 
 type Pending = [address: string, value: ParamChange['value'], source: string, glide: number | null];
@@ -33,6 +38,7 @@ export class TakeLog {
   private readonly log: TakeEntry[] = [];
   private pending: Pending[] = [];
   private lastStructure = '';
+  private lastLatent: { keyframes: Preset['keyframes']; directions: Preset['directions'] } | undefined;
   private readonly off: () => void;
 
   constructor(private readonly src: TakeLogSource) {
@@ -63,6 +69,12 @@ export class TakeLog {
       for (const [address, value, source, glide] of this.pending) this.log.push([t.index, 'v', address, value, source, glide]);
       if (key !== this.lastStructure) this.log.push([t.index, 's', structure]);
     }
+    const latent = this.src.latent?.();
+    if (latent && this.lastLatent) {
+      if (latent.keyframes !== this.lastLatent.keyframes) this.log.push([t.index, 'k', latent.keyframes]);
+      if (latent.directions !== this.lastLatent.directions) this.log.push([t.index, 'd', latent.directions]);
+    }
+    this.lastLatent = latent;
     this.pending = [];
     this.lastStructure = key;
     this.frames.push([t.index, t.time, t.dt]);

@@ -7,7 +7,7 @@
 import { ParameterRegistry, type ChangeSource } from '../core/registry.ts';
 import { ModulationBank } from '../control/modulation.ts';
 import { Tempo } from '../control/tempo.ts';
-import { applyScene, sameEdit } from '../control/scene.ts';
+import { applyLatent, applyScene, sameEdit } from '../control/scene.ts';
 import { Engine } from '../engine/engine.ts';
 import type { EditOp } from '../engine/bend/edit-ops.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
@@ -38,7 +38,9 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
   tempo.origin = take.start.tempo.origin;
   params.on('change', (c) => c.address === BPM && (tempo.bpm = Number(c.value)));
   const scene = take.start.scene;
-  let { engine } = await Engine.open({ model: take.start.structure.model, ep: o.ep ?? (scene.model.ep as EpChoice | undefined), registry: params, compact: false });
+  // Inputs the show fed from a keyframe loop are fed from one again (the scene holds their keyframes).
+  const sources = Object.fromEntries(Object.keys(scene.keyframes).map((input) => [input, 'keyframes']));
+  let { engine } = await Engine.open({ model: take.start.structure.model, ep: o.ep ?? (scene.model.ep as EpChoice | undefined), registry: params, compact: false, sources });
   try {
     // The scene as it stood, with exactly the edits its playing session served.
     const served = new Set(take.start.structure.edits.map((e) => e.name));
@@ -59,6 +61,8 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
       for (; next < take.log.length && upTo(take.log[next]!); next++) {
         const e = take.log[next]!;
         if (e[1] === 's') engine = await bringTo(engine, params, e[2], o.ep);
+        else if (e[1] === 'k') applyLatent(engine, { keyframes: e[2], directions: engine.latent.loadedSet ?? null });
+        else if (e[1] === 'd') applyLatent(engine, { keyframes: engine.keyframes(), directions: e[2] });
         else if (exact || e[4] !== 'modulator') setLogged(params, e[2], e[3], e[4] as ChangeSource, e[5]);
       }
       await engine.settled();

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { EDIT_OPS } from '../engine/bend/edit-ops.ts';
 import { FEATURE_OP_NAMES } from '../engine/bend/feature-ops.ts';
 import { atomicWrite } from '../control/preset-store.ts';
-import { parsePreset, PresetSchema } from '../control/preset.ts';
+import { DirectionsChoiceSchema, KeyframesSchema, parsePreset, PresetSchema } from '../control/preset.ts';
 
 export const TAKE_VERSION = 1;
 
@@ -53,6 +53,11 @@ const ValueEntry = z.tuple([z.number().int().nonnegative(), z.literal('v'), z.st
 /** [frame, structure]: the structure that frame rendered with, logged when it changed. */
 const StructureEntry = z.tuple([z.number().int().nonnegative(), z.literal('s'), TakeStructureSchema]);
 
+/** [frame, keyframes]: every keyframe loop's keyframes from that frame on, logged when a list changed. */
+const KeyframesEntry = z.tuple([z.number().int().nonnegative(), z.literal('k'), KeyframesSchema]);
+/** [frame, directions]: the direction set played from that frame on, logged when it changed. */
+const DirectionsEntry = z.tuple([z.number().int().nonnegative(), z.literal('d'), DirectionsChoiceSchema]);
+
 export const TakeSchema = z.object({
   netbend: z.literal('take'),
   version: z.literal(TAKE_VERSION),
@@ -71,7 +76,7 @@ export const TakeSchema = z.object({
   }),
   /** Every rendered frame in order: [slot index, time, dt]; dropped slots are absent. */
   frames: z.array(z.tuple([z.number().int().nonnegative(), z.number().finite(), z.number().finite()])),
-  log: z.array(z.union([ValueEntry, StructureEntry])),
+  log: z.array(z.union([ValueEntry, StructureEntry, KeyframesEntry, DirectionsEntry])),
 });
 
 export type Take = z.infer<typeof TakeSchema>;

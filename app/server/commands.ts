@@ -31,6 +31,14 @@ const commands = [
   z.strictObject({ cmd: z.literal('sketch'), input: z.string(), png: z.string().max(64 * 1024) }),
   z.strictObject({ cmd: z.literal('seedGrid'), n: z.number().int().min(1).max(8), mode: z.enum(['seeds', 'around']), seed: z.number().int().optional(), spread: z.number().min(0).max(10).optional() }),
   z.strictObject({ cmd: z.literal('seedPick'), index: z.number().int().min(0), action: z.enum(['jump', 'glide', 'keep']), glide: z.number().min(0).max(600).optional() }),
+  z.strictObject({
+    cmd: z.literal('directions'),
+    action: z.enum(['compute', 'save', 'load', 'list']),
+    name: z
+      .string()
+      .regex(/^[\w][\w.-]{0,63}$/, 'letters, digits, _ . - (at most 64, not starting with . or -)')
+      .optional(),
+  }),
   z.strictObject({ cmd: z.literal('midiLearn'), address: z.string().nullable() }),
   z.strictObject({
     cmd: z.literal('midiEdit'),

@@ -25,6 +25,8 @@ import { Tempo } from '../control/tempo.ts';
 import { OscServer, type OscTarget } from '../io/osc-server.ts';
 import { RefusalLog } from '../control/refusal-log.ts';
 import { loadPreset, type PresetEntry, type PresetStore } from '../control/preset-store.ts';
+import { DirectionFolder } from '../control/direction-sets.ts';
+import { DIRECTIONS } from '../scene/direction-moves.ts';
 import type { Preset } from '../control/preset.ts';
 import { MidiRouter } from '../control/midi-mapping.ts';
 import type { MidiPorts } from '../io/midi-ports.ts';
@@ -194,6 +196,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       modulators: this.modulators,
       midi: this.midi,
       folders: this.folders,
+      directionSets: new DirectionFolder(join(ports.presets.where, 'directions')),
       engine: () => this.engine,
       switchModel: (file) => this.switchModel(file),
       presetFile: async (name) => {
@@ -401,6 +404,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         structure: () => engine().structure(),
         range: () => engine().range,
         tempo: () => ({ bpm: this.tempo.bpm, origin: this.tempo.origin }),
+        latent: () => ({ keyframes: engine().keyframes(), directions: engine().latent.loadedSet ?? null }),
       });
       this.take = { log, path: e.path, frame: -1 };
       return;
@@ -483,6 +487,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       sketches: e.sketchInputs(),
       midi: this.midiDesk.info(this.midi.list()),
       learn: this.learn.info(),
+      directionSet: this.engine.latent.loadedSet?.name ?? null,
     };
   }
 
@@ -497,6 +502,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       modulators: this.modulators.list(),
       midi: this.midiDesk.info(this.midi.list()),
       learn: this.learn.info(),
+      directionSet: this.engine.latent.loadedSet?.name ?? null,
     };
   }
 
@@ -589,7 +595,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       case 'seedGrid':
         return this.seedGrid.render(c);
       case 'seedPick':
-        return this.seedGrid.pick(c.index, c.action, c.glide);
+        // A kept cell (and a jump, which drops the loop's keyframes) is one undo step.
+        return this.scene.change(() => this.seedGrid.pick(c.index, c.action, c.glide));
+      case 'directions':
+        if ((c.action === 'save' || c.action === 'load') && c.name === undefined) throw new Error(`directions ${c.action}: give a name`);
+        return move(`${DIRECTIONS}/${c.action}`, ...(c.action === 'save' || c.action === 'load' ? [c.name] : []));
       case 'undo':
         return move('/netbend/undo');
       case 'redo':

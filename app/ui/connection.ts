@@ -47,6 +47,8 @@ export const edits = signal<EditInfo[]>([]);
 /** Feature-map ops in the order they apply. */
 export const bends = signal<BendInfo[]>([]);
 export const presets = signal<string[]>([]);
+/** The direction set W space plays, or null: the directions found from sampled z. */
+export const directionSet = signal<string | null>(null);
 export const learning = signal<string | null>(null);
 export const modulators = signal<ModulatorInfo[]>([]);
 /** Image inputs of the playing model the sketch pad can feed. */
@@ -179,6 +181,7 @@ function onJson(m: ServerMessage): void {
         sketches.value = m.sketches;
         modulators.value = m.modulators;
         presets.value = m.presets;
+        directionSet.value = m.directionSet;
         midi.value = m.midi;
         learn.value = m.learn;
         ready.value = true;
@@ -200,6 +203,7 @@ function onJson(m: ServerMessage): void {
         edits.value = m.edits;
         bends.value = m.bends;
         presets.value = m.presets;
+        directionSet.value = m.directionSet;
         learning.value = m.learning;
         modulators.value = m.modulators;
         midi.value = m.midi;

@@ -41,9 +41,12 @@ export class LatentPlan {
   /** Whether the estimate was started (it runs once per model). */
   started = false;
   private wavg: Float32Array | undefined;
+  /** The directions played: a loaded set's, else the estimated ones. */
   private directions: Directions | undefined;
-  /** Set when a direction set was loaded: the estimate then leaves the directions alone. */
-  private loadedSet = false;
+  /** The principal directions the estimate found (kept when a set is loaded, for going back). */
+  private computed: Directions | undefined;
+  /** The direction set loaded, with the name it came under; the estimate then leaves the directions alone. */
+  private loaded: { name: string; set: DirectionSet } | undefined;
   private readonly k: number;
   /** The ws tensor the mapping hands on. */
   private readonly tensor: string = '';
@@ -60,7 +63,10 @@ export class LatentPlan {
     if (!('split' in finding)) {
       this.note = finding.note;
       // A model played before this one on the same registry may have left W parameters.
-      params.removeUnder(`${ns}/latent/`);
+      // (Its values only: the show's direction-set moves live under <ns>/latent/directions/.)
+      params.remove(`${ns}/latent/truncation`);
+      params.removeUnder(`${ns}/latent/mix/`);
+      params.removeUnder(`${ns}/latent/direction/`);
       return;
     }
     const { numWs, wDim, inputs } = finding.split;
@@ -156,7 +162,8 @@ export class LatentPlan {
       const pca = new WorkerRpc<DirectionsRequest>(new URL('./directions-worker.ts', import.meta.url));
       try {
         const found = await pca.call<Directions>({ kind: 'pca', samples: first, count, dim: wDim, k: this.k }, [first.buffer as ArrayBuffer]);
-        if (!this.loadedSet) this.directions = found;
+        this.computed = found;
+        if (!this.loaded) this.directions = found;
       } finally {
         await pca.terminate();
       }
@@ -180,14 +187,33 @@ export class LatentPlan {
     return directionSet(this.directions, this.shape.numWs, ranges);
   }
 
+  /** Why `set` cannot play on this model (another w shape, too many directions), or undefined. */
+  refuses(set: DirectionSet): string | undefined {
+    if (!this.shape) return `cannot load directions: ${this.note}`;
+    if (set.wDim !== this.shape.wDim || set.numWs !== this.shape.numWs) return `direction set is for w of ${set.numWs} x ${set.wDim}, this model's is ${this.shape.numWs} x ${this.shape.wDim}`;
+    if (set.directions.length > this.k) return `direction set has ${set.directions.length} directions, this engine plays ${this.k}`;
+    return undefined;
+  }
+
+  /** The set loaded and its name (undefined while the estimated directions play). */
+  get loadedSet(): { name: string; set: DirectionSet } | undefined {
+    return this.loaded;
+  }
+
+  /** Back to the estimated directions (once estimated; until then none play). */
+  unloadSet(): void {
+    if (!this.loaded) return;
+    this.loaded = undefined;
+    this.directions = this.computed;
+    this.offsetKey = '\u0000';
+  }
+
   /** Plays `set`'s directions and layer ranges from now on; a set for another w shape is refused. */
-  loadSet(set: DirectionSet): void {
-    if (!this.shape) throw new Error(`cannot load directions: ${this.note}`);
-    if (set.wDim !== this.shape.wDim || set.numWs !== this.shape.numWs)
-      throw new Error(`direction set is for w of ${set.numWs} x ${set.wDim}, this model's is ${this.shape.numWs} x ${this.shape.wDim}`);
-    if (set.directions.length > this.k) throw new Error(`direction set has ${set.directions.length} directions, this engine plays ${this.k}`);
+  loadSet(set: DirectionSet, name = 'set'): void {
+    const refused = this.refuses(set);
+    if (refused) throw new Error(refused);
     this.directions = setDirections(set);
-    this.loadedSet = true;
+    this.loaded = { name, set };
     this.offsetKey = '\u0000';
     const a = `${this.ns}/latent/direction`;
     set.directions.forEach((d, k) => {

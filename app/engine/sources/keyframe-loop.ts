@@ -12,6 +12,7 @@
 // pulse() says which keyframe the last fill arrived at (or -1): the engine turns it into trigger
 // parameters (`pulse`, `loopEnd`) and the index (`keyframe`), sent over OSC like any change, while
 // `pulses` is on.
+import { z } from 'zod';
 import { gaussianArray } from '../../core/seeded-random.ts';
 import type { ParameterRegistry } from '../../core/registry.ts';
 import { slerp } from './gaussian-walk.ts';
@@ -26,6 +27,37 @@ export interface Keyframe {
   leg?: number;
   /** Whether arriving here pulses (default true). */
   pulse?: boolean;
+}
+
+/** Keyframes a loop takes (the `keyframe` parameter counts up to 64). */
+export const MAX_KEYFRAMES = 64;
+
+/** A keyframe as presets and takes hold it: plain JSON (a latent as a list of numbers). */
+export const KeyframeSchema = z.strictObject({
+  seed: z
+    .number()
+    .int()
+    .min(-(2 ** 31))
+    .max(2 ** 31 - 1)
+    .optional(),
+  latent: z
+    .array(z.number().finite())
+    .max(1 << 20)
+    .optional(),
+  leg: z.number().finite().positive().max(86400).optional(),
+  pulse: z.boolean().optional(),
+});
+export const KeyframeListSchema = z.array(KeyframeSchema).max(MAX_KEYFRAMES);
+export type KeyframeData = z.infer<typeof KeyframeSchema>;
+
+/** A keyframe as JSON (its latent copied into a plain list). */
+export function keyframeData(k: Keyframe): KeyframeData {
+  return {
+    ...(k.seed !== undefined ? { seed: k.seed } : {}),
+    ...(k.latent ? { latent: Array.from(k.latent) } : {}),
+    ...(k.leg !== undefined ? { leg: k.leg } : {}),
+    ...(k.pulse !== undefined ? { pulse: k.pulse } : {}),
+  };
 }
 
 export interface KeyframeLoopParams {

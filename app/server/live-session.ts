@@ -32,7 +32,7 @@ import type { ShowPorts } from './show-ports.ts';
 import { MidiDesk } from './midi-desk.ts';
 import { ControllerNet } from '../control/controller-net.ts';
 import { ShowScene } from '../scene/show-scene.ts';
-import { ModelFolders } from '../scene/model-folders.ts';
+import { ModelFolders, TRACKS } from '../scene/model-folders.ts';
 import { ModelLibrary } from '../scene/model-library.ts';
 import { openNextModel } from '../scene/switch-model.ts';
 import { defineShowParams } from '../scene/show-params.ts';
@@ -43,7 +43,7 @@ import { LearnDesk, type PlayedMapper } from '../scene/learn-desk.ts';
 import { compilePattern, matches } from '../io/osc-pattern.ts';
 import { SeedGridDesk } from '../engine/seed-grid.ts';
 import { followTempo } from '../engine/sources/keyframe-loop.ts';
-import { AudioDesk } from './audio-desk.ts';
+import { AudioDesk, TRACK_LOAD, TRACK_POSITION, TRACK_UNLOAD, defineTrackMoves } from './audio-desk.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -64,6 +64,10 @@ export interface LiveOptions {
   midiLearnSeconds?: number;
   /** Defines /netbend/audio/* at start, for an analyser elsewhere that sends the features over OSC (a page's capture defines them anyway). */
   audioOsc?: boolean;
+  /** A sound file played as the show's track from its first frame (its folder becomes a track folder). */
+  track?: string;
+  /** Folders tracks may be loaded from by name (besides the user's $NETBEND_HOME/audio and --track's folder). */
+  trackDirs?: string[];
 }
 
 export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
@@ -72,6 +76,8 @@ export { LOOP_DELAY_MAX, LOOP_DELAY_P99 } from '../core/addresses.ts';
 const REPO_MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
 /** The user's own model folder: $NETBEND_HOME/models, by default ~/.netbend/models. */
 const USER_MODELS = join(process.env.NETBEND_HOME ?? join(homedir(), '.netbend'), 'models');
+/** The user's own track folder: $NETBEND_HOME/audio. */
+const USER_TRACKS = join(process.env.NETBEND_HOME ?? join(homedir(), '.netbend'), 'audio');
 
 export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' | 'error'; text: string }; state: void; frame: Frame; model: void }> {
   readonly params: ParameterRegistry;
@@ -92,6 +98,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   osc: OscServer | undefined;
   readonly scene: ShowScene;
   readonly folders: ModelFolders;
+  /** Where the show's track may be loaded from by name. */
+  readonly trackFolders: ModelFolders;
   /** The model folders' files for the page's browser (descriptions and thumbnails off the frame path). */
   readonly library: ModelLibrary;
   /** Where models dropped onto the page are saved: the user's model folder. */
@@ -170,7 +178,14 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       announce: () => this.emit('state', undefined),
     });
     this.loop = new FrameLoop(engine, ports.clock);
-    this.audio = new AudioDesk({ params, tempo: this.tempo, now: () => this.clock.now(), notice: (level, text) => this.notice(level, text) });
+    this.audio = new AudioDesk({
+      params,
+      tempo: this.tempo,
+      now: () => this.clock.now(),
+      notice: (level, text) => this.notice(level, text),
+      playing: () => params.get(PLAY) !== false,
+      invalidate: () => this.loop.invalidate(),
+    });
     if (opts.audioOsc) this.audio.ensure();
     this.loop.beforeFrame = (t) => {
       this.audio.frame(t);
@@ -188,6 +203,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     defineShowParams(params);
     this.uploadDir = USER_MODELS;
     this.folders = new ModelFolders([REPO_MODELS, USER_MODELS, dirname(engine.file), ...(opts.modelDirs ?? [])]);
+    this.trackFolders = new ModelFolders([USER_TRACKS, ...(opts.track ? [dirname(resolve(opts.track))] : []), ...(opts.trackDirs ?? [])], TRACKS);
     this.library = new ModelLibrary(this.folders, () => ({ file: this.engine.file, info: this.engine.info }));
     this.scene = new ShowScene({
       params,
@@ -233,6 +249,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       if (c.address === RECORD) void this.desk.set(c.value === true);
       else if (c.address === RECALL) void this.scene.recall(Number(c.value), c.source);
       else if (c.address === BPM) this.tempo.bpm = Number(c.value);
+      else if (c.address === PLAY) this.audio.transport(c.value === true);
       else if (c.address === TAP_TEMPO) {
         this.tempo.tap(this.clock.now());
         this.params.set(BPM, this.tempo.bpm, 'engine');
@@ -260,6 +277,9 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
     const session = new LiveSession(params, engine, opts, ports);
     try {
       if (preset) warnings.push(...(await session.scene.loadPreset(opts.model, { source: 'cli' })));
+      defineTrackMoves(session.scene.actions, session.audio, session.trackFolders);
+      // Before the first frame: the track's time 0 is the show's, as in a render.
+      if (opts.track) await session.audio.loadTrack(session.trackFolders.resolve(resolve(opts.track)));
       if (opts.controller) {
         session.controller = await ControllerNet.open(opts.controller.file, params, 'mlp');
         for (const b of opts.controller.bind) {
@@ -594,6 +614,14 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         return move('/netbend/undo');
       case 'redo':
         return move('/netbend/redo');
+      case 'track': {
+        // One of the three, as the track's moves.
+        const given = [c.load !== undefined, c.position !== undefined, c.unload === true].filter(Boolean).length;
+        if (given !== 1) throw new Error('track: give one of load (a file), position (seconds) or unload');
+        if (c.load !== undefined) return move(TRACK_LOAD, c.load);
+        if (c.position !== undefined) return move(TRACK_POSITION, c.position);
+        return move(TRACK_UNLOAD);
+      }
       case 'audioCapture':
         throw new Error("audioCapture is a page's own command: send it over /ws");
       default:

@@ -1,0 +1,176 @@
+// A sound file as the live show's track, against a real `netbend serve --track` (clicks every
+// 0.5 s, made by ffmpeg's lavfi): the features follow the track's clock (onsets on click times of
+// the track, each frame's track time its slot's, as a render's), pause holds the position, a seek
+// (page command or OSC move) moves it; hostile loads are refused and the track plays on; the
+// decoded track is served as a WAV with byte ranges; and a real Chromium's <audio> element plays
+// it in step with the engine's clock.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixture, startServe, until } from './helpers.ts';
+import { wsPage } from './ws-page.ts';
+import { CHROMIUM, noChromium, oscSend, oscValue, untilValue } from './ui-helpers.ts';
+
+const MODEL = fixture('stylegan2-64-tiny.onnx');
+const LIMIT = { timeout: 120_000 };
+const T = '/netbend/audio/track/';
+
+const dir = mkdtempSync(join(tmpdir(), 'netbend-track-'));
+const clicks = join(dir, 'clicks.wav');
+let s: Awaited<ReturnType<typeof startServe>>;
+let base: string;
+before(async () => {
+  const ff = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'aevalsrc=0.9*lt(mod(t\\,0.5)\\,0.003):s=48000:d=30', '-ac', '1', '-c:a', 'pcm_s16le', clicks]);
+  assert.equal(ff.status, 0, String(ff.stderr));
+  writeFileSync(join(dir, 'not-sound.wav'), 'this is not a wav file');
+  s = await startServe(MODEL, ['--track', clicks]);
+  base = s.url.replace(/\/(\?.*)?$/, '');
+});
+after(async () => {
+  await s?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Msg = { type: string; address?: string; value?: unknown };
+
+test('the track drives the features on its clock; pause holds it, a seek moves it; bad loads are refused', LIMIT, async () => {
+  const p = wsPage(s.url);
+  await p.opened;
+  try {
+    assert.equal(await oscValue(base, `${T}file`), clicks);
+    assert.equal(await oscValue(base, `${T}length`), 30);
+    // Each frame says the track time, then the features it read: an onset's track time is the last time before it.
+    const onsets: number[] = [];
+    const times: number[] = [];
+    let time = -1;
+    let prev = 0;
+    const scan = (from: number) => {
+      for (const m of (p.messages as Msg[]).slice(from)) {
+        if (m.type !== 'param') continue;
+        if (m.address === `${T}time`) times.push((time = Number(m.value)));
+        else if (m.address === '/netbend/audio/onset') {
+          const v = Number(m.value);
+          if (v > 0.99 && prev < v) onsets.push(time);
+          prev = v;
+        }
+      }
+    };
+    const from = p.messages.length;
+    await until(() => (p.messages as Msg[]).filter((m) => m.address === '/netbend/audio/onset' && Number(m.value) > 0.99).length >= 6, '6 onsets', 20_000);
+    scan(from);
+    assert.ok(onsets.length >= 6, `onsets at ${onsets}`);
+    for (const o of onsets) {
+      const click = Math.round(o / 0.5) * 0.5;
+      // Found within a frame and a hop of the click (a dropped slot may add one more frame).
+      assert.ok(o - click >= -0.001 && o - click < 0.08, `onset at track time ${o.toFixed(3)}, click at ${click}`);
+    }
+    // Loaded before the first frame, the track time of every frame is its slot's time (n / 30): a render's frame n.
+    for (const t of times) assert.ok(Math.abs(t * 30 - Math.round(t * 30)) < 1e-6, `track time ${t} is not a slot time`);
+
+    // Pause: the position holds.
+    assert.equal((await p.call({ cmd: 'transport', playing: false })).ok, true);
+    const held = Number(await oscValue(base, `${T}time`));
+    await new Promise((r) => setTimeout(r, 400)); // the span over which nothing may move
+    assert.equal(Number(await oscValue(base, `${T}time`)), held);
+    // A seek while paused: there at once; playing goes on from there.
+    assert.equal((await p.call({ cmd: 'track', position: 20 })).ok, true);
+    assert.equal(Number(await oscValue(base, `${T}time`)), 20);
+    const playFrom = performance.now();
+    assert.equal((await p.call({ cmd: 'transport', playing: true })).ok, true);
+    const later = Number(await untilValue(base, `${T}time`, (v) => Number(v) > 20.3, 5000));
+    assert.ok(later > 20.3 && later < 20 + (performance.now() - playFrom) / 1000 + 0.1, `after the seek and play: ${later}`);
+    // The OSC move seeks too; a position beyond the track is held at its end, before 0 at 0.
+    await oscSend(base, `${T}position`, 5);
+    const osc = Number(await untilValue(base, `${T}time`, (v) => Number(v) >= 5 && Number(v) < 6, 5000));
+    assert.ok(osc >= 5 && osc < 6, `after /netbend/audio/track/position 5: ${osc}`);
+    assert.equal((await p.call({ cmd: 'transport', playing: false })).ok, true);
+    await oscSend(base, `${T}position`, -3);
+    assert.equal(Number(await untilValue(base, `${T}time`, (v) => Number(v) === 0)), 0);
+    assert.equal((await p.call({ cmd: 'track', position: 1e5 })).ok, true);
+    assert.equal(Number(await oscValue(base, `${T}time`)), 30);
+    assert.equal((await p.call({ cmd: 'transport', playing: true })).ok, true);
+
+    // Hostile loads: refused in a sentence, the track plays on.
+    const refused = async (cmd: Record<string, unknown>, want: RegExp) => {
+      const r = await p.call(cmd);
+      assert.equal(r.ok, false, JSON.stringify(cmd));
+      assert.match(r.error ?? '', want);
+    };
+    await refused({ cmd: 'track', load: '/etc/passwd' }, /not a sound file/);
+    await refused({ cmd: 'track', load: '../../etc/x.wav' }, /no sound file "..\/..\/etc\/x.wav" in the sound file folders/);
+    await refused({ cmd: 'track', load: 'not-sound.wav' }, /not audio ffmpeg can read/);
+    await refused({ cmd: 'track', load: 'x'.repeat(2000) }, /load/);
+    await refused({ cmd: 'track', position: Number.NaN }, /position/);
+    await refused({ cmd: 'track', load: 'clicks.wav', position: 1 }, /one of load/);
+    assert.equal(await oscValue(base, `${T}file`), clicks);
+    // A load by name from the track folder starts it from 0.
+    assert.equal((await p.call({ cmd: 'track', load: 'clicks.wav' })).ok, true);
+    assert.ok(Number(await oscValue(base, `${T}time`)) < 1);
+  } finally {
+    p.ws.close();
+  }
+
+  // The decoded track over HTTP: a 16-bit WAV, byte ranges answered; the picker's list.
+  const whole = await fetch(`${base}/api/audio/track`);
+  assert.equal(whole.status, 200);
+  assert.equal(Number(whole.headers.get('content-length')), 44 + 30 * 48_000 * 2);
+  await whole.body?.cancel();
+  const head = await fetch(`${base}/api/audio/track`, { headers: { range: 'bytes=0-11' } });
+  assert.equal(head.status, 206);
+  const bytes = Buffer.from(await head.arrayBuffer());
+  assert.equal(bytes.length, 12);
+  assert.equal(`${bytes.toString('latin1', 0, 4)}${bytes.toString('latin1', 8, 12)}`, 'RIFFWAVE');
+  assert.equal(bytes.readUInt32LE(4), 36 + 30 * 48_000 * 2);
+  assert.equal((await fetch(`${base}/api/audio/track`, { headers: { range: 'bytes=99999999-' } })).status, 416);
+  assert.equal((await fetch(`${base}/api/audio/track`, { headers: { range: 'bytes=0-1,5-9' } })).status, 416);
+  const list = (await (await fetch(`${base}/api/audio/tracks`)).json()) as { files: string[] };
+  assert.ok(list.files.includes(clicks), JSON.stringify(list));
+  assert.equal(s.child.exitCode, null);
+});
+
+test('the page plays the track in step with the engine clock and follows a seek', { ...LIMIT, skip: noChromium }, async () => {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--autoplay-policy=no-user-gesture-required'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(s.url);
+    type Dbg = { el: HTMLAudioElement; drift: number; engine: number };
+    const read = () =>
+      page.evaluate(() => {
+        const d = (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound;
+        return { paused: d.el.paused, current: d.el.currentTime, drift: d.drift, engine: d.engine };
+      });
+    await page.waitForFunction(() => {
+      const d = (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound;
+      return !d.el.paused && d.el.currentTime > 1;
+    }, null, { timeout: 20_000 });
+    // Playing, it stays within the bound of the engine's clock (checked at each frame's time).
+    const drifts: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await read();
+      assert.equal(r.paused, false);
+      drifts.push(r.drift);
+      await page.waitForFunction((e) => (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound.engine > e + 0.2, r.engine, { timeout: 5000 });
+    }
+    assert.ok(drifts.every((d) => Math.abs(d) < 0.3), `drift ${drifts.map((d) => d.toFixed(3))}`);
+    // A seek from the engine: the element follows.
+    await oscSend(base, `${T}position`, 12);
+    await page.waitForFunction(() => {
+      const d = (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound;
+      return !d.el.paused && Math.abs(d.el.currentTime - 12.5) < 0.5;
+    }, null, { timeout: 10_000 });
+    // Paused with the transport.
+    await oscSend(base, '/netbend/transport/play', 0);
+    await page.waitForFunction(() => (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound.el.paused, null, { timeout: 5000 });
+    await oscSend(base, '/netbend/transport/play', 1);
+    console.log(`track sound: drift ${drifts.map((d) => d.toFixed(3)).join(' ')} s`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -141,6 +141,7 @@ program
   .option('--osc-allow <cidr,...>', 'OSC UDP senders obeyed, e.g. "192.168.1.0/24,fe80::/10" (repeatable; default loopback only)', collect)
   .option('--osc-target <host:port>', 'send changed values and outputs there over OSC (repeatable)', collect)
   .option('--audio-osc', 'define the audio features (/netbend/audio/*) at start, for an analyser elsewhere that sends them over OSC')
+  .option('--audio-in <format:device>', 'capture sound on this machine through ffmpeg: pulse:default, alsa:hw:0, avfoundation::0, dshow:audio=<name>, any <ffmpeg input format>:<device>')
   .option('--track <file>', "a sound file (wav, mp3, flac, ogg, ...) played as the show's track: its features drive the show, paused and played with the transport; pages play its sound in step")
   .option('--tracks <dir>', "a folder tracks may be loaded from by name (/netbend/audio/track/load, the audio tab's picker) (repeatable; --track's folder always is)", collect)
   .option('--controller <net.onnx>', 'a regression net driven by parameters (e.g. 4 knobs -> 16 edit amounts)')

@@ -72,6 +72,7 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
       audioOsc: o.audioOsc,
       track: o.track,
       trackDirs: o.tracks,
+      audioIn: o.audioIn,
     },
     systemPorts({ fps: o.fps, oscPort: o.oscPort, oscHost: o.host, presetsDir: o.presets, recordDir: o.recordDir, recordFormat: o.recordFormat }),
   );

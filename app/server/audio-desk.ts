@@ -26,6 +26,7 @@ import { AUDIO_RATE } from '../audio/pcm-source.ts';
 import { CaptureClock } from '../audio/capture-clock.ts';
 import { decodePcmFrame, pcmFrameCount } from '../core/pcm-frame.ts';
 import { ShowTrack } from '../audio/show-track.ts';
+import type { FfmpegCapture } from '../audio/ffmpeg-capture.ts';
 import { decodePcm } from '../audio/pcm-file.ts';
 import type { ActionRegistry } from '../scene/actions.ts';
 import type { ModelFolders } from '../scene/model-folders.ts';
@@ -172,9 +173,37 @@ export class AudioDesk {
       this.start(page);
     }
     this.budget -= n;
+    this.place(f.index, f.samples, f.latencyMs, now);
+    return undefined;
+  }
+
+  /**
+   * A capture on this machine (serve --audio-in): it captures from now, as a page would (a page
+   * may take it over, which stops it); its blocks take the same way into show time.
+   */
+  attach(capture: FfmpegCapture): void {
+    this.start(capture);
+    capture.onBlock = (samples, index) => {
+      if (this.owner !== capture) return;
+      const now = this.o.now();
+      this.budget = Math.min(BURST_SECONDS * AUDIO_RATE, this.budget + Math.max(0, now - this.budgetAt) * MAX_SPEED * AUDIO_RATE);
+      this.budgetAt = now;
+      if (samples.length > this.budget) return void this.stats.dropped++;
+      this.budget -= samples.length;
+      this.place(index, samples, capture.blockMs, now);
+    };
+    capture.onEnd = (text) => {
+      this.o.notice('error', text);
+      this.stop(capture);
+    };
+  }
+
+  /** A block of the capture, its first sample at `index` of the capture's own count, into the ring at its show time. */
+  private place(index: number, samples: Float32Array, latencyMs: number, now: number): void {
+    const n = samples.length;
     const nowSample = Math.round(now * AUDIO_RATE);
-    let at = this.clock.place(f.index, n, nowSample);
-    let block = f.samples;
+    let at = this.clock.place(index, n, nowSample);
+    let block = samples;
     // A capture that began before show time 0 (the show just started): its first samples fall before the show.
     if (at < 0) {
       block = block.subarray(Math.min(n, -at));
@@ -182,10 +211,9 @@ export class AudioDesk {
     }
     if (block.length) this.input!.push(block, at);
     this.heard = true;
-    this.pageMs = f.latencyMs;
+    this.pageMs = latencyMs;
     this.jitterMs += ((this.clock.lateness / AUDIO_RATE) * 1000 - this.jitterMs) * 0.1;
     this.stats.blocks++;
-    return undefined;
   }
 
   /** Decodes `file` (a path already checked against the track folders) and plays it as the show's track from 0, in place of any other. */

@@ -43,6 +43,7 @@ import { LearnDesk, type PlayedMapper } from '../scene/learn-desk.ts';
 import { compilePattern, matches } from '../io/osc-pattern.ts';
 import { SeedGridDesk } from '../engine/seed-grid.ts';
 import { followTempo } from '../engine/sources/keyframe-loop.ts';
+import { FfmpegCapture } from '../audio/ffmpeg-capture.ts';
 import { AudioDesk, TRACK_LOAD, TRACK_POSITION, TRACK_UNLOAD, defineTrackMoves } from './audio-desk.ts';
 
 export interface LiveOptions {
@@ -66,6 +67,8 @@ export interface LiveOptions {
   audioOsc?: boolean;
   /** A sound file played as the show's track from its first frame (its folder becomes a track folder). */
   track?: string;
+  /** A capture on this machine through ffmpeg, `<format>:<device>` (pulse:default, alsa:hw:0, lavfi:sine=frequency=60). */
+  audioIn?: string;
   /** Folders tracks may be loaded from by name (besides the user's $NETBEND_HOME/audio and --track's folder). */
   trackDirs?: string[];
 }
@@ -124,6 +127,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   readonly midiDesk: MidiDesk;
   /** Live audio: a page's capture placed in show time, its features set before each frame's modulators. */
   readonly audio: AudioDesk;
+  /** serve --audio-in: ffmpeg capturing on this machine. */
+  private capture: FfmpegCapture | undefined;
   private readonly refusals: RefusalLog;
   private readonly loopDelay: LoopDelayMonitor;
   private unwatchPresets: () => void = () => {};
@@ -271,6 +276,17 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   static async open(opts: LiveOptions, ports: ShowPorts): Promise<{ session: LiveSession; warnings: string[] }> {
+    // First: a device that is not there is said before the model loads.
+    const capture = opts.audioIn ? await FfmpegCapture.open(opts.audioIn) : undefined;
+    try {
+      return await LiveSession.openWith(opts, ports, capture);
+    } catch (err) {
+      capture?.stop();
+      throw err;
+    }
+  }
+
+  private static async openWith(opts: LiveOptions, ports: ShowPorts, capture: FfmpegCapture | undefined): Promise<{ session: LiveSession; warnings: string[] }> {
     const params = new ParameterRegistry();
     const preset = opts.model.toLowerCase().endsWith('.json') ? await loadPreset(opts.model) : undefined;
     const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? opts.model, ep: opts.ep, seed: opts.seed, sources: opts.sources, registry: params });
@@ -310,6 +326,10 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       if (!session.midiPorts.available) warnings.push(session.midiPorts.reason!);
     }
     session.loop.start();
+    if (capture) {
+      session.capture = capture;
+      session.audio.attach(capture);
+    }
     return { session, warnings };
   }
 
@@ -452,6 +472,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   async close(): Promise<void> {
     this.unwatchPresets();
     this.loopDelay.stop();
+    this.capture?.stop();
     await this.loop.stop();
     this.osc?.close();
     this.midiPorts?.close();

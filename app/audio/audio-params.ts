@@ -143,6 +143,20 @@ export class AudioParams {
     return shaped;
   }
 
+  /** Where each feature's envelope stands (after the last frame): a take starts its re-render from there. */
+  shaperState(): Record<string, number> {
+    return Object.fromEntries([...this.shapers].map(([name, s]) => [name, s.value]));
+  }
+
+  /** Sets the envelopes to where a live show had them. */
+  seedShapers(state: Readonly<Record<string, number>>): void {
+    for (const [name, v] of Object.entries(state)) {
+      let s = this.shapers.get(name);
+      if (!s) this.shapers.set(name, (s = new Shaper()));
+      s.value = v;
+    }
+  }
+
   /** Removes every /netbend/audio/ parameter (the track was closed). */
   remove(): void {
     this.params.removeUnder(AUDIO_PREFIX);

@@ -49,6 +49,11 @@ export class ShowTrack {
     return this.playingNow && this.anchor ? this.clamp(this.anchor.track + now - this.anchor.show) : this.held;
   }
 
+  /** Show seconds minus track seconds for the slots playing now (where the track is heard); 0 before the first slot. */
+  get offset(): number {
+    return this.anchor ? this.anchor.show - this.anchor.track : 0;
+  }
+
   play(): void {
     if (this.playingNow) return;
     this.playingNow = true;
@@ -68,6 +73,8 @@ export class ShowTrack {
     this.held = this.clamp(seconds);
     this.anchor = undefined;
     this.analyser.restart(Math.round(this.held * this.pcm.rate));
+    // The history before the new place is analysed now: its onsets are not news for the next frame.
+    this.analyser.at(this.held);
   }
 
   private clamp(s: number): number {

@@ -4,21 +4,22 @@ import { AUDIO_RATE } from './pcm-source.ts';
 
 export const WAV_HEADER_BYTES = 44;
 
-/** The 44-byte header of a mono 16-bit WAV holding `samples` samples at `rate`. */
-export function wavHeader(samples: number, rate = AUDIO_RATE): Buffer {
-  const data = samples * 2;
+/** The 44-byte header of a mono WAV holding `samples` samples at `rate`: 16-bit PCM, or 32-bit float (`float`). */
+export function wavHeader(samples: number, rate = AUDIO_RATE, float = false): Buffer {
+  const bytes = float ? 4 : 2;
+  const data = samples * bytes;
   const h = Buffer.alloc(WAV_HEADER_BYTES);
   h.write('RIFF', 0, 'ascii');
   h.writeUInt32LE(36 + data, 4);
   h.write('WAVE', 8, 'ascii');
   h.write('fmt ', 12, 'ascii');
   h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20); // PCM
+  h.writeUInt16LE(float ? 3 : 1, 20); // IEEE float or PCM
   h.writeUInt16LE(1, 22); // mono
   h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
+  h.writeUInt32LE(rate * bytes, 28);
+  h.writeUInt16LE(bytes, 32);
+  h.writeUInt16LE(bytes * 8, 34);
   h.write('data', 36, 'ascii');
   h.writeUInt32LE(data, 40);
   return h;
@@ -33,4 +34,9 @@ export function pcm16(samples: Float32Array): Buffer {
 
 export function encodeWav(samples: Float32Array, rate = AUDIO_RATE): Buffer {
   return Buffer.concat([wavHeader(samples.length, rate), pcm16(samples)]);
+}
+
+/** Samples as 32-bit float little-endian: exactly what the analyser read. */
+export function f32(samples: Float32Array): Buffer {
+  return Buffer.from(samples.buffer.slice(samples.byteOffset, samples.byteOffset + samples.byteLength));
 }

@@ -27,6 +27,7 @@ import { CaptureClock } from '../audio/capture-clock.ts';
 import { decodePcmFrame, pcmFrameCount } from '../core/pcm-frame.ts';
 import { ShowTrack } from '../audio/show-track.ts';
 import type { FfmpegCapture } from '../audio/ffmpeg-capture.ts';
+import type { AudioRead } from '../audio/take-audio.ts';
 import { decodePcm } from '../audio/pcm-file.ts';
 import type { ActionRegistry } from '../scene/actions.ts';
 import type { ModelFolders } from '../scene/model-folders.ts';
@@ -67,6 +68,11 @@ export class AudioDesk {
   input: AudioInput | undefined;
   /** The show's track, when one is loaded. */
   track: ShowTrack | undefined;
+  /** What the last frame's analysis read (a take keeps those samples); undefined when nothing drove the features. */
+  lastRead: AudioRead | undefined;
+  /** While set (a take is starting), each frame keeps where the envelopes stood before it in stateBefore. */
+  wantState = false;
+  stateBefore: Record<string, number> | undefined;
   private owner: CapturePage | undefined;
   private clock = new CaptureClock();
   private pageMs = 0;
@@ -266,9 +272,13 @@ export class AudioDesk {
   frame(t: FrameTime): void {
     const input = this.input;
     // Not before this capture's first block: the ring's newest sample would be an older capture's.
+    this.lastRead = undefined;
     if (!input) return;
+    if (this.wantState) this.stateBefore = input.features.shaperState();
     if (!this.owner || !this.heard) return this.trackFrame(input, t);
-    input.update(t);
+    const v = input.update(t);
+    // The ring holds show time: its samples are heard where they are.
+    this.lastRead = { source: input.ring, end: v.end, shift: 0 };
     const p = this.o.params;
     // A readout for people: smoothed over ~10 frames, so one late block does not make it jump.
     const now = this.pageMs + this.jitterMs + input.lag * 1000;
@@ -284,7 +294,8 @@ export class AudioDesk {
     // Before the features: a frame's messages say where the track was, then what it sounded like.
     this.o.params.set(TRACK_TIME, time, 'engine');
     input.features.analyser = track.analyser;
-    input.features.update({ ...t, time }, t.time);
+    const v = input.features.update({ ...t, time }, t.time);
+    this.lastRead = { source: track.pcm, end: v.end, shift: Math.round(track.offset * AUDIO_RATE) };
     this.followTempo();
   }
 

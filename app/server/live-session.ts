@@ -38,6 +38,7 @@ import { openNextModel } from '../scene/switch-model.ts';
 import { defineShowParams } from '../scene/show-params.ts';
 import { TakeLog } from '../scene/take-log.ts';
 import { saveTake } from '../scene/take.ts';
+import { TakeAudioWriter } from '../audio/take-audio.ts';
 import { BPM, LOOP_DELAY_MAX, LOOP_DELAY_P99, RECALL, RECORD, TAP_TEMPO, WEK_OUTPUTS, midiMove } from '../core/addresses.ts';
 import { LearnDesk, type PlayedMapper } from '../scene/learn-desk.ts';
 import { compilePattern, matches } from '../io/osc-pattern.ts';
@@ -109,7 +110,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   readonly uploadDir: string;
   presets: string[] = [];
   /** The take being logged beside the recording, and the last frame it logged. */
-  private take: { log: TakeLog; path: string; frame: number } | undefined;
+  private take: { log: TakeLog; path: string; frame: number; audio: TakeAudioWriter } | undefined;
   readonly midi: MidiRouter;
   controller: ControllerNet | undefined;
   /** Take logs being written; close() waits for them. */
@@ -202,6 +203,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       // Last, so the take sees every value this frame renders with. A paused preview is no slot.
       if (this.take && this.desk.recording && !t.preview) {
         this.take.log.frame(t);
+        this.take.audio.frame(this.audio.lastRead, this.audio.stateBefore);
+        this.audio.wantState = false;
         this.take.frame = t.index;
       }
     };
@@ -442,22 +445,33 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         range: () => engine().range,
         tempo: () => ({ bpm: this.tempo.bpm, origin: this.tempo.origin }),
       });
-      this.take = { log, path: e.path, frame: -1 };
+      this.take = { log, path: e.path, frame: -1, audio: new TakeAudioWriter(takeAudioPathFor(e.path)) };
+      this.audio.wantState = true;
+      this.audio.stateBefore = undefined;
       return;
     }
     const take = this.take;
     if (!take || !('path' in e ? e.path === take.path : e.kind === 'saved' && e.summary.path === take.path)) return;
     this.take = undefined;
     take.log.close();
-    if (e.kind !== 'saved') return;
-    const logged = take.log.take(e.summary.path);
-    if (!logged) return;
+    const logged = e.kind === 'saved' ? take.log.take(e.summary.path) : undefined;
+    if (e.kind !== 'saved' || !logged) {
+      void take.audio.abort();
+      return;
+    }
     // The video has e.summary.frames slots from the first logged frame: the take keeps those only.
     const first = logged.frames[0]![0];
     const frames = logged.frames.filter(([i]) => i - first < e.summary.frames);
     const last = frames.at(-1)![0];
     const file = takePathFor(e.summary.path);
-    const saving = saveTake(file, { ...logged, frames, log: logged.log.filter((x) => x[0] <= last) }).then(
+    const saving = take.audio
+      .close(frames.length)
+      .catch((err: Error) => {
+        this.notice('error', `the take's sound could not be saved: ${err.message}`);
+        return undefined;
+      })
+      .then((audio) => saveTake(file, { ...logged, frames, log: logged.log.filter((x) => x[0] <= last), ...(audio ? { audio } : {}) }))
+      .then(
       () => this.notice('info', `performance log saved to ${file}: render it again with netbend render --take ${file}`),
       (err: Error) => this.notice('error', `the take log could not be saved: ${err.message}`),
     );
@@ -654,6 +668,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
 /** Where a recording's take log goes: beside it, named after it. */
 export function takePathFor(video: string): string {
   return video.replace(/(\.(mp4|mov))?$/i, '.take.json');
+}
+
+/** ...and the sound that drove its features. */
+export function takeAudioPathFor(video: string): string {
+  return video.replace(/(\.(mp4|mov))?$/i, '.take.wav');
 }
 
 function splitPair(flag: string, spec: string): [string, string] {

@@ -34,13 +34,19 @@ export function startTrackSound(): void {
   el.preload = 'auto';
   debug.el = el;
   let file = '';
-  let seeking = false;
+  /** When the element was last moved, until it says it got there (a seek that never reports is forgotten after a second). */
+  let seekAt = 0;
+  const moving = () => seekAt > 0 && performance.now() - seekAt < 1000;
+  const moveTo = (t: number) => {
+    seekAt = performance.now();
+    el.currentTime = t;
+  };
   let starting = false;
   // A browser that wanted a click first: the next click anywhere on the page lets it play.
   window.addEventListener('pointerdown', () => {
     if (trackSoundState.peek() === 'blocked') trackSoundState.value = 'paused';
   });
-  el.addEventListener('seeked', () => (seeking = false));
+  el.addEventListener('seeked', () => (seekAt = 0));
   effect(() => {
     try {
       localStorage.setItem('netbend.trackSound', String(trackSoundOn.value));
@@ -73,7 +79,7 @@ export function startTrackSound(): void {
     debug.drift = d;
     if (!playing || engine >= el.duration) {
       if (!el.paused) el.pause();
-      if (Math.abs(d) > NUDGE && !seeking) ((seeking = true), (el.currentTime = engine));
+      if (Math.abs(d) > NUDGE && !moving()) moveTo(engine);
       trackSoundState.value = 'paused';
       return;
     }
@@ -87,10 +93,9 @@ export function startTrackSound(): void {
       );
       return;
     }
-    if (seeking) return;
+    if (moving()) return;
     if (Math.abs(d) > JUMP) {
-      seeking = true;
-      el.currentTime = engine;
+      moveTo(engine);
       el.playbackRate = 1;
       debug.jumps++;
     } else el.playbackRate = Math.abs(d) > NUDGE ? 1 - Math.max(-0.05, Math.min(0.05, d * 0.5)) : 1;

@@ -149,10 +149,14 @@ test('the page plays the track in step with the engine clock and follows a seek'
         const d = (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound;
         return { paused: d.el.paused, current: d.el.currentTime, drift: d.drift, engine: d.engine };
       });
-    await page.waitForFunction(() => {
-      const d = (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound;
-      return !d.el.paused && d.el.currentTime > 1 && Math.abs(d.drift) < 0.2;
-    }, null, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => {
+        const d = (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound;
+        return !d.el.paused && d.el.currentTime > 1 && Math.abs(d.drift) < 0.2;
+      },
+      null,
+      { timeout: 20_000 },
+    );
     // Playing, it stays within the bound of the engine's clock (checked at each frame's time).
     const drifts: number[] = [];
     for (let i = 0; i < 8; i++) {
@@ -166,10 +170,14 @@ test('the page plays the track in step with the engine clock and follows a seek'
     assert.ok(sorted[Math.floor(sorted.length / 2)]! < 0.15 && sorted.at(-1)! < 0.6, `drift ${drifts.map((d) => d.toFixed(3))}`);
     // A seek from the engine: the element follows.
     await oscSend(base, `${T}position`, 12);
-    await page.waitForFunction(() => {
-      const d = (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound;
-      return !d.el.paused && Math.abs(d.el.currentTime - 12.5) < 0.5;
-    }, null, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => {
+        const d = (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound;
+        return !d.el.paused && Math.abs(d.el.currentTime - 12.5) < 0.5;
+      },
+      null,
+      { timeout: 10_000 },
+    );
     // Paused with the transport.
     await oscSend(base, '/netbend/transport/play', 0);
     await page.waitForFunction(() => (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound.el.paused, null, { timeout: 5000 });

@@ -63,7 +63,15 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
       const span = exact ? (take.frames.at(-1)![0] - first0[0] + 1) / fps : Math.max(1, Math.round((take.frames.at(-1)![1] - first0[1] + 1 / take.fps) * fps)) / fps;
       heard = await sound.heard(first0[1], span);
     }
-    const rec = await startRecording({ path: o.out, format: o.format, width: engine.image.width, height: engine.image.height, scaleTo: o.size, fps, audio: heard && { path: heard.path, seconds: heard.seconds } });
+    const rec = await startRecording({
+      path: o.out,
+      format: o.format,
+      width: engine.image.width,
+      height: engine.image.height,
+      scaleTo: o.size,
+      fps,
+      audio: heard && { path: heard.path, seconds: heard.seconds },
+    });
     let next = 0; // the next log entry to apply
     const apply = async (upTo: (e: TakeEntry) => boolean) => {
       for (; next < take.log.length && upTo(take.log[next]!); next++) {

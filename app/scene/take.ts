@@ -53,36 +53,38 @@ const ValueEntry = z.tuple([z.number().int().nonnegative(), z.literal('v'), z.st
 /** [frame, structure]: the structure that frame rendered with, logged when it changed. */
 const StructureEntry = z.tuple([z.number().int().nonnegative(), z.literal('s'), TakeStructureSchema]);
 
-export const TakeSchema = z.object({
-  netbend: z.literal('take'),
-  version: z.literal(TAKE_VERSION),
-  fps: z.number().positive().max(1000),
-  width: z.number().int().positive().max(16384),
-  height: z.number().int().positive().max(16384),
-  /** The recording this take was logged beside (a file, or a folder of PNG frames). */
-  video: z.string().optional(),
-  start: z.object({
-    /** The scene before the first recorded frame, as a preset holds it. */
-    scene: PresetSchema,
-    /** Values caught mid-glide (smoothing) at that moment. */
-    current: z.record(z.string(), value),
-    structure: TakeStructureSchema,
-    tempo: z.object({ bpm: z.number().finite(), origin: z.number().finite() }),
-  }),
-  /** Every rendered frame in order: [slot index, time, dt]; dropped slots are absent. */
-  frames: z.array(z.tuple([z.number().int().nonnegative(), z.number().finite(), z.number().finite()])),
-  log: z.array(z.union([ValueEntry, StructureEntry])),
-  /** The sound that drove the features (app/audio/take-audio.ts): a float WAV, each frame's analysis end in it, and where its parts were heard. */
-  audio: z
-    .object({
-      file: z.string().min(1),
-      rate: z.number().int().min(8000).max(384_000),
-      ends: z.array(z.number().int().nonnegative()),
-      heard: z.array(z.tuple([z.number().int().nonnegative(), z.number().int()])).max(1_000_000),
-      start: z.record(z.string().max(64), z.number().finite()).optional(),
-    })
-    .optional(),
-}).refine((t) => !t.audio || t.audio.ends.length === t.frames.length, { message: 'audio.ends must hold one sample index per frame', path: ['audio', 'ends'] });
+export const TakeSchema = z
+  .object({
+    netbend: z.literal('take'),
+    version: z.literal(TAKE_VERSION),
+    fps: z.number().positive().max(1000),
+    width: z.number().int().positive().max(16384),
+    height: z.number().int().positive().max(16384),
+    /** The recording this take was logged beside (a file, or a folder of PNG frames). */
+    video: z.string().optional(),
+    start: z.object({
+      /** The scene before the first recorded frame, as a preset holds it. */
+      scene: PresetSchema,
+      /** Values caught mid-glide (smoothing) at that moment. */
+      current: z.record(z.string(), value),
+      structure: TakeStructureSchema,
+      tempo: z.object({ bpm: z.number().finite(), origin: z.number().finite() }),
+    }),
+    /** Every rendered frame in order: [slot index, time, dt]; dropped slots are absent. */
+    frames: z.array(z.tuple([z.number().int().nonnegative(), z.number().finite(), z.number().finite()])),
+    log: z.array(z.union([ValueEntry, StructureEntry])),
+    /** The sound that drove the features (app/audio/take-audio.ts): a float WAV, each frame's analysis end in it, and where its parts were heard. */
+    audio: z
+      .object({
+        file: z.string().min(1),
+        rate: z.number().int().min(8000).max(384_000),
+        ends: z.array(z.number().int().nonnegative()),
+        heard: z.array(z.tuple([z.number().int().nonnegative(), z.number().int()])).max(1_000_000),
+        start: z.record(z.string().max(64), z.number().finite()).optional(),
+      })
+      .optional(),
+  })
+  .refine((t) => !t.audio || t.audio.ends.length === t.frames.length, { message: 'audio.ends must hold one sample index per frame', path: ['audio', 'ends'] });
 
 export type Take = z.infer<typeof TakeSchema>;
 export type TakeStructure = z.infer<typeof TakeStructureSchema>;

@@ -112,7 +112,18 @@ export class AudioDesk {
     p.define({ address: AUDIO_CAPTURING, type: 'bool', default: false, readOnly: true, description: 'a page is capturing audio into the show' });
     p.define({ address: AUDIO_SEND, type: 'bool', default: false, description: 'the audio features go out to the OSC targets every frame (off: they are left out)' });
     p.define({ address: TRACK_FILE, type: 'string', default: '', readOnly: true, description: "the show's track (empty: none)" });
-    p.define({ address: TRACK_TIME, type: 'float', default: 0, min: 0, max: 600, clamp: false, limit: [0, 1e6], unit: 's', readOnly: true, description: "where the show's track is: the track time of the last frame" });
+    p.define({
+      address: TRACK_TIME,
+      type: 'float',
+      default: 0,
+      min: 0,
+      max: 600,
+      clamp: false,
+      limit: [0, 1e6],
+      unit: 's',
+      readOnly: true,
+      description: "where the show's track is: the track time of the last frame",
+    });
     p.define({ address: TRACK_LENGTH, type: 'float', default: 0, min: 0, max: 600, clamp: false, limit: [0, 1e6], unit: 's', readOnly: true, description: "length of the show's track" });
     return this.input;
   }

@@ -20,14 +20,14 @@ export function audioHandler(o: AudioHttpOptions): (req: IncomingMessage, res: S
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (!url.pathname.startsWith('/api/audio/')) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: `no ${req.method} ${url.pathname}` }), true;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return (json(res, 405, { error: `no ${req.method} ${url.pathname}` }), true);
     if (url.pathname === '/api/audio/tracks') {
       json(res, 200, { folders: o.folders.list(), files: await o.folders.files(), track: o.desk.track?.file ?? null });
       return true;
     }
-    if (url.pathname !== '/api/audio/track') return json(res, 404, { error: `no ${url.pathname}` }), true;
+    if (url.pathname !== '/api/audio/track') return (json(res, 404, { error: `no ${url.pathname}` }), true);
     const track = o.desk.track;
-    if (!track) return json(res, 404, { error: 'no track is loaded' }), true;
+    if (!track) return (json(res, 404, { error: 'no track is loaded' }), true);
     let wav = wavs.get(track);
     if (!wav) wavs.set(track, (wav = encodeWav(track.pcm.samples, track.pcm.rate)));
     const headers = { 'content-type': 'audio/wav', 'accept-ranges': 'bytes', 'cache-control': 'no-cache' };
@@ -38,8 +38,8 @@ export function audioHandler(o: AudioHttpOptions): (req: IncomingMessage, res: S
     }
     // One range, `a-b`, `a-` or `-n`; anything else (several ranges, junk) is not satisfiable.
     let [start, end] = [0, wav.length - 1];
-    if (range && range[1]) [start, end] = [Number(range[1]), range[2] ? Math.min(Number(range[2]), wav.length - 1) : wav.length - 1];
-    else if (range && range[2]) start = Math.max(0, wav.length - Number(range[2]));
+    if (range?.[1]) [start, end] = [Number(range[1]), range[2] ? Math.min(Number(range[2]), wav.length - 1) : wav.length - 1];
+    else if (range?.[2]) start = Math.max(0, wav.length - Number(range[2]));
     if (!range || (!range[1] && !range[2]) || start > end || start >= wav.length) {
       res.writeHead(416, { ...headers, 'content-range': `bytes */${wav.length}` }).end();
       return true;

@@ -472,9 +472,9 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       })
       .then((audio) => saveTake(file, { ...logged, frames, log: logged.log.filter((x) => x[0] <= last), ...(audio ? { audio } : {}) }))
       .then(
-      () => this.notice('info', `performance log saved to ${file}: render it again with netbend render --take ${file}`),
-      (err: Error) => this.notice('error', `the take log could not be saved: ${err.message}`),
-    );
+        () => this.notice('info', `performance log saved to ${file}: render it again with netbend render --take ${file}`),
+        (err: Error) => this.notice('error', `the take log could not be saved: ${err.message}`),
+      );
     this.savingTakes.add(saving);
     void saving.finally(() => this.savingTakes.delete(saving));
   }

@@ -152,7 +152,7 @@ test('the page plays the track in step with the engine clock and follows a seek'
     await page.waitForFunction(
       () => {
         const d = (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound;
-        return !d.el.paused && d.el.currentTime > 1 && Math.abs(d.drift) < 0.2;
+        return !d.el.paused && d.el.readyState >= 3 && d.el.currentTime > 1 && Math.abs(d.drift) < 0.2;
       },
       null,
       { timeout: 20_000 },
@@ -182,6 +182,16 @@ test('the page plays the track in step with the engine clock and follows a seek'
     await oscSend(base, '/netbend/transport/play', 0);
     await page.waitForFunction(() => (globalThis as unknown as { netbend: { trackSound: Dbg } }).netbend.trackSound.el.paused, null, { timeout: 5000 });
     await oscSend(base, '/netbend/transport/play', 1);
+    // The audio tab's picker lists the track folder's files and loads one: it plays from 0.
+    await oscSend(base, `${T}position`, 20);
+    await untilValue(base, `${T}time`, (v) => Number(v) >= 20);
+    await page.click('#tab-audio');
+    await page.locator('#track-file option[value$="clicks.wav"]').waitFor({ state: 'attached', timeout: 10_000 });
+    await page.selectOption('#track-file', clicks);
+    await page.click('#track-load');
+    const restarted = Number(await untilValue(base, `${T}time`, (v) => Number(v) < 2, 10_000));
+    assert.ok(restarted < 2, `loaded from the picker: ${restarted}`);
+    await page.locator('#track-time').waitFor({ timeout: 5000 });
     console.log(`track sound: drift ${drifts.map((d) => d.toFixed(3)).join(' ')} s`);
     assert.deepEqual(errors, []);
   } finally {

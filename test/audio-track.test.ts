@@ -124,6 +124,16 @@ test('the track drives the features on its clock; pause holds it, a seek moves i
     await refused({ cmd: 'track', position: Number.NaN }, /position/);
     await refused({ cmd: 'track', load: 'clicks.wav', position: 1 }, /one of load/);
     assert.equal(await oscValue(base, `${T}file`), clicks);
+    // At start, a bad --track is one line, before the model loads.
+    for (const [file, want] of [
+      [join(dir, 'missing.wav'), /missing\.wav: no such audio file/],
+      [join(dir, 'not-sound.wav'), /not-sound\.wav: is not audio ffmpeg can read/],
+    ] as const) {
+      const r = await cli(['serve', MODEL, '--port', '0', '--osc-port', '0', '--no-open', '--track', file]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, want);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
     // A load by name from the track folder starts it from 0.
     assert.equal((await p.call({ cmd: 'track', load: 'clicks.wav' })).ok, true);
     assert.ok(Number(await oscValue(base, `${T}time`)) < 1);

@@ -29,6 +29,7 @@ import { ShowTrack } from '../audio/show-track.ts';
 import type { FfmpegCapture } from '../audio/ffmpeg-capture.ts';
 import type { AudioRead } from '../audio/take-audio.ts';
 import { decodePcm } from '../audio/pcm-file.ts';
+import type { PcmBuffer } from '../audio/pcm-source.ts';
 import type { ActionRegistry } from '../scene/actions.ts';
 import type { ModelFolders } from '../scene/model-folders.ts';
 
@@ -234,8 +235,8 @@ export class AudioDesk {
   }
 
   /** Decodes `file` (a path already checked against the track folders) and plays it as the show's track from 0, in place of any other. */
-  async loadTrack(file: string): Promise<ShowTrack> {
-    const pcm = await decodePcm(file);
+  async loadTrack(file: string, decoded?: PcmBuffer): Promise<ShowTrack> {
+    const pcm = decoded ?? (await decodePcm(file));
     const input = this.ensure();
     const track = new ShowTrack(file, pcm, this.o.playing?.() ?? true, input.analyser.current);
     this.track = track;

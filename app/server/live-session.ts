@@ -45,6 +45,8 @@ import { compilePattern, matches } from '../io/osc-pattern.ts';
 import { SeedGridDesk } from '../engine/seed-grid.ts';
 import { followTempo } from '../engine/sources/keyframe-loop.ts';
 import { FfmpegCapture } from '../audio/ffmpeg-capture.ts';
+import { decodePcm } from '../audio/pcm-file.ts';
+import type { PcmBuffer } from '../audio/pcm-source.ts';
 import { AudioDesk, TRACK_LOAD, TRACK_POSITION, TRACK_UNLOAD, defineTrackMoves } from './audio-desk.ts';
 
 export interface LiveOptions {
@@ -279,17 +281,18 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   static async open(opts: LiveOptions, ports: ShowPorts): Promise<{ session: LiveSession; warnings: string[] }> {
-    // First: a device that is not there is said before the model loads.
+    // First: a track that is not sound, or a device that is not there, is said before the model loads.
+    const track = opts.track ? await decodePcm(resolve(opts.track)) : undefined;
     const capture = opts.audioIn ? await FfmpegCapture.open(opts.audioIn) : undefined;
     try {
-      return await LiveSession.openWith(opts, ports, capture);
+      return await LiveSession.openWith(opts, ports, capture, track);
     } catch (err) {
       capture?.stop();
       throw err;
     }
   }
 
-  private static async openWith(opts: LiveOptions, ports: ShowPorts, capture: FfmpegCapture | undefined): Promise<{ session: LiveSession; warnings: string[] }> {
+  private static async openWith(opts: LiveOptions, ports: ShowPorts, capture: FfmpegCapture | undefined, track: PcmBuffer | undefined): Promise<{ session: LiveSession; warnings: string[] }> {
     const params = new ParameterRegistry();
     const preset = opts.model.toLowerCase().endsWith('.json') ? await loadPreset(opts.model) : undefined;
     const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? opts.model, ep: opts.ep, seed: opts.seed, sources: opts.sources, registry: params });
@@ -298,7 +301,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       if (preset) warnings.push(...(await session.scene.loadPreset(opts.model, { source: 'cli' })));
       defineTrackMoves(session.scene.actions, session.audio, session.trackFolders);
       // Before the first frame: the track's time 0 is the show's, as in a render.
-      if (opts.track) await session.audio.loadTrack(session.trackFolders.resolve(resolve(opts.track)));
+      if (opts.track) await session.audio.loadTrack(session.trackFolders.resolve(resolve(opts.track)), track);
       if (opts.controller) {
         session.controller = await ControllerNet.open(opts.controller.file, params, 'mlp');
         for (const b of opts.controller.bind) {

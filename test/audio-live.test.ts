@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import type WebSocket from 'ws';
-import { fixture, startServe, until } from './helpers.ts';
+import { cli, fixture, startServe, until } from './helpers.ts';
 import { wsPage } from './ws-page.ts';
 import { oscValue, untilValue } from './ui-helpers.ts';
 import { CaptureClock } from '../app/audio/capture-clock.ts';
@@ -214,4 +214,36 @@ test('no capture: the features take OSC from an analyser elsewhere; out over OSC
   const { oscSend } = await import('./ui-helpers.ts');
   await oscSend(base, '/netbend/audio/low', 0.75);
   assert.equal(await untilValue(base, '/netbend/audio/low', (v) => v === 0.75), 0.75);
+});
+
+test('serve --audio-in: ffmpeg captures on this machine (lavfi as the device): a 60 Hz sine raises low, not high; an absent device is one line', LIMIT, async () => {
+  // Refused before the model loads, in one line each.
+  for (const [spec, want] of [
+    ['nosuchformat:x', /--audio-in nosuchformat:x: ffmpeg has no input format "nosuchformat" here/],
+    ['lavfi:nosuchfilter', /--audio-in lavfi:nosuchfilter: ffmpeg could not capture from it/],
+    ['default', /expected <ffmpeg input format>:<device>/],
+  ] as const) {
+    const r = await cli(['serve', MODEL, '--port', '0', '--osc-port', '0', '--no-open', '--audio-in', spec]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, want);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  const live = await startServe(MODEL, ['--audio-in', 'lavfi:aevalsrc=0.5*sin(2*PI*60*t):s=48000']);
+  try {
+    const b = live.url.replace(/\/(\?.*)?$/, '');
+    assert.equal(await untilValue(b, '/netbend/audio/capturing', (v) => v === true), true);
+    const offline = new AudioAnalyser(new PcmBuffer(Float32Array.from({ length: 2 * AUDIO_RATE }, (_, i) => sine(60, 0.5)(i)))).at(1.5);
+    const low = Number(await untilValue(b, '/netbend/audio/low', (v) => Math.abs(Number(v) - offline.low) < 0.03 * offline.low, 10_000));
+    assert.ok(Math.abs(low - offline.low) < 0.03 * offline.low, `low ${low} from ffmpeg, ${offline.low} offline`);
+    const high = Number(await oscValue(b, '/netbend/audio/high'));
+    assert.ok(high < 0.01, `high ${high} for a 60 Hz sine`);
+    // A page takes over: the ffmpeg capture stops (said), the page's blocks drive the features.
+    const p = wsPage(live.url);
+    await p.opened;
+    assert.equal((await p.call({ cmd: 'audioCapture', on: true, takeover: true })).ok, true);
+    p.ws.close();
+    assert.equal(await untilValue(b, '/netbend/audio/capturing', (v) => v === false), false);
+  } finally {
+    await live.stop();
+  }
 });

@@ -89,7 +89,8 @@ export class AudioParams {
 
   constructor(
     private readonly params: ParameterRegistry,
-    readonly analyser: AudioAnalyser,
+    /** What the features are read from: a live show swaps between its capture's and its track's. */
+    public analyser: AudioAnalyser,
     private readonly o: AudioParamsOptions = {},
   ) {
     for (const f of SHAPED_FEATURES) {
@@ -114,8 +115,12 @@ export class AudioParams {
     params.define(readOnly(AUDIO_PHASE, 'where in the tracked beat this frame is: 0 on a beat, rising to 1', osc));
   }
 
-  /** Analyses the windows ending at the frame's time and sets the features; call once per frame, before modulators. */
-  update(t: FrameTime): AudioFeatureValues {
+  /**
+   * Analyses the windows ending at the frame's time and sets the features; call once per frame,
+   * before modulators. `showTime` is the frame's time on the show clock where `t.time` is another
+   * (a live track's): the followed tempo's beats are placed on the show clock.
+   */
+  update(t: FrameTime, showTime = t.time): AudioFeatureValues {
     this.applySettings();
     const raw = this.analyser.at(t.time);
     const shaped: AudioFeatureValues = { ...raw, chroma: raw.chroma.slice() };
@@ -132,10 +137,24 @@ export class AudioParams {
     const tempo = this.o.tempo;
     if (tempo && raw.bpm > 0 && this.params.get(TEMPO_FOLLOW) === true) {
       tempo.bpm = raw.bpm;
-      tempo.origin = t.time - (raw.phase * 60) / raw.bpm;
+      tempo.origin = showTime - (raw.phase * 60) / raw.bpm;
     }
     this.last = shaped;
     return shaped;
+  }
+
+  /** Where each feature's envelope stands (after the last frame): a take starts its re-render from there. */
+  shaperState(): Record<string, number> {
+    return Object.fromEntries([...this.shapers].map(([name, s]) => [name, s.value]));
+  }
+
+  /** Sets the envelopes to where a live show had them. */
+  seedShapers(state: Readonly<Record<string, number>>): void {
+    for (const [name, v] of Object.entries(state)) {
+      let s = this.shapers.get(name);
+      if (!s) this.shapers.set(name, (s = new Shaper()));
+      s.value = v;
+    }
   }
 
   /** Removes every /netbend/audio/ parameter (the track was closed). */

@@ -26,13 +26,16 @@ export interface AudioInputOptions {
 
 export class AudioInput {
   readonly ring: PcmRing;
+  /** The ring's analyser (the features may be read from a track's meanwhile). */
+  readonly analyser: AudioAnalyser;
   readonly features: AudioParams;
   /** Seconds the last frame was ahead of the newest sample (0 when the sound was there in time). */
   lag = 0;
 
   constructor(params: ParameterRegistry, o: AudioInputOptions = {}) {
     this.ring = new PcmRing(Math.round((o.seconds ?? 10) * AUDIO_RATE));
-    this.features = new AudioParams(params, new AudioAnalyser(this.ring, o.settings), { tempo: o.tempo, onWarning: o.onWarning, oscWritable: o.oscWritable });
+    this.analyser = new AudioAnalyser(this.ring, o.settings);
+    this.features = new AudioParams(params, this.analyser, { tempo: o.tempo, onWarning: o.onWarning, oscWritable: o.oscWritable });
   }
 
   /** A block of the capture; `at` is its first sample's index in show time (default: right after the last). */
@@ -43,6 +46,7 @@ export class AudioInput {
   update(t: FrameTime): AudioFeatureValues {
     const newest = this.ring.end / this.ring.rate;
     this.lag = Math.max(0, t.time - newest);
+    this.features.analyser = this.analyser;
     return this.features.update({ ...t, time: Math.min(t.time, newest) });
   }
 

@@ -141,6 +141,9 @@ program
   .option('--osc-allow <cidr,...>', 'OSC UDP senders obeyed, e.g. "192.168.1.0/24,fe80::/10" (repeatable; default loopback only)', collect)
   .option('--osc-target <host:port>', 'send changed values and outputs there over OSC (repeatable)', collect)
   .option('--audio-osc', 'define the audio features (/netbend/audio/*) at start, for an analyser elsewhere that sends them over OSC')
+  .option('--audio-in <format:device>', 'capture sound on this machine through ffmpeg: pulse:default, alsa:hw:0, avfoundation::0, dshow:audio=<name>, any <ffmpeg input format>:<device>')
+  .option('--track <file>', "a sound file (wav, mp3, flac, ogg, ...) played as the show's track: its features drive the show, paused and played with the transport; pages play its sound in step")
+  .option('--tracks <dir>', "a folder tracks may be loaded from by name (/netbend/audio/track/load, the audio tab's picker) (repeatable; --track's folder always is)", collect)
   .option('--controller <net.onnx>', 'a regression net driven by parameters (e.g. 4 knobs -> 16 edit amounts)')
   .option('--bind <input=param>', 'controller input from a parameter, e.g. "0=knobs/k1" (repeatable)', collect)
   .option('--route <output=param>', 'controller output to a parameter, e.g. "3=b16-scale/amount" (repeatable)', collect)
@@ -171,9 +174,10 @@ program
 program
   .command('start', { isDefault: true })
   .description('play the bundled default model in the UI (Electron when installed, else the browser)')
-  .action(async () => {
-    if (await startElectron([DEFAULT_MODEL, '--presets', PRESETS_DIR])) return;
-    await serve(DEFAULT_MODEL, { port: 8930, host: '127.0.0.1', oscPort: 9000, open: true, ep: 'auto', fps: 30, presets: PRESETS_DIR, recordDir: 'recordings' });
+  .option('--track <file>', "a sound file played as the show's track")
+  .action(async (o: { track?: string }) => {
+    if (await startElectron([DEFAULT_MODEL, '--presets', PRESETS_DIR, ...(o.track ? ['--track', o.track] : [])])) return;
+    await serve(DEFAULT_MODEL, { port: 8930, host: '127.0.0.1', oscPort: 9000, open: true, ep: 'auto', fps: 30, presets: PRESETS_DIR, recordDir: 'recordings', track: o.track });
   });
 
 try {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { LiveSession } from '../server/live-session.ts';
 import { systemPorts } from '../server/show-ports.ts';
 import { modelsHandler } from '../server/models-http.ts';
+import { audioHandler } from '../server/audio-http.ts';
 import { startServer } from '../server/http-server.ts';
 import { oscQueryHandler, oscQueryUpgrade } from '../io/oscquery.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
@@ -39,6 +40,12 @@ export interface ServeOptions {
   allowOrigin?: string[];
   /** Audio features defined at start, for OSC from an analyser elsewhere. */
   audioOsc?: boolean;
+  /** A sound file played as the show's track (--track). */
+  track?: string;
+  /** Folders tracks may be loaded from by name (--tracks, repeatable). */
+  tracks?: string[];
+  /** A Node-side capture: `<ffmpeg input format>:<device>` (--audio-in). */
+  audioIn?: string;
 }
 
 /** How long a stop waits for a take to be finished and everything closed. */
@@ -63,6 +70,9 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
       modelDirs: o.models,
       controller: o.controller ? { file: o.controller, bind: o.bind ?? [], route: o.route ?? [] } : undefined,
       audioOsc: o.audioOsc,
+      track: o.track,
+      trackDirs: o.tracks,
+      audioIn: o.audioIn,
     },
     systemPorts({ fps: o.fps, oscPort: o.oscPort, oscHost: o.host, presetsDir: o.presets, recordDir: o.recordDir, recordFormat: o.recordFormat }),
   );
@@ -75,6 +85,7 @@ export async function serve(model: string, o: ServeOptions): Promise<void> {
     allowOrigins: o.allowOrigin,
     handlers: [
       modelsHandler({ library: session.library, folders: session.folders, uploadDir: session.uploadDir }),
+      audioHandler({ desk: session.audio, folders: session.trackFolders }),
       oscQueryHandler(session.params, {
         oscPort: () => session.osc?.port ?? 0,
         host: o.host,

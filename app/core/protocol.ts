@@ -288,7 +288,9 @@ export type Command =
   | { cmd: 'record'; on: boolean }
   | { cmd: 'transport'; playing: boolean }
   /** This page starts or stops capturing audio (its blocks follow as binary messages); a second page is refused unless it takes over. */
-  | { cmd: 'audioCapture'; on: boolean; takeover?: boolean };
+  | { cmd: 'audioCapture'; on: boolean; takeover?: boolean }
+  /** The show's track: load a file from the track folders, move to a position (seconds), or unload. */
+  | { cmd: 'track'; load?: string; position?: number; unload?: boolean };
 
 export type ClientMessage = (Command & { id: number }) | FrameAck;
 

@@ -16,6 +16,7 @@ import { BPM } from '../core/addresses.ts';
 import { defineShowParams } from './show-params.ts';
 import { openNextModel } from './switch-model.ts';
 import type { Take, TakeEntry, TakeStructure } from './take.ts';
+import { TakeSound } from './take-sound.ts';
 
 export interface TakeRenderOptions {
   out: string;
@@ -40,8 +41,11 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
   const scene = take.start.scene;
   // Inputs the show fed from a keyframe loop are fed from one again (the scene holds their keyframes).
   const sources = Object.fromEntries(Object.keys(scene.keyframes).map((input) => [input, 'keyframes']));
+  const sound = await TakeSound.open(take);
   let { engine } = await Engine.open({ model: take.start.structure.model, ep: o.ep ?? (scene.model.ep as EpChoice | undefined), registry: params, compact: false, sources });
+  let heard: Awaited<ReturnType<TakeSound['heard']>> | undefined;
   try {
+    sound?.attach(params, tempo);
     // The scene as it stood, with exactly the edits its playing session served.
     const served = new Set(take.start.structure.edits.map((e) => e.name));
     await applyScene(engine, {
@@ -55,7 +59,21 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
     const modulators = new ModulationBank(params, tempo);
     if (!exact) for (const m of scene.modulators) modulators.add(m);
 
-    const rec = await startRecording({ path: o.out, format: o.format, width: engine.image.width, height: engine.image.height, scaleTo: o.size, fps });
+    const [first0] = take.frames;
+    if (sound && first0) {
+      // The video's length: every slot from the first to the last (dropped ones repeat), or every frame at the new rate.
+      const span = exact ? (take.frames.at(-1)![0] - first0[0] + 1) / fps : Math.max(1, Math.round((take.frames.at(-1)![1] - first0[1] + 1 / take.fps) * fps)) / fps;
+      heard = await sound.heard(first0[1], span);
+    }
+    const rec = await startRecording({
+      path: o.out,
+      format: o.format,
+      width: engine.image.width,
+      height: engine.image.height,
+      scaleTo: o.size,
+      fps,
+      audio: heard && { path: heard.path, seconds: heard.seconds },
+    });
     let next = 0; // the next log entry to apply
     const apply = async (upTo: (e: TakeEntry) => boolean) => {
       for (; next < take.log.length && upTo(take.log[next]!); next++) {
@@ -73,6 +91,7 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
       if (exact) {
         for (const [i, [index, time, dt]] of take.frames.entries()) {
           await apply((e) => e[0] <= index);
+          sound?.frame(i, { index, time, dt });
           const frame = await engine.render({ index, time, dt });
           await rec.ready();
           rec.writeFrame(frame.rgba!, index - first[0]);
@@ -87,6 +106,7 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
         for (let j = 0; j < total; j++) {
           const time = t0 + j / fps;
           await apply((e) => (timeOf.get(e[0]) ?? Infinity) <= time + 1e-9);
+          sound?.at(time, { index: j, time, dt: j === 0 ? first[2] : 1 / fps });
           modulators.apply(time, j);
           const frame = await engine.render({ index: j, time, dt: j === 0 ? first[2] : 1 / fps });
           await rec.ready();
@@ -101,6 +121,7 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
     return await rec.stop();
   } finally {
     await engine.close();
+    await heard?.remove();
   }
 }
 

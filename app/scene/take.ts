@@ -58,26 +58,38 @@ const KeyframesEntry = z.tuple([z.number().int().nonnegative(), z.literal('k'), 
 /** [frame, directions]: the direction set played from that frame on, logged when it changed. */
 const DirectionsEntry = z.tuple([z.number().int().nonnegative(), z.literal('d'), DirectionsChoiceSchema]);
 
-export const TakeSchema = z.object({
-  netbend: z.literal('take'),
-  version: z.literal(TAKE_VERSION),
-  fps: z.number().positive().max(1000),
-  width: z.number().int().positive().max(16384),
-  height: z.number().int().positive().max(16384),
-  /** The recording this take was logged beside (a file, or a folder of PNG frames). */
-  video: z.string().optional(),
-  start: z.object({
-    /** The scene before the first recorded frame, as a preset holds it. */
-    scene: PresetSchema,
-    /** Values caught mid-glide (smoothing) at that moment. */
-    current: z.record(z.string(), value),
-    structure: TakeStructureSchema,
-    tempo: z.object({ bpm: z.number().finite(), origin: z.number().finite() }),
-  }),
-  /** Every rendered frame in order: [slot index, time, dt]; dropped slots are absent. */
-  frames: z.array(z.tuple([z.number().int().nonnegative(), z.number().finite(), z.number().finite()])),
-  log: z.array(z.union([ValueEntry, StructureEntry, KeyframesEntry, DirectionsEntry])),
-});
+export const TakeSchema = z
+  .object({
+    netbend: z.literal('take'),
+    version: z.literal(TAKE_VERSION),
+    fps: z.number().positive().max(1000),
+    width: z.number().int().positive().max(16384),
+    height: z.number().int().positive().max(16384),
+    /** The recording this take was logged beside (a file, or a folder of PNG frames). */
+    video: z.string().optional(),
+    start: z.object({
+      /** The scene before the first recorded frame, as a preset holds it. */
+      scene: PresetSchema,
+      /** Values caught mid-glide (smoothing) at that moment. */
+      current: z.record(z.string(), value),
+      structure: TakeStructureSchema,
+      tempo: z.object({ bpm: z.number().finite(), origin: z.number().finite() }),
+    }),
+    /** Every rendered frame in order: [slot index, time, dt]; dropped slots are absent. */
+    frames: z.array(z.tuple([z.number().int().nonnegative(), z.number().finite(), z.number().finite()])),
+    log: z.array(z.union([ValueEntry, StructureEntry, KeyframesEntry, DirectionsEntry])),
+    /** The sound that drove the features (app/audio/take-audio.ts): a float WAV, each frame's analysis end in it, and where its parts were heard. */
+    audio: z
+      .object({
+        file: z.string().min(1),
+        rate: z.number().int().min(8000).max(384_000),
+        ends: z.array(z.number().int().nonnegative()),
+        heard: z.array(z.tuple([z.number().int().nonnegative(), z.number().int()])).max(1_000_000),
+        start: z.record(z.string().max(64), z.number().finite()).optional(),
+      })
+      .optional(),
+  })
+  .refine((t) => !t.audio || t.audio.ends.length === t.frames.length, { message: 'audio.ends must hold one sample index per frame', path: ['audio', 'ends'] });
 
 export type Take = z.infer<typeof TakeSchema>;
 export type TakeStructure = z.infer<typeof TakeStructureSchema>;
@@ -95,6 +107,7 @@ function mapPaths(take: Take, f: (p: string) => string): Take {
   return {
     ...take,
     video: take.video === undefined ? undefined : f(take.video),
+    ...(take.audio ? { audio: { ...take.audio, file: f(take.audio.file) } } : {}),
     start: {
       ...take.start,
       scene: { ...scene, model: { ...scene.model, path: f(scene.model.path) }, partner: scene.partner ? { path: f(scene.partner.path) } : null },

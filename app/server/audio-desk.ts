@@ -6,6 +6,12 @@
 // may send them over OSC (they are oscWritable); while a page captures, each frame sets them before
 // anything reads them, so what OSC sends then never reaches a frame.
 //
+// A sound file may play as the show's track (serve --track, /netbend/audio/track/load): while no
+// capture runs, each frame reads the track's features at the slot's track time (see
+// app/audio/show-track.ts), paused and played with the transport, moved by
+// /netbend/audio/track/position; /netbend/audio/track/time says where it is (pages play its sound
+// in step with it).
+//
 // Three parameters of its own, beside the analyser's: /netbend/audio/latency (read-only, ms from a
 // sound at the page's input to the frame that shows it: the page's own latency, the transport's
 // jitter, and how far the frame is ahead of the newest sample), /netbend/audio/send (the features
@@ -19,10 +25,23 @@ import { AUDIO_PREFIX, TEMPO_FOLLOW } from '../audio/audio-params.ts';
 import { AUDIO_RATE } from '../audio/pcm-source.ts';
 import { CaptureClock } from '../audio/capture-clock.ts';
 import { decodePcmFrame, pcmFrameCount } from '../core/pcm-frame.ts';
+import { ShowTrack } from '../audio/show-track.ts';
+import type { FfmpegCapture } from '../audio/ffmpeg-capture.ts';
+import type { AudioRead } from '../audio/take-audio.ts';
+import { decodePcm } from '../audio/pcm-file.ts';
+import type { PcmBuffer } from '../audio/pcm-source.ts';
+import type { ActionRegistry } from '../scene/actions.ts';
+import type { ModelFolders } from '../scene/model-folders.ts';
 
 export const AUDIO_LATENCY = `${AUDIO_PREFIX}latency`;
 export const AUDIO_SEND = `${AUDIO_PREFIX}send`;
 export const AUDIO_CAPTURING = `${AUDIO_PREFIX}capturing`;
+export const TRACK_FILE = `${AUDIO_PREFIX}track/file`;
+export const TRACK_TIME = `${AUDIO_PREFIX}track/time`;
+export const TRACK_LENGTH = `${AUDIO_PREFIX}track/length`;
+export const TRACK_LOAD = `${AUDIO_PREFIX}track/load`;
+export const TRACK_POSITION = `${AUDIO_PREFIX}track/position`;
+export const TRACK_UNLOAD = `${AUDIO_PREFIX}track/unload`;
 /** A capture may send at most this many seconds of sound per second (catching up after a stall); more is dropped. */
 const MAX_SPEED = 2;
 /** ...and this many seconds at once. */
@@ -34,6 +53,10 @@ export interface AudioDeskOptions {
   /** The show clock, in seconds: the capture's time base. */
   now: () => number;
   notice: (level: 'info' | 'warning' | 'error', text: string) => void;
+  /** Whether the transport plays (a track loaded while paused waits for play). */
+  playing?: () => boolean;
+  /** The held moment renders again (a seek while paused shows the new features). */
+  invalidate?: () => void;
 }
 
 /** Who captures: an opaque page, told when its capture is ended from here. */
@@ -44,6 +67,13 @@ export interface CapturePage {
 
 export class AudioDesk {
   input: AudioInput | undefined;
+  /** The show's track, when one is loaded. */
+  track: ShowTrack | undefined;
+  /** What the last frame's analysis read (a take keeps those samples); undefined when nothing drove the features. */
+  lastRead: AudioRead | undefined;
+  /** While set (a take is starting), each frame keeps where the envelopes stood before it in stateBefore. */
+  wantState = false;
+  stateBefore: Record<string, number> | undefined;
   private owner: CapturePage | undefined;
   private clock = new CaptureClock();
   private pageMs = 0;
@@ -82,6 +112,20 @@ export class AudioDesk {
     });
     p.define({ address: AUDIO_CAPTURING, type: 'bool', default: false, readOnly: true, description: 'a page is capturing audio into the show' });
     p.define({ address: AUDIO_SEND, type: 'bool', default: false, description: 'the audio features go out to the OSC targets every frame (off: they are left out)' });
+    p.define({ address: TRACK_FILE, type: 'string', default: '', readOnly: true, description: "the show's track (empty: none)" });
+    p.define({
+      address: TRACK_TIME,
+      type: 'float',
+      default: 0,
+      min: 0,
+      max: 600,
+      clamp: false,
+      limit: [0, 1e6],
+      unit: 's',
+      readOnly: true,
+      description: "where the show's track is: the track time of the last frame",
+    });
+    p.define({ address: TRACK_LENGTH, type: 'float', default: 0, min: 0, max: 600, clamp: false, limit: [0, 1e6], unit: 's', readOnly: true, description: "length of the show's track" });
     return this.input;
   }
 
@@ -147,9 +191,37 @@ export class AudioDesk {
       this.start(page);
     }
     this.budget -= n;
+    this.place(f.index, f.samples, f.latencyMs, now);
+    return undefined;
+  }
+
+  /**
+   * A capture on this machine (serve --audio-in): it captures from now, as a page would (a page
+   * may take it over, which stops it); its blocks take the same way into show time.
+   */
+  attach(capture: FfmpegCapture): void {
+    this.start(capture);
+    capture.onBlock = (samples, index) => {
+      if (this.owner !== capture) return;
+      const now = this.o.now();
+      this.budget = Math.min(BURST_SECONDS * AUDIO_RATE, this.budget + Math.max(0, now - this.budgetAt) * MAX_SPEED * AUDIO_RATE);
+      this.budgetAt = now;
+      if (samples.length > this.budget) return void this.stats.dropped++;
+      this.budget -= samples.length;
+      this.place(index, samples, capture.blockMs, now);
+    };
+    capture.onEnd = (text) => {
+      this.o.notice('error', text);
+      this.stop(capture);
+    };
+  }
+
+  /** A block of the capture, its first sample at `index` of the capture's own count, into the ring at its show time. */
+  private place(index: number, samples: Float32Array, latencyMs: number, now: number): void {
+    const n = samples.length;
     const nowSample = Math.round(now * AUDIO_RATE);
-    let at = this.clock.place(f.index, n, nowSample);
-    let block = f.samples;
+    let at = this.clock.place(index, n, nowSample);
+    let block = samples;
     // A capture that began before show time 0 (the show just started): its first samples fall before the show.
     if (at < 0) {
       block = block.subarray(Math.min(n, -at));
@@ -157,23 +229,90 @@ export class AudioDesk {
     }
     if (block.length) this.input!.push(block, at);
     this.heard = true;
-    this.pageMs = f.latencyMs;
+    this.pageMs = latencyMs;
     this.jitterMs += ((this.clock.lateness / AUDIO_RATE) * 1000 - this.jitterMs) * 0.1;
     this.stats.blocks++;
-    return undefined;
   }
 
-  /** Once per frame, before the modulators: the features at the frame's time, while a page captures. */
+  /** Decodes `file` (a path already checked against the track folders) and plays it as the show's track from 0, in place of any other. */
+  async loadTrack(file: string, decoded?: PcmBuffer): Promise<ShowTrack> {
+    const pcm = decoded ?? (await decodePcm(file));
+    const input = this.ensure();
+    const track = new ShowTrack(file, pcm, this.o.playing?.() ?? true, input.analyser.current);
+    this.track = track;
+    const p = this.o.params;
+    p.set(TRACK_FILE, file, 'engine');
+    p.set(TRACK_LENGTH, Math.round(track.seconds * 1000) / 1000, 'engine');
+    p.set(TRACK_TIME, 0, 'engine');
+    this.o.invalidate?.();
+    this.o.notice('info', `track: ${file} (${track.seconds.toFixed(2)} s)${this.owner ? '; the capture drives the features until it stops' : ''}`);
+    return track;
+  }
+
+  unloadTrack(): void {
+    if (!this.track) return;
+    this.track = undefined;
+    this.o.params.set(TRACK_FILE, '', 'engine');
+    this.o.params.set(TRACK_LENGTH, 0, 'engine');
+    this.o.params.set(TRACK_TIME, 0, 'engine');
+    this.o.notice('info', 'track unloaded');
+  }
+
+  /** The transport played or paused: so does the track. */
+  transport(playing: boolean): void {
+    const track = this.track;
+    if (!track) return;
+    if (playing) track.play();
+    else {
+      track.pause(this.o.now());
+      this.o.params.set(TRACK_TIME, track.position(this.o.now()), 'engine');
+    }
+  }
+
+  /** Moves the track to `seconds` (clamped to its length). */
+  seek(seconds: number): number {
+    const track = this.track;
+    if (!track) throw new Error('no track is loaded: load one with /netbend/audio/track/load');
+    track.seek(seconds);
+    const at = track.position(this.o.now());
+    this.o.params.set(TRACK_TIME, at, 'engine');
+    this.o.invalidate?.();
+    return at;
+  }
+
+  /** Once per frame, before the modulators: the features at the frame's time while something captures, else at the track's. */
   frame(t: FrameTime): void {
     const input = this.input;
     // Not before this capture's first block: the ring's newest sample would be an older capture's.
-    if (!input || !this.owner || !this.heard) return;
-    input.update(t);
+    this.lastRead = undefined;
+    if (!input) return;
+    if (this.wantState) this.stateBefore = input.features.shaperState();
+    if (!this.owner || !this.heard) return this.trackFrame(input, t);
+    const v = input.update(t);
+    // The ring holds show time: its samples are heard where they are.
+    this.lastRead = { source: input.ring, end: v.end, shift: 0 };
     const p = this.o.params;
     // A readout for people: smoothed over ~10 frames, so one late block does not make it jump.
     const now = this.pageMs + this.jitterMs + input.lag * 1000;
     this.latencyMs = this.latencyMs === undefined ? now : this.latencyMs + (now - this.latencyMs) * 0.1;
     p.set(AUDIO_LATENCY, Math.round(this.latencyMs * 10) / 10, 'engine');
+    this.followTempo();
+  }
+
+  private trackFrame(input: AudioInput, t: FrameTime): void {
+    const track = this.track;
+    if (!track) return;
+    const time = track.at(t.time);
+    // Before the features: a frame's messages say where the track was, then what it sounded like.
+    this.o.params.set(TRACK_TIME, time, 'engine');
+    input.features.analyser = track.analyser;
+    const v = input.features.update({ ...t, time }, t.time);
+    this.lastRead = { source: track.pcm, end: v.end, shift: Math.round(track.offset * AUDIO_RATE) };
+    this.followTempo();
+  }
+
+  private followTempo(): void {
+    const p = this.o.params;
     // The tracked beat moved the show's tempo: the parameter pages, OSC and presets read says so too.
     if (p.get(TEMPO_FOLLOW) === true && Math.abs(this.o.tempo.bpm - p.number(BPM)) > 0.01) {
       try {
@@ -183,4 +322,25 @@ export class AudioDesk {
       }
     }
   }
+}
+
+/**
+ * The track's moves: load (a file in the track folders, decoded by ffmpeg), position (seek, in
+ * seconds) and unload. Not scene changes: a track is what the show plays to, not part of a preset.
+ */
+export function defineTrackMoves(actions: ActionRegistry, desk: AudioDesk, folders: ModelFolders): void {
+  actions.define({
+    address: TRACK_LOAD,
+    args: [{ name: 'file', type: 's' }],
+    description: "play a sound file from the track folders as the show's track (from 0, with the transport)",
+    run: async ([file]) => (await desk.loadTrack(folders.resolve(String(file)))).file,
+  });
+  actions.define({
+    address: TRACK_POSITION,
+    args: [{ name: 'seconds', type: 'f' }],
+    description: "move the show's track to this many seconds",
+    queued: false,
+    run: ([seconds]) => desk.seek(Number(seconds)),
+  });
+  actions.define({ address: TRACK_UNLOAD, args: [], description: "stop and unload the show's track", run: () => desk.unloadTrack() });
 }

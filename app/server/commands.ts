@@ -53,6 +53,7 @@ const commands = [
   z.strictObject({ cmd: z.literal('record'), on: z.boolean() }),
   z.strictObject({ cmd: z.literal('transport'), playing: z.boolean() }),
   z.strictObject({ cmd: z.literal('audioCapture'), on: z.boolean(), takeover: z.boolean().optional() }),
+  z.strictObject({ cmd: z.literal('track'), load: z.string().min(1).max(1024).optional(), position: z.number().finite().min(0).max(1e6).optional(), unload: z.boolean().optional() }),
 ] as const;
 export const commandSchema = z.discriminatedUnion('cmd', commands);
 const COMMAND_NAMES = commands.map((c) => c.shape.cmd.value);

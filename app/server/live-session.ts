@@ -34,18 +34,22 @@ import type { ShowPorts } from './show-ports.ts';
 import { MidiDesk } from './midi-desk.ts';
 import { ControllerNet } from '../control/controller-net.ts';
 import { ShowScene } from '../scene/show-scene.ts';
-import { ModelFolders } from '../scene/model-folders.ts';
+import { ModelFolders, TRACKS } from '../scene/model-folders.ts';
 import { ModelLibrary } from '../scene/model-library.ts';
 import { openNextModel } from '../scene/switch-model.ts';
 import { defineShowParams } from '../scene/show-params.ts';
 import { TakeLog } from '../scene/take-log.ts';
 import { saveTake } from '../scene/take.ts';
+import { TakeAudioWriter } from '../audio/take-audio.ts';
 import { BPM, LOOP_DELAY_MAX, LOOP_DELAY_P99, RECALL, RECORD, TAP_TEMPO, WEK_OUTPUTS, midiMove } from '../core/addresses.ts';
 import { LearnDesk, type PlayedMapper } from '../scene/learn-desk.ts';
 import { compilePattern, matches } from '../io/osc-pattern.ts';
 import { SeedGridDesk } from '../engine/seed-grid.ts';
 import { followTempo } from '../engine/sources/keyframe-loop.ts';
-import { AudioDesk } from './audio-desk.ts';
+import { FfmpegCapture } from '../audio/ffmpeg-capture.ts';
+import { decodePcm } from '../audio/pcm-file.ts';
+import type { PcmBuffer } from '../audio/pcm-source.ts';
+import { AudioDesk, TRACK_LOAD, TRACK_POSITION, TRACK_UNLOAD, defineTrackMoves } from './audio-desk.ts';
 
 export interface LiveOptions {
   /** A model, or a preset naming one. */
@@ -66,6 +70,12 @@ export interface LiveOptions {
   midiLearnSeconds?: number;
   /** Defines /netbend/audio/* at start, for an analyser elsewhere that sends the features over OSC (a page's capture defines them anyway). */
   audioOsc?: boolean;
+  /** A sound file played as the show's track from its first frame (its folder becomes a track folder). */
+  track?: string;
+  /** A capture on this machine through ffmpeg, `<format>:<device>` (pulse:default, alsa:hw:0, lavfi:sine=frequency=60). */
+  audioIn?: string;
+  /** Folders tracks may be loaded from by name (besides the user's $NETBEND_HOME/audio and --track's folder). */
+  trackDirs?: string[];
 }
 
 export { BLACKOUT, BPM, LOCK, RECALL, RECORD, TAP_TEMPO } from '../core/addresses.ts';
@@ -74,6 +84,8 @@ export { LOOP_DELAY_MAX, LOOP_DELAY_P99 } from '../core/addresses.ts';
 const REPO_MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
 /** The user's own model folder: $NETBEND_HOME/models, by default ~/.netbend/models. */
 const USER_MODELS = join(process.env.NETBEND_HOME ?? join(homedir(), '.netbend'), 'models');
+/** The user's own track folder: $NETBEND_HOME/audio. */
+const USER_TRACKS = join(process.env.NETBEND_HOME ?? join(homedir(), '.netbend'), 'audio');
 
 export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' | 'error'; text: string }; state: void; frame: Frame; model: void }> {
   readonly params: ParameterRegistry;
@@ -94,13 +106,15 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   osc: OscServer | undefined;
   readonly scene: ShowScene;
   readonly folders: ModelFolders;
+  /** Where the show's track may be loaded from by name. */
+  readonly trackFolders: ModelFolders;
   /** The model folders' files for the page's browser (descriptions and thumbnails off the frame path). */
   readonly library: ModelLibrary;
   /** Where models dropped onto the page are saved: the user's model folder. */
   readonly uploadDir: string;
   presets: string[] = [];
   /** The take being logged beside the recording, and the last frame it logged. */
-  private take: { log: TakeLog; path: string; frame: number } | undefined;
+  private take: { log: TakeLog; path: string; frame: number; audio: TakeAudioWriter } | undefined;
   readonly midi: MidiRouter;
   controller: ControllerNet | undefined;
   /** Take logs being written; close() waits for them. */
@@ -118,6 +132,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   readonly midiDesk: MidiDesk;
   /** Live audio: a page's capture placed in show time, its features set before each frame's modulators. */
   readonly audio: AudioDesk;
+  /** serve --audio-in: ffmpeg capturing on this machine. */
+  private capture: FfmpegCapture | undefined;
   private readonly refusals: RefusalLog;
   private readonly loopDelay: LoopDelayMonitor;
   private unwatchPresets: () => void = () => {};
@@ -172,7 +188,14 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       announce: () => this.emit('state', undefined),
     });
     this.loop = new FrameLoop(engine, ports.clock);
-    this.audio = new AudioDesk({ params, tempo: this.tempo, now: () => this.clock.now(), notice: (level, text) => this.notice(level, text) });
+    this.audio = new AudioDesk({
+      params,
+      tempo: this.tempo,
+      now: () => this.clock.now(),
+      notice: (level, text) => this.notice(level, text),
+      playing: () => params.get(PLAY) !== false,
+      invalidate: () => this.loop.invalidate(),
+    });
     if (opts.audioOsc) this.audio.ensure();
     this.loop.beforeFrame = (t) => {
       this.audio.frame(t);
@@ -184,12 +207,15 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       // Last, so the take sees every value this frame renders with. A paused preview is no slot.
       if (this.take && this.desk.recording && !t.preview) {
         this.take.log.frame(t);
+        this.take.audio.frame(this.audio.lastRead, this.audio.stateBefore);
+        this.audio.wantState = false;
         this.take.frame = t.index;
       }
     };
     defineShowParams(params);
     this.uploadDir = USER_MODELS;
     this.folders = new ModelFolders([REPO_MODELS, USER_MODELS, dirname(engine.file), ...(opts.modelDirs ?? [])]);
+    this.trackFolders = new ModelFolders([USER_TRACKS, ...(opts.track ? [dirname(resolve(opts.track))] : []), ...(opts.trackDirs ?? [])], TRACKS);
     this.library = new ModelLibrary(this.folders, () => ({ file: this.engine.file, info: this.engine.info }));
     this.scene = new ShowScene({
       params,
@@ -236,6 +262,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       if (c.address === RECORD) void this.desk.set(c.value === true);
       else if (c.address === RECALL) void this.scene.recall(Number(c.value), c.source);
       else if (c.address === BPM) this.tempo.bpm = Number(c.value);
+      else if (c.address === PLAY) this.audio.transport(c.value === true);
       else if (c.address === TAP_TEMPO) {
         this.tempo.tap(this.clock.now());
         this.params.set(BPM, this.tempo.bpm, 'engine');
@@ -257,12 +284,27 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   }
 
   static async open(opts: LiveOptions, ports: ShowPorts): Promise<{ session: LiveSession; warnings: string[] }> {
+    // First: a track that is not sound, or a device that is not there, is said before the model loads.
+    const track = opts.track ? await decodePcm(resolve(opts.track)) : undefined;
+    const capture = opts.audioIn ? await FfmpegCapture.open(opts.audioIn) : undefined;
+    try {
+      return await LiveSession.openWith(opts, ports, capture, track);
+    } catch (err) {
+      capture?.stop();
+      throw err;
+    }
+  }
+
+  private static async openWith(opts: LiveOptions, ports: ShowPorts, capture: FfmpegCapture | undefined, track: PcmBuffer | undefined): Promise<{ session: LiveSession; warnings: string[] }> {
     const params = new ParameterRegistry();
     const preset = opts.model.toLowerCase().endsWith('.json') ? await loadPreset(opts.model) : undefined;
     const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? opts.model, ep: opts.ep, seed: opts.seed, sources: opts.sources, registry: params });
     const session = new LiveSession(params, engine, opts, ports);
     try {
       if (preset) warnings.push(...(await session.scene.loadPreset(opts.model, { source: 'cli' })));
+      defineTrackMoves(session.scene.actions, session.audio, session.trackFolders);
+      // Before the first frame: the track's time 0 is the show's, as in a render.
+      if (opts.track) await session.audio.loadTrack(session.trackFolders.resolve(resolve(opts.track)), track);
       if (opts.controller) {
         session.controller = await ControllerNet.open(opts.controller.file, params, 'mlp');
         for (const b of opts.controller.bind) {
@@ -293,6 +335,10 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       if (!session.midiPorts.available) warnings.push(session.midiPorts.reason!);
     }
     session.loop.start();
+    if (capture) {
+      session.capture = capture;
+      session.audio.attach(capture);
+    }
     return { session, warnings };
   }
 
@@ -406,25 +452,36 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         tempo: () => ({ bpm: this.tempo.bpm, origin: this.tempo.origin }),
         latent: () => ({ keyframes: engine().keyframes(), directions: engine().latent.loadedSet ?? null }),
       });
-      this.take = { log, path: e.path, frame: -1 };
+      this.take = { log, path: e.path, frame: -1, audio: new TakeAudioWriter(takeAudioPathFor(e.path)) };
+      this.audio.wantState = true;
+      this.audio.stateBefore = undefined;
       return;
     }
     const take = this.take;
     if (!take || !('path' in e ? e.path === take.path : e.kind === 'saved' && e.summary.path === take.path)) return;
     this.take = undefined;
     take.log.close();
-    if (e.kind !== 'saved') return;
-    const logged = take.log.take(e.summary.path);
-    if (!logged) return;
+    const logged = e.kind === 'saved' ? take.log.take(e.summary.path) : undefined;
+    if (e.kind !== 'saved' || !logged) {
+      void take.audio.abort();
+      return;
+    }
     // The video has e.summary.frames slots from the first logged frame: the take keeps those only.
     const first = logged.frames[0]![0];
     const frames = logged.frames.filter(([i]) => i - first < e.summary.frames);
     const last = frames.at(-1)![0];
     const file = takePathFor(e.summary.path);
-    const saving = saveTake(file, { ...logged, frames, log: logged.log.filter((x) => x[0] <= last) }).then(
-      () => this.notice('info', `performance log saved to ${file}: render it again with netbend render --take ${file}`),
-      (err: Error) => this.notice('error', `the take log could not be saved: ${err.message}`),
-    );
+    const saving = take.audio
+      .close(frames.length)
+      .catch((err: Error) => {
+        this.notice('error', `the take's sound could not be saved: ${err.message}`);
+        return undefined;
+      })
+      .then((audio) => saveTake(file, { ...logged, frames, log: logged.log.filter((x) => x[0] <= last), ...(audio ? { audio } : {}) }))
+      .then(
+        () => this.notice('info', `performance log saved to ${file}: render it again with netbend render --take ${file}`),
+        (err: Error) => this.notice('error', `the take log could not be saved: ${err.message}`),
+      );
     this.savingTakes.add(saving);
     void saving.finally(() => this.savingTakes.delete(saving));
   }
@@ -436,6 +493,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   async close(): Promise<void> {
     this.unwatchPresets();
     this.loopDelay.stop();
+    this.capture?.stop();
     await this.loop.stop();
     this.osc?.close();
     this.midiPorts?.close();
@@ -604,6 +662,14 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         return move('/netbend/undo');
       case 'redo':
         return move('/netbend/redo');
+      case 'track': {
+        // One of the three, as the track's moves.
+        const given = [c.load !== undefined, c.position !== undefined, c.unload === true].filter(Boolean).length;
+        if (given !== 1) throw new Error('track: give one of load (a file), position (seconds) or unload');
+        if (c.load !== undefined) return move(TRACK_LOAD, c.load);
+        if (c.position !== undefined) return move(TRACK_POSITION, c.position);
+        return move(TRACK_UNLOAD);
+      }
       case 'audioCapture':
         throw new Error("audioCapture is a page's own command: send it over /ws");
       default:
@@ -615,6 +681,11 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
 /** Where a recording's take log goes: beside it, named after it. */
 export function takePathFor(video: string): string {
   return video.replace(/(\.(mp4|mov))?$/i, '.take.json');
+}
+
+/** ...and the sound that drove its features. */
+export function takeAudioPathFor(video: string): string {
+  return video.replace(/(\.(mp4|mov))?$/i, '.take.wav');
 }
 
 function splitPair(flag: string, spec: string): [string, string] {

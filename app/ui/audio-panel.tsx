@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { param, paramList, run } from './connection.ts';
 import { audioInputs, captureState, listInputs, startCapture, stopCapture } from './audio-capture.ts';
 import { ParamRow } from './widgets.tsx';
+import { trackSoundOn, trackSoundState } from './track-sound.ts';
 
 const A = '/netbend/audio/';
 const METERS = ['rms', 'peak', 'low', 'mid', 'high', 'flux', 'centroid', 'onset'] as const;
@@ -68,6 +69,65 @@ function Meter({ feature, mapping, setMapping }: { feature: string; mapping: str
   );
 }
 
+/** The show's track: a picker of the track folders' files, where it is (a seek bar), and whether this page plays it. */
+function TrackRow() {
+  const [files, setFiles] = useState<string[]>([]);
+  const [pick, setPick] = useState('');
+  const file = String(param(`${A}track/file`).value?.value ?? '');
+  const time = Number(param(`${A}track/time`).value?.value ?? 0);
+  const length = Number(param(`${A}track/length`).value?.value ?? 0);
+  useEffect(() => {
+    void fetch('/api/audio/tracks')
+      .then((r) => r.json() as Promise<{ files: string[] }>)
+      .then((j) => setFiles(j.files))
+      .catch(() => {});
+  }, [file]);
+  const chosen = pick || file || files[0] || '';
+  const base = (f: string) => f.split(/[\\/]/).pop() ?? f;
+  const state = trackSoundState.value;
+  return (
+    <div class="audio-track-row">
+      <div class="audio-input">
+        <select id="track-file" value={chosen} onChange={(e) => setPick((e.target as HTMLSelectElement).value)} title="sound files in the track folders (serve --tracks <folder>)">
+          {!files.length && <option value="">no sound files in the track folders</option>}
+          {files.map((f) => (
+            <option value={f}>{base(f)}</option>
+          ))}
+        </select>
+        <button type="button" id="track-load" disabled={!chosen} onClick={() => run({ cmd: 'track', load: chosen })}>
+          play track
+        </button>
+        {file && (
+          <button type="button" id="track-unload" onClick={() => run({ cmd: 'track', unload: true })}>
+            unload
+          </button>
+        )}
+      </div>
+      {file && (
+        <div class="audio-input">
+          <input
+            id="track-position"
+            type="range"
+            min={0}
+            max={length}
+            step={0.01}
+            value={time}
+            onChange={(e) => run({ cmd: 'track', position: Number((e.target as HTMLInputElement).value) })}
+            title="where the track is (the engine's clock); drag to move it"
+          />
+          <span id="track-time" class="num">
+            {time.toFixed(1)} / {length.toFixed(1)} s
+          </span>
+          <label title="play the track's sound on this page, in step with the engine">
+            <input id="track-sound" type="checkbox" checked={trackSoundOn.value} onChange={(e) => (trackSoundOn.value = (e.target as HTMLInputElement).checked)} /> hear it here
+          </label>
+          {state === 'blocked' && <span class="hint"> click anywhere to hear it</span>}
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function AudioPanel() {
   const cap = captureState.value;
   const [device, setDevice] = useState('');
@@ -85,6 +145,9 @@ export function AudioPanel() {
   const latency = param(`${A}latency`).value?.value;
   return (
     <div class="audio-panel panel-body">
+      <h4>track</h4>
+      <TrackRow />
+      <h4>input</h4>
       <div class="audio-input">
         <select id="audio-device" value={device} onChange={(e) => setDevice((e.target as HTMLSelectElement).value)} disabled={cap.state !== 'off'}>
           <option value="">default input</option>

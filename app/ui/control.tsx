@@ -14,6 +14,7 @@ import { LatentPanel } from './latent-panel.tsx';
 import { LearnBanner, MidiDot, MidiPanel } from './midi-panel.tsx';
 import { LearnPanel } from './learn-panel.tsx';
 import { AudioPanel } from './audio-panel.tsx';
+import { startTrackSound } from './track-sound.ts';
 import { loadPreset, PresetStrip } from './presets.tsx';
 import { help, tab, tapLayer, wall, type Tab } from './ui-state.ts';
 import { nextFitMode, sceneFit } from './output-view.ts';
@@ -313,4 +314,5 @@ window.addEventListener('keyup', (e) => e.key === ' ' && !typing(e.target) && e.
 
 connect();
 acceptDroppedModels();
+startTrackSound();
 render(<App />, document.getElementById('app')!);

@@ -241,8 +241,21 @@ test('serve --audio-in: ffmpeg captures on this machine (lavfi as the device): a
     const p = wsPage(live.url);
     await p.opened;
     assert.equal((await p.call({ cmd: 'audioCapture', on: true, takeover: true })).ok, true);
+    // A silent page: while it captures, low falls away from the sine's.
+    const silence = new Float32Array(1024);
+    let sent = 0;
+    // Sent at the pace of sound (1024 samples every 21.3 ms), as a page's capture sends.
+    const pace = setInterval(() => p.ws.send(encodePcmFrame(sent++ * 1024, silence)), (1024 / AUDIO_RATE) * 1000);
+    try {
+      assert.ok(Number(await untilValue(b, '/netbend/audio/low', (v) => Number(v) < 0.1 * offline.low, 10_000)) < 0.1 * offline.low, 'the page drives the features');
+    } finally {
+      clearInterval(pace);
+    }
+    // The page goes: the machine's capture is the house input and comes back on its own.
     p.ws.close();
-    assert.equal(await untilValue(b, '/netbend/audio/capturing', (v) => v === false), false);
+    const back = Number(await untilValue(b, '/netbend/audio/low', (v) => Math.abs(Number(v) - offline.low) < 0.03 * offline.low, 15_000));
+    assert.ok(Math.abs(back - offline.low) < 0.03 * offline.low, `low ${back} once ffmpeg captures again`);
+    assert.equal(await oscValue(b, '/netbend/audio/capturing'), true);
   } finally {
     await live.stop();
   }

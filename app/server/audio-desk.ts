@@ -26,7 +26,7 @@ import { AUDIO_RATE } from '../audio/pcm-source.ts';
 import { CaptureClock } from '../audio/capture-clock.ts';
 import { decodePcmFrame, pcmFrameCount } from '../core/pcm-frame.ts';
 import { ShowTrack } from '../audio/show-track.ts';
-import type { FfmpegCapture } from '../audio/ffmpeg-capture.ts';
+import { FfmpegCapture } from '../audio/ffmpeg-capture.ts';
 import type { AudioRead } from '../audio/take-audio.ts';
 import { decodePcm } from '../audio/pcm-file.ts';
 import type { PcmBuffer } from '../audio/pcm-source.ts';
@@ -135,6 +135,8 @@ export class AudioDesk {
     return !this.o.params.spec(address)?.readOnly || this.o.params.get(AUDIO_SEND) === true;
   }
 
+  /** The capture on this machine, while there is one to come back to (see resumeMachine). */
+  private readonly machine: { spec?: string; capture?: FfmpegCapture; closed: boolean } = { closed: false };
   /** Pages that stopped: blocks still in flight from one must not start its capture again. */
   private readonly stopped = new WeakSet<CapturePage>();
 
@@ -158,13 +160,38 @@ export class AudioDesk {
     } else this.o.notice('info', 'audio capture started');
   }
 
-  /** The page stops (or is gone); the features hold their last values. */
+  /** The page stops (or is gone); the features hold their last values, or the machine's capture comes back. */
   stop(page: CapturePage): void {
     this.stopped.add(page);
     if (this.owner !== page) return;
     this.owner = undefined;
     this.o.params.set(AUDIO_CAPTURING, false, 'engine');
     this.o.notice('info', 'audio capture stopped');
+    if (page !== this.machine.capture) this.resumeMachine();
+  }
+
+  /**
+   * The machine's capture (serve --audio-in) is the house input: after a page that took it over
+   * stops, ffmpeg is started again on the same device. Not after it ended by itself (the device
+   * went away, said once), and not once the show closes.
+   */
+  private resumeMachine(): void {
+    const spec = this.machine.spec;
+    if (!spec || this.machine.closed) return;
+    FfmpegCapture.open(spec).then(
+      (capture) => {
+        if (this.machine.closed || this.owner) return capture.stop();
+        this.attach(capture);
+        this.o.notice('info', `audio capture: back on ${spec}`);
+      },
+      (err: Error) => this.o.notice('error', err.message),
+    );
+  }
+
+  /** Stops the machine's capture for good (the show closes). */
+  closeMachine(): void {
+    this.machine.closed = true;
+    this.machine.capture?.stop();
   }
 
   /**
@@ -200,6 +227,8 @@ export class AudioDesk {
    * may take it over, which stops it); its blocks take the same way into show time.
    */
   attach(capture: FfmpegCapture): void {
+    this.machine.spec = capture.spec;
+    this.machine.capture = capture;
     this.start(capture);
     capture.onBlock = (samples, index) => {
       if (this.owner !== capture) return;
@@ -212,6 +241,7 @@ export class AudioDesk {
     };
     capture.onEnd = (text) => {
       this.o.notice('error', text);
+      this.machine.spec = undefined;
       this.stop(capture);
     };
   }

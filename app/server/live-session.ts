@@ -133,7 +133,6 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   /** Live audio: a page's capture placed in show time, its features set before each frame's modulators. */
   readonly audio: AudioDesk;
   /** serve --audio-in: ffmpeg capturing on this machine. */
-  private capture: FfmpegCapture | undefined;
   private readonly refusals: RefusalLog;
   private readonly loopDelay: LoopDelayMonitor;
   private unwatchPresets: () => void = () => {};
@@ -335,10 +334,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
       if (!session.midiPorts.available) warnings.push(session.midiPorts.reason!);
     }
     session.loop.start();
-    if (capture) {
-      session.capture = capture;
-      session.audio.attach(capture);
-    }
+    if (capture) session.audio.attach(capture);
     return { session, warnings };
   }
 
@@ -493,7 +489,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   async close(): Promise<void> {
     this.unwatchPresets();
     this.loopDelay.stop();
-    this.capture?.stop();
+    this.audio.closeMachine();
     await this.loop.stop();
     this.osc?.close();
     this.midiPorts?.close();

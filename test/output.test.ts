@@ -82,18 +82,16 @@ interface Look {
 /**
  * Installed in each page as `look()`: reads the output canvas back, in the same task as the mode,
  * blackout and window it was drawn with, and compares the window with the picture the page holds,
- * mapped by each mode (bilinear, as the GPU samples): fit contains it, fill covers the window with
+ * mapped by each mode (bilinear, as the canvas samples): fit contains it, fill covers the window with
  * it, stretch is the whole picture on the whole window.
  */
 function installLook(): void {
   (globalThis as Win).look = () => {
     const nb = (globalThis as Win).netbend;
     const c = document.querySelector('#output') as HTMLCanvasElement;
-    const gl = c.getContext('webgl') as WebGLRenderingContext;
     const [cw, ch] = [c.width, c.height];
-    const px = new Uint8Array(cw * ch * 4);
-    gl.readPixels(0, 0, cw, ch, gl.RGBA, gl.UNSIGNED_BYTE, px);
-    const at = (x: number, y: number) => (y * cw + x) * 4; // y from the bottom, as GL reads
+    const px = c.getContext('2d')!.getImageData(0, 0, cw, ch).data;
+    const at = (x: number, y: number) => ((ch - 1 - y) * cw + x) * 4; // y from the bottom, as the box is given
     // The window's pixels: those whose centres lie in the box the view drew it in.
     const [bx, by, bw, bh] = nb.drawn.box as [number, number, number, number];
     const [x0, x1, y0, y1] = [Math.ceil(bx - 0.5), Math.floor(bx + bw - 0.5), Math.ceil(by - 0.5), Math.floor(by + bh - 0.5)];

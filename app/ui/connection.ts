@@ -402,11 +402,13 @@ function startFrames(): void {
   stats,
   value: (address: string) => currentValue(address),
   server: (address: string) => (serverValues.get(address) ?? param(address).peek())?.value,
-  drawn: { output: -1, blackout: 1, fit: '', box: [0, 0, 0, 0] as number[], tap: '' as string, tapSize: [0, 0, 0] as number[], view: [0, 0] as number[] },
+  drawn: { output: -1, pictures: 0, blackout: 1, fit: '', box: [0, 0, 0, 0] as number[], tap: '' as string, tapSize: [0, 0, 0] as number[], view: [0, 0] as number[] },
 };
 
 export interface DebugDrawn {
   output: number;
+  /** Output pictures the view has drawn (each arrived packet it showed, once). */
+  pictures: number;
   /** The output view's blackout, fit mode and output window (x, y, width, height) on screen. */
   blackout: number;
   fit: string;

@@ -38,6 +38,7 @@ export function OutputPane() {
     const off = onFrame((now) => {
       view.frame(now, latest.output);
       debugDrawn.output = view.shownIndex;
+      debugDrawn.pictures = view.pictures;
       debugDrawn.blackout = view.blackout;
       debugDrawn.fit = view.mode ?? '';
       debugDrawn.box = view.box;

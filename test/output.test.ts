@@ -18,13 +18,14 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { ROOT, startServe, tempDir } from './helpers.ts';
+import { previewHalvings } from '../app/server/frame-stream.ts';
 import { artifact, blurAll, noChromium, oscSend, oscValue, suiteBrowser, untilValue } from './ui-helpers.ts';
 import { BLACKOUT, OUTPUT_FADE, OUTPUT_FIT, PLAY, type FitMode } from '../app/core/addresses.ts';
 
 /** What the page shows the tests (app/ui/connection.ts's debug handle) and what this test adds. */
 type Win = typeof globalThis & {
   netbend: {
-    drawn: { output: number; blackout: number; fit: string; box: number[] };
+    drawn: { output: number; side: number; blackout: number; fit: string; box: number[] };
     stats: { value: { playing: boolean; frame: number } | null };
     latest: { output: { width: number; height: number; data: Uint8Array } };
     value(address: string): unknown;
@@ -233,6 +234,11 @@ test('/output at 16:9 on a square picture: fit has bars, fill and stretch none; 
     const held = (p: Page) =>
       p.waitForFunction(() => ((s) => s && !s.playing && (globalThis as Win).netbend.drawn.output === s.frame)((globalThis as Win).netbend.stats.value), null, { timeout: 10_000 });
     await Promise.all([held(control), held(out)]);
+    // /output gets the picture whole; the preview asked for its drawn size and got what covers it.
+    const got = (p: Page) => p.evaluate(() => [(globalThis as Win).netbend.latest.output.width, (globalThis as Win).netbend.drawn.side] as [number, number]);
+    assert.equal((await got(out))[0], 256, '/output gets full frames');
+    const [previewWidth, previewSide] = await got(control);
+    assert.equal(previewWidth, 256 >> previewHalvings(256, 256, Math.ceil(previewSide / 64) * 64), `the preview's picture for a side of ${previewSide}`);
 
     // The scene's default: fit, the square picture between black bars left and right.
     assert.equal(await oscValue(base, OUTPUT_FIT), 'fit', 'fit is the default');

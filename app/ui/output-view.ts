@@ -62,6 +62,8 @@ export class OutputView {
   pictures = 0;
   /** The output window on the canvas: x, y (from the bottom left), width, height in pixels. */
   box: [number, number, number, number] = [0, 0, 0, 0];
+  /** The longest side the picture was last drawn at, in canvas pixels (0 before a picture): what a preview asks for. */
+  drawnSide = 0;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -127,6 +129,7 @@ export class OutputView {
     if (this.size[0] > 0 && gain > 0) {
       const [sx, sy] = aspectScale(fw, fh, this.size[0], this.size[1], mode);
       const [pw, ph] = [sx * fw, sy * fh];
+      this.drawnSide = Math.ceil(Math.max(pw, ph));
       ctx.save();
       ctx.beginPath();
       ctx.rect(x0, y0, fw, fh);

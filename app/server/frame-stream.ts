@@ -13,6 +13,7 @@ export class FrameStream {
   private pending: Frame | undefined;
   private inFlight = 0;
   private retry: NodeJS.Timeout | undefined;
+  private later: NodeJS.Immediate | undefined;
   sent = 0;
   skipped = 0;
   /** tap layer -> id used in packets */
@@ -25,7 +26,10 @@ export class FrameStream {
   push(frame: Frame): void {
     if (this.pending) this.skipped++;
     this.pending = frame;
-    this.flush();
+    // A preview is halved here, on the main thread: after the frame loop has sent the engine off
+    // on the next frame (push is called from its 'frame' event), so the loop never waits on it.
+    if (this.previewSide > 0) this.later ??= setImmediate(() => ((this.later = undefined), this.flush()));
+    else this.flush();
   }
 
   /** The page drew a frame: room for the next one. */
@@ -36,6 +40,7 @@ export class FrameStream {
 
   close(): void {
     clearTimeout(this.retry);
+    clearImmediate(this.later);
     this.pending = undefined;
   }
 

@@ -24,10 +24,24 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 /** A headless Chromium showing `url` in a window of `width` x `height`. */
 export async function openBarePage(url: string, width = 1280, height = 720, executable = '/usr/bin/chromium'): Promise<BarePage> {
   const dir = mkdtempSync(join(tmpdir(), 'netbend-chromium-'));
-  const proc: ChildProcess = spawn(executable, [...ARGS, '--remote-debugging-port=0', `--user-data-dir=${dir}`, `--window-size=${width},${height}`, url], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const gone = () => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill();
-    // Its helper processes may still be writing their profile a moment after it exits.
+  const proc: ChildProcess = spawn(executable, [...ARGS, '--remote-debugging-port=0', `--user-data-dir=${dir}`, `--window-size=${width},${height}`, url], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // A process group of its own: closing ends its helper processes too, before the profile goes.
+    detached: true,
+  });
+  const exited = new Promise((r) => proc.once('exit', r));
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-proc.pid!, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const gone = async () => {
+    signal('SIGTERM');
+    if (!(await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]))) signal('SIGKILL');
+    // Its helpers leave with the group; give them a moment to let go of the profile.
+    await new Promise((r) => setTimeout(r, 200));
     try {
       rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     } catch {}
@@ -81,14 +95,11 @@ export async function openBarePage(url: string, width = 1280, height = 720, exec
       waitFor,
       close: async () => {
         ws.close();
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill();
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        gone();
+        await gone();
       },
     };
   } catch (err) {
-    gone();
+    await gone();
     throw err;
   }
 }

@@ -18,13 +18,14 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { ROOT, startServe, tempDir } from './helpers.ts';
+import { previewHalvings } from '../app/server/frame-stream.ts';
 import { artifact, blurAll, noChromium, oscSend, oscValue, suiteBrowser, untilValue } from './ui-helpers.ts';
 import { BLACKOUT, OUTPUT_FADE, OUTPUT_FIT, PLAY, type FitMode } from '../app/core/addresses.ts';
 
 /** What the page shows the tests (app/ui/connection.ts's debug handle) and what this test adds. */
 type Win = typeof globalThis & {
   netbend: {
-    drawn: { output: number; blackout: number; fit: string; box: number[] };
+    drawn: { output: number; side: number; blackout: number; fit: string; box: number[] };
     stats: { value: { playing: boolean; frame: number } | null };
     latest: { output: { width: number; height: number; data: Uint8Array } };
     value(address: string): unknown;
@@ -82,18 +83,16 @@ interface Look {
 /**
  * Installed in each page as `look()`: reads the output canvas back, in the same task as the mode,
  * blackout and window it was drawn with, and compares the window with the picture the page holds,
- * mapped by each mode (bilinear, as the GPU samples): fit contains it, fill covers the window with
+ * mapped by each mode (bilinear, as the canvas samples): fit contains it, fill covers the window with
  * it, stretch is the whole picture on the whole window.
  */
 function installLook(): void {
   (globalThis as Win).look = () => {
     const nb = (globalThis as Win).netbend;
     const c = document.querySelector('#output') as HTMLCanvasElement;
-    const gl = c.getContext('webgl') as WebGLRenderingContext;
     const [cw, ch] = [c.width, c.height];
-    const px = new Uint8Array(cw * ch * 4);
-    gl.readPixels(0, 0, cw, ch, gl.RGBA, gl.UNSIGNED_BYTE, px);
-    const at = (x: number, y: number) => (y * cw + x) * 4; // y from the bottom, as GL reads
+    const px = c.getContext('2d')!.getImageData(0, 0, cw, ch).data;
+    const at = (x: number, y: number) => ((ch - 1 - y) * cw + x) * 4; // y from the bottom, as the box is given
     // The window's pixels: those whose centres lie in the box the view drew it in.
     const [bx, by, bw, bh] = nb.drawn.box as [number, number, number, number];
     const [x0, x1, y0, y1] = [Math.ceil(bx - 0.5), Math.floor(bx + bw - 0.5), Math.ceil(by - 0.5), Math.floor(by + bh - 0.5)];
@@ -235,6 +234,11 @@ test('/output at 16:9 on a square picture: fit has bars, fill and stretch none; 
     const held = (p: Page) =>
       p.waitForFunction(() => ((s) => s && !s.playing && (globalThis as Win).netbend.drawn.output === s.frame)((globalThis as Win).netbend.stats.value), null, { timeout: 10_000 });
     await Promise.all([held(control), held(out)]);
+    // /output gets the picture whole; the preview asked for its drawn size and got what covers it.
+    const got = (p: Page) => p.evaluate(() => [(globalThis as Win).netbend.latest.output.width, (globalThis as Win).netbend.drawn.side] as [number, number]);
+    assert.equal((await got(out))[0], 256, '/output gets full frames');
+    const [previewWidth, previewSide] = await got(control);
+    assert.equal(previewWidth, 256 >> previewHalvings(256, 256, Math.ceil(previewSide / 64) * 64), `the preview's picture for a side of ${previewSide}`);
 
     // The scene's default: fit, the square picture between black bars left and right.
     assert.equal(await oscValue(base, OUTPUT_FIT), 'fit', 'fit is the default');

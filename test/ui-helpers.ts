@@ -61,9 +61,16 @@ export interface CanvasStats {
 export function canvasStats(page: Page, selector: string): Promise<CanvasStats> {
   return page.evaluate((sel) => {
     const c = document.querySelector(sel) as HTMLCanvasElement;
-    const gl = c.getContext('webgl') as WebGLRenderingContext;
-    const px = new Uint8Array(c.width * c.height * 4);
-    gl.readPixels(0, 0, c.width, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    // A WebGL view (taps) reads back bottom row first; the output view's 2D canvas is read in that order too.
+    const gl = c.getContext('webgl');
+    let px = new Uint8Array(c.width * c.height * 4);
+    if (gl) gl.readPixels(0, 0, c.width, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    else {
+      const rows = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const row = c.width * 4;
+      px = new Uint8Array(rows.length);
+      for (let y = 0; y < c.height; y++) px.set(rows.subarray((c.height - 1 - y) * row, (c.height - y) * row), y * row);
+    }
     let sum = 0;
     let lo = 255;
     let hi = 0;
@@ -88,10 +95,11 @@ export function columnMean(page: Page, selector: string, x: number): Promise<num
   return page.evaluate(
     ([sel, fx]) => {
       const c = document.querySelector(sel as string) as HTMLCanvasElement;
-      const gl = c.getContext('webgl') as WebGLRenderingContext;
+      const gl = c.getContext('webgl');
       const col = Math.min(c.width - 1, Math.floor((fx as number) * c.width));
-      const px = new Uint8Array(c.height * 4);
-      gl.readPixels(col, 0, 1, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
+      let px = new Uint8Array(c.height * 4);
+      if (gl) gl.readPixels(col, 0, 1, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
+      else px = new Uint8Array(c.getContext('2d')!.getImageData(col, 0, 1, c.height).data);
       let t = 0;
       for (let i = 0; i < px.length; i += 4) t += px[i]! + px[i + 1]! + px[i + 2]!;
       return t / (3 * c.height);

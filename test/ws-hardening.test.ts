@@ -224,11 +224,12 @@ test('bad commands get a readable reply and change nothing; junk gets one notice
       c.ws.send(Buffer.from([1, 2, 3]));
       c.ws.send(JSON.stringify({ cmd: 'set', address: BLACKOUT, value: true })); // no id
       c.ws.send(JSON.stringify({ ack: 'soon' }));
+      c.ws.send(JSON.stringify({ preview: [-1, 1.5, 1e9, 'big', null][i % 5] }));
     }
     // A good command after the junk: its reply arrives after every notice the junk caused.
     assert.equal((await c.call({ cmd: 'set', address: '/netbend/knobs/k2', value: 0.5 })).ok, true);
     const notices = c.messages.filter((m): m is Extract<ServerMessage, { type: 'notice' }> => m.type === 'notice' && m.text.startsWith('bad message'));
-    for (const want of [/not JSON/, /expected a JSON object, got a number/, /bad PCM frame/, /id: expected a whole number/, /bad frame ack/]) {
+    for (const want of [/not JSON/, /expected a JSON object, got a number/, /bad PCM frame/, /id: expected a whole number/, /bad frame ack/, /bad preview size/]) {
       assert.equal(notices.filter((n) => want.test(n.text)).length, 1, `one notice for ${want}: ${JSON.stringify(notices.map((n) => n.text))}`);
     }
     // Nothing changed: blackout is off, no preset was written, no edit was added.
@@ -238,6 +239,13 @@ test('bad commands get a readable reply and change nothing; junk gets one notice
     // Frame acks still work: more frames than the two in flight an unacknowledged page gets.
     const seen = c.frames();
     await until(() => c.frames() >= seen + 5, 'frames keep coming (acks accepted)');
+    assert.deepEqual(c.picture(), { width: 64, height: 64 }, 'full frames: no preview was asked for (the junk asked nothing)');
+    // A preview drawn 30 pixels long gets the picture halved while it still covers that: 32x32.
+    c.ws.send(JSON.stringify({ preview: 30 }));
+    await until(() => c.picture().width === 32, 'preview pictures');
+    assert.deepEqual(c.picture(), { width: 32, height: 32 });
+    c.ws.send(JSON.stringify({ preview: 0 }));
+    await until(() => c.picture().width === 64, 'full frames again');
     assert.equal(s.child.exitCode, null);
     c.ws.close();
   } finally {

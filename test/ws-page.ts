@@ -7,6 +7,8 @@ export function wsPage(url: string) {
   const ws = new WebSocket(url.replace(/^http/, 'ws').replace(/\/(\?|$)/, '/ws$1'));
   const messages: ServerMessage[] = [];
   let frames = 0;
+  /** The last output picture's size, from its packet header. */
+  let picture = { width: 0, height: 0 };
   let id = 0;
   const waiting = new Map<number, (m: Extract<ServerMessage, { type: 'reply' }>) => void>();
   ws.on('message', (data, binary) => {
@@ -15,7 +17,11 @@ export function wsPage(url: string) {
       if (b.byteLength < PACKET_HEADER_BYTES) return;
       const h = readHeader(new DataView(b.buffer, b.byteOffset, b.byteLength));
       frames++;
-      if (h.kind === 1) ws.send(JSON.stringify({ ack: h.index }));
+      if (h.kind === 1) {
+        picture = { width: h.width, height: h.height };
+        if (b.byteLength !== PACKET_HEADER_BYTES + h.width * h.height * h.channels) throw new Error(`a ${h.width}x${h.height} packet of ${b.byteLength} bytes`);
+        ws.send(JSON.stringify({ ack: h.index }));
+      }
       return;
     }
     const m = JSON.parse(String(data)) as ServerMessage;
@@ -34,5 +40,5 @@ export function wsPage(url: string) {
     ws.once('error', fail);
   });
   const notices = () => messages.filter((m): m is Extract<ServerMessage, { type: 'notice' }> => m.type === 'notice').map((m) => m.text);
-  return { ws, messages, call, opened, notices, frames: () => frames };
+  return { ws, messages, call, opened, notices, frames: () => frames, picture: () => picture };
 }

@@ -292,7 +292,7 @@ export type Command =
   /** The show's track: load a file from the track folders, move to a position (seconds), or unload. */
   | { cmd: 'track'; load?: string; position?: number; unload?: boolean };
 
-export type ClientMessage = (Command & { id: number }) | FrameAck;
+export type ClientMessage = (Command & { id: number }) | FrameAck | PreviewAsk;
 
 /**
  * Sent by a page after it has drawn a frame (the index from the packet header). The server keeps
@@ -303,3 +303,16 @@ export interface FrameAck {
   ack: number;
 }
 export const MAX_FRAMES_IN_FLIGHT = 2;
+
+/**
+ * Sent by a page that shows the output picture small (the control page's preview): the longest
+ * side, in device pixels, it draws the picture at; 0 asks for full frames again. The server then
+ * sends that page the picture halved (2x2 box) while the halved picture still covers that side,
+ * so a 1024x1024 show reaches a 400-pixel preview as 512x512: a quarter of the bytes. Pages that
+ * never ask (/output, recorders) get every frame whole.
+ */
+export interface PreviewAsk {
+  preview: number;
+}
+/** The largest side a page may name in a PreviewAsk (beyond any picture; means full frames). */
+export const MAX_PREVIEW_SIDE = 1 << 16;

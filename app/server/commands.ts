@@ -2,7 +2,7 @@
 // sees it (its one kind of binary message, a block of audio, is checked in app/core/pcm-frame.ts). A schema per command (matching `Command` in protocol.ts, checked at compile time below),
 // so a bad message is answered with a sentence naming the field, and never reaches the session.
 import { z } from 'zod';
-import { LEARN_MOVES, type Command, type FrameAck } from '../core/protocol.ts';
+import { LEARN_MOVES, MAX_PREVIEW_SIDE, type Command, type FrameAck, type PreviewAsk } from '../core/protocol.ts';
 
 const paramValue = z.union([z.number(), z.boolean(), z.string()]);
 
@@ -59,16 +59,18 @@ export const commandSchema = z.discriminatedUnion('cmd', commands);
 const COMMAND_NAMES = commands.map((c) => c.shape.cmd.value);
 
 const ackSchema = z.strictObject({ ack: z.number().int().nonnegative() });
+const previewSchema = z.strictObject({ preview: z.number().int().min(0).max(MAX_PREVIEW_SIDE) });
 
 // The schema and the protocol type must say the same thing: a command added to one and not the
 // other fails the type check here, instead of being refused (or let through) at run time.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const agree: Same<z.infer<typeof commandSchema>, Command> & Same<z.infer<typeof ackSchema>, FrameAck> = true;
+const agree: Same<z.infer<typeof commandSchema>, Command> & Same<z.infer<typeof ackSchema>, FrameAck> & Same<z.infer<typeof previewSchema>, PreviewAsk> = true;
 void agree;
 
 /** What a page's message turned out to be. */
 export type Incoming =
   | { kind: 'ack'; ack: FrameAck }
+  | { kind: 'preview'; preview: PreviewAsk }
   | { kind: 'command'; id: number; command: Command }
   /** A command-shaped message (it has an id) that is wrong: answer it with a reply. */
   | { kind: 'bad-command'; id: number; error: string }
@@ -115,6 +117,10 @@ export function parseIncoming(text: string): Incoming {
   if ('ack' in obj) {
     const a = ackSchema.safeParse(obj);
     return a.success ? { kind: 'ack', ack: a.data } : { kind: 'junk', why: `bad frame ack: ${describe(a.error.issues[0]!, obj)}` };
+  }
+  if ('preview' in obj) {
+    const p = previewSchema.safeParse(obj);
+    return p.success ? { kind: 'preview', preview: p.data } : { kind: 'junk', why: `bad preview size: ${describe(p.error.issues[0]!, obj)}` };
   }
   const { id, ...rest } = obj;
   // Without a usable id there is nothing to address a reply to.

@@ -225,6 +225,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
       const m = parseIncoming(String(data));
       if (m.kind === 'ack') return c.stream.ack();
+      if (m.kind === 'preview') return void (c.stream.previewSide = m.preview.preview);
       if (m.kind === 'junk') return tellOnce(m.why);
       const reply = (r: { ok: true; result: unknown } | { ok: false; error: string }) => c.outbox.push({ type: 'reply', id: m.id, ...r });
       if (m.kind === 'bad-command') return reply({ ok: false, error: m.error });

@@ -8,6 +8,7 @@
 //    server has answered those moves), so a slider never jumps back under the hand.
 import { batch, signal, type Signal } from '@preact/signals';
 import {
+  MAX_PREVIEW_SIDE,
   PACKET_HEADER_BYTES,
   PacketKind,
   readHeader,
@@ -19,6 +20,7 @@ import {
   type ModulatorInfo,
   type ParamInfo,
   type ParamValue,
+  type PreviewAsk,
   type ServerMessage,
 } from '../core/protocol.ts';
 import type { LearnInfo, MidiInfo } from '../core/protocol.ts';
@@ -114,6 +116,7 @@ export function connect(): void {
   socket.onopen = () => {
     connected.value = true;
     retryMs = 500;
+    if (previewSide) socket.send(JSON.stringify({ preview: previewSide } satisfies PreviewAsk));
   };
   socket.onclose = () => {
     if (ws !== socket) return;
@@ -372,6 +375,21 @@ export function hold(address: string, on: boolean): void {
   }
 }
 
+/** The side this page asked its output pictures at (0: full frames); asked again on every connection. */
+let previewSide = 0;
+
+/**
+ * For a page that shows the output small (the control page's preview): asks the server for
+ * pictures about `side` pixels long instead of full frames. Rounded up to 64 pixels, so a pane
+ * being resized says so a few times, not on every animation frame.
+ */
+export function askPreview(side: number): void {
+  const want = side > 0 ? Math.min(MAX_PREVIEW_SIDE, Math.ceil(side / 64) * 64) : 0;
+  if (want === previewSide) return;
+  previewSide = want;
+  if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ preview: want } satisfies PreviewAsk));
+}
+
 // --- the animation frame --------------------------------------------------------------------
 
 const frameListeners = new Set<(now: number) => void>();
@@ -406,11 +424,15 @@ function startFrames(): void {
   stats,
   value: (address: string) => currentValue(address),
   server: (address: string) => (serverValues.get(address) ?? param(address).peek())?.value,
-  drawn: { output: -1, blackout: 1, fit: '', box: [0, 0, 0, 0] as number[], tap: '' as string, tapSize: [0, 0, 0] as number[], view: [0, 0] as number[] },
+  drawn: { output: -1, pictures: 0, side: 0, blackout: 1, fit: '', box: [0, 0, 0, 0] as number[], tap: '' as string, tapSize: [0, 0, 0] as number[], view: [0, 0] as number[] },
 };
 
 export interface DebugDrawn {
   output: number;
+  /** Output pictures the view has drawn (each arrived packet it showed, once). */
+  pictures: number;
+  /** The longest side the output view drew the picture at, in canvas pixels. */
+  side: number;
   /** The output view's blackout, fit mode and output window (x, y, width, height) on screen. */
   blackout: number;
   fit: string;

@@ -1,9 +1,6 @@
-// The output picture on a canvas: one regl instance, one texture reused from frame to frame, and a
-// draw only when something changed (a newer packet, the fit mode, the blackout fade, a resize).
-import createREGL from 'regl';
-import vert from '../../shaders/output.vert';
-import frag from '../../shaders/output.frag';
-import { QUAD, aspectScale, fitCanvas } from './gl-common.ts';
+// The output picture on a canvas: one picture canvas reused from frame to frame, and a draw only
+// when something changed (a newer packet, the fit mode, the blackout fade, a resize).
+import { aspectScale, fitCanvas } from './gl-common.ts';
 import { currentValue, type Picture } from './connection.ts';
 import { BLACKOUT, FIT_MODES, OUTPUT_FADE, OUTPUT_FIT, type FitMode } from '../core/addresses.ts';
 
@@ -40,20 +37,17 @@ export interface OutputViewOptions {
 }
 
 /** Around the framed output window in a preview: the pane's own grey, so the window's black bars show. */
-const OUTSIDE: [number, number, number] = [0x0f / 255, 0x11 / 255, 0x14 / 255];
-const NO_OUTSIDE: [number, number, number] = [0, 0, 0];
+const OUTSIDE = '#0f1114';
 
-interface Uniforms {
-  blackout: number;
-  frame: [number, number];
-  extent: [number, number];
-  outside: [number, number, number];
-}
-
+/**
+ * The picture on a 2D canvas: put into a canvas of its own size as it came (RGBA8, no conversion),
+ * then drawn scaled into the output window. Software-rendered (a browser without a GPU, headless
+ * Chromium) this costs a quarter of what a WebGL upload and draw through SwiftShader cost.
+ */
 export class OutputView {
-  private readonly regl: createREGL.Regl;
-  private readonly texture: createREGL.Texture2D;
-  private readonly draw: createREGL.DrawCommand;
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly picture: OffscreenCanvas | HTMLCanvasElement;
+  private readonly pictureCtx: OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D;
   private size: [number, number] = [0, 0];
   private shownSeq = -1;
   private shownMode: FitMode | undefined;
@@ -64,31 +58,20 @@ export class OutputView {
   private lastNow = 0;
   /** Frame index of the picture on screen (-1 before the first). */
   shownIndex = -1;
+  /** Pictures drawn so far (each newer packet once): what the stream bench counts. */
+  pictures = 0;
   /** The output window on the canvas: x, y (from the bottom left), width, height in pixels. */
   box: [number, number, number, number] = [0, 0, 0, 0];
+  /** The longest side the picture was last drawn at, in canvas pixels (0 before a picture): what a preview asks for. */
+  drawnSide = 0;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
     private readonly opts: OutputViewOptions,
   ) {
-    // preserveDrawingBuffer: the page (and the tests) can read back what is on screen.
-    this.regl = createREGL({ canvas, attributes: { preserveDrawingBuffer: true, antialias: false, alpha: false, depth: false, stencil: false } });
-    this.texture = this.regl.texture({ width: 1, height: 1, data: new Uint8Array([0, 0, 0, 255]) });
-    this.draw = this.regl({
-      vert,
-      frag,
-      attributes: { position: QUAD },
-      uniforms: {
-        picture: this.texture,
-        blackout: this.regl.prop<Uniforms, 'blackout'>('blackout'),
-        frame: this.regl.prop<Uniforms, 'frame'>('frame'),
-        extent: this.regl.prop<Uniforms, 'extent'>('extent'),
-        outside: this.regl.prop<Uniforms, 'outside'>('outside'),
-        scale: [1, 1],
-      },
-      count: 6,
-      depth: { enable: false },
-    });
+    this.ctx = canvas.getContext('2d', { alpha: false })!;
+    this.picture = typeof OffscreenCanvas === 'undefined' ? document.createElement('canvas') : new OffscreenCanvas(1, 1);
+    this.pictureCtx = this.picture.getContext('2d', { alpha: false }) as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D;
   }
 
   /** Called every animation frame with the newest picture; draws only if something changed. */
@@ -98,13 +81,18 @@ export class OutputView {
     const dt = this.lastNow ? Math.max(0, (now - this.lastNow) / 1000) : 0;
     this.lastNow = now;
     let dirty = fitCanvas(this.canvas);
-    if (pic && pic.seq !== this.shownSeq) {
+    if (pic && pic.seq !== this.shownSeq && pic.channels === 4 && pic.data.byteLength >= pic.width * pic.height * 4 && pic.width > 0 && pic.height > 0) {
       this.shownSeq = pic.seq;
       this.shownIndex = pic.index;
+      this.pictures++;
       const data = pic.data as Uint8Array;
-      if (pic.width === this.size[0] && pic.height === this.size[1]) this.texture.subimage({ width: pic.width, height: pic.height, data });
-      else this.texture({ width: pic.width, height: pic.height, data, mag: 'linear', min: 'linear', wrapS: 'clamp', wrapT: 'clamp' });
-      this.size = [pic.width, pic.height];
+      if (pic.width !== this.size[0] || pic.height !== this.size[1]) {
+        this.picture.width = pic.width;
+        this.picture.height = pic.height;
+        this.size = [pic.width, pic.height];
+      }
+      // A view of the packet itself: no copy before the one into the canvas.
+      this.pictureCtx.putImageData(new ImageData(new Uint8ClampedArray(data.buffer as ArrayBuffer, data.byteOffset, pic.width * pic.height * 4), pic.width, pic.height), 0, 0);
       dirty = true;
     }
     const mode = this.opts.mode();
@@ -115,8 +103,8 @@ export class OutputView {
     const asked = this.opts.blackout();
     const target = asked === undefined ? 1 : Math.min(1, Math.max(0, asked));
     if (this.amount !== target) {
-      // A straight ramp at one whole fade per `fade` seconds, the same both ways; the shader
-      // squares the gain, so it looks even. The first value the show gives is cut to.
+      // A straight ramp at one whole fade per `fade` seconds, the same both ways; the gain is
+      // squared below, so it looks even. The first value the show gives is cut to.
       const seconds = this.opts.fade();
       const step = !this.known || !(seconds > 0) ? 1 : dt / seconds;
       this.amount = target > this.amount ? Math.min(target, this.amount + step) : Math.max(target, this.amount - step);
@@ -124,14 +112,38 @@ export class OutputView {
     }
     if (asked !== undefined) this.known = true;
     if (!dirty) return false;
-    this.regl.poll();
     const { width: cw, height: ch } = this.canvas;
+    const ctx = this.ctx;
     // The window in the canvas (contained, centred), then the picture in the window.
-    const frame: [number, number] = shape === undefined ? [1, 1] : aspectScale(cw, ch, shape, 1, 'fit');
-    const [fw, fh] = [frame[0] * cw, frame[1] * ch];
+    const [fx, fy] = shape === undefined ? [1, 1] : aspectScale(cw, ch, shape, 1, 'fit');
+    const [fw, fh] = [fx * cw, fy * ch];
     this.box = [(cw - fw) / 2, (ch - fh) / 2, fw, fh];
-    const [sx, sy] = this.size[0] > 0 ? aspectScale(fw, fh, this.size[0], this.size[1], mode) : [0, 0];
-    this.draw({ blackout: this.amount, frame, extent: [sx * frame[0], sy * frame[1]], outside: shape === undefined ? NO_OUTSIDE : OUTSIDE });
+    const [x0, y0] = [(cw - fw) / 2, (ch - fh) / 2];
+    if (shape !== undefined) {
+      ctx.fillStyle = OUTSIDE;
+      ctx.fillRect(0, 0, cw, ch);
+    }
+    ctx.fillStyle = '#000';
+    ctx.fillRect(x0, y0, fw, fh);
+    const gain = 1 - this.amount;
+    if (this.size[0] > 0 && gain > 0) {
+      const [sx, sy] = aspectScale(fw, fh, this.size[0], this.size[1], mode);
+      const [pw, ph] = [sx * fw, sy * fh];
+      this.drawnSide = Math.ceil(Math.max(pw, ph));
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(x0, y0, fw, fh);
+      ctx.clip();
+      ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingQuality = 'low';
+      ctx.drawImage(this.picture, x0 + (fw - pw) / 2, y0 + (fh - ph) / 2, pw, ph);
+      // Fade in perceptual terms: squaring the gain makes the fade look even rather than sudden at the end.
+      if (gain < 1) {
+        ctx.fillStyle = `rgba(0, 0, 0, ${1 - gain * gain})`;
+        ctx.fillRect(x0, y0, fw, fh);
+      }
+      ctx.restore();
+    }
     return true;
   }
 
@@ -146,6 +158,6 @@ export class OutputView {
   }
 
   destroy(): void {
-    this.regl.destroy();
+    this.picture.width = this.picture.height = 1;
   }
 }

@@ -27,6 +27,8 @@ const view = new OutputView(canvas, { mode, ...sceneBlackout });
 onFrame((now) => {
   view.frame(now, latest.output);
   debugDrawn.output = view.shownIndex;
+  debugDrawn.pictures = view.pictures;
+  debugDrawn.side = view.drawnSide;
   debugDrawn.blackout = view.blackout;
   debugDrawn.fit = view.mode ?? '';
   debugDrawn.box = view.box;

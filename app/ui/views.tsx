@@ -1,7 +1,7 @@
 // The two live pictures of the control page: the output (what the audience sees) and the layer
 // view (inside the net). Both draw on the shared animation frame, only the newest packet.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { connected, debugDrawn, latest, layers, onFrame, param, run, setParam, size, stats, taps } from './connection.ts';
+import { askPreview, connected, debugDrawn, latest, layers, onFrame, param, run, setParam, size, stats, taps } from './connection.ts';
 import { asFitMode, OutputView, sceneBlackout, sceneFit } from './output-view.ts';
 import { outputWindow, watchShapes } from './output-link.ts';
 import { TapView } from './tap-view.ts';
@@ -38,11 +38,15 @@ export function OutputPane() {
     const off = onFrame((now) => {
       view.frame(now, latest.output);
       debugDrawn.output = view.shownIndex;
+      debugDrawn.pictures = view.pictures;
+      debugDrawn.side = view.drawnSide;
+      // The preview needs pictures only as large as it draws them; /output windows get them whole.
+      askPreview(view.drawnSide);
       debugDrawn.blackout = view.blackout;
       debugDrawn.fit = view.mode ?? '';
       debugDrawn.box = view.box;
     });
-    return () => (off(), unwatch(), view.destroy());
+    return () => (off(), unwatch(), view.destroy(), askPreview(0));
   }, []);
   const s = stats.value;
   const black = Number(param(BLACKOUT).value?.value ?? 0) > 0.001;

@@ -42,19 +42,20 @@ function bundled(ep: EpName): boolean {
   const info = ort.listSupportedBackends().find((b) => b.name === ep);
   if (!info) return false;
   if (info.bundled) return true;
-  // CUDA's libraries come from `npm run install:cuda`; the binding finds them beside itself.
+  // CUDA's and TensorRT's providers come from `npm run install:cuda`; the binding finds them beside itself.
   const binding = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
-  return existsSync(join(binding, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));
+  const lib = `onnxruntime_providers_${ep}`;
+  return existsSync(join(binding, process.platform === 'win32' ? `${lib}.dll` : `lib${lib}.so`));
 }
 
 async function createSession(bytes: Uint8Array, choice: LoadRequest['ep'], warnings: string[], threads?: number): Promise<{ s: ort.InferenceSession; ep: EpName }> {
   const pool = threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {};
   const candidates: EpName[] = choice === 'auto' ? autoCandidates(bundled) : [choice];
-  for (const ep of candidates) {
+  for (const [i, ep] of candidates.entries()) {
     if (!bundled(ep)) {
       // Asked for by name and not in this build: an error, not a silent slow show on the CPU.
       throw new Error(
-        `execution provider ${ep} is not available in this onnxruntime-node build on ${process.platform}-${process.arch}${ep === 'cuda' ? ' (run `npm run install:cuda` to fetch the CUDA libraries)' : ''}; available: ${ort
+        `execution provider ${ep} is not available in this onnxruntime-node build on ${process.platform}-${process.arch}${ep === 'cuda' || ep === 'tensorrt' ? ' (run `npm run install:cuda` to fetch the CUDA and TensorRT providers; TensorRT itself is installed apart)' : ''}; available: ${ort
           .listSupportedBackends()
           .filter((b) => bundled(b.name as EpName))
           .map((b) => b.name)
@@ -66,7 +67,7 @@ async function createSession(bytes: Uint8Array, choice: LoadRequest['ep'], warni
       return { s, ep };
     } catch (err) {
       if (ep === 'cpu') throw err;
-      warnings.push(`execution provider ${ep} failed to start (${firstLine(err)}); falling back to cpu`);
+      warnings.push(`execution provider ${ep} failed to start (${firstLine(err)}); trying ${candidates[i + 1] ?? 'cpu'}`);
     }
   }
   return { s: await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], logSeverityLevel: 3, ...pool }), ep: 'cpu' };

@@ -11,9 +11,9 @@ import type { Layer } from '../onnx/layer-tree.ts';
 import type { WFinding } from '../latent/w-split.ts';
 import type { LatentFrame, LatentShape } from '../latent/latent-feeds.ts';
 
-export type EpName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
+export type EpName = 'cpu' | 'webgpu' | 'cuda' | 'tensorrt' | 'dml' | 'coreml';
 export type EpChoice = EpName | 'auto';
-export const EP_CHOICES: readonly EpChoice[] = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml', 'auto'];
+export const EP_CHOICES: readonly EpChoice[] = ['cpu', 'webgpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'auto'];
 
 export type ValueRange = '-1..1' | '0..1' | '0..255';
 

@@ -194,6 +194,13 @@ test('direction sets: saved, loaded into an engine that sampled other directions
     assert.deepEqual((await b.engine.render(t0)).rgba, moved, 'the loaded set moves w the same way');
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...set, wDim: 256 }));
     await assert.rejects(loadDirectionSet(b.engine, join(dir, 'bad.json')), /not a direction set: directions\.0\.vector has 512 values, wDim is 256/);
+    // Finite but absurd: a sigma of 1e38 (w would overflow to Inf), a component of 1e30.
+    const edited = (k: number, change: (d: { sigma: number; vector: number[] }) => object) => ({ ...set, directions: set.directions.map((d: { sigma: number; vector: number[] }, i: number) => (i === k ? change(d) : d)) });
+    writeFileSync(join(dir, 'huge.json'), JSON.stringify(edited(1, (d) => ({ ...d, sigma: 1e38 }))));
+    await assert.rejects(loadDirectionSet(b.engine, join(dir, 'huge.json')), /huge\.json: not a direction set: directions\.1\.sigma must be a standard deviation of w, from 0 to 10000$/);
+    writeFileSync(join(dir, 'far.json'), JSON.stringify(edited(2, (d) => ({ ...d, vector: d.vector.map((x, j) => (j === 3 ? -1e30 : x)) }))));
+    await assert.rejects(loadDirectionSet(b.engine, join(dir, 'far.json')), /far\.json: not a direction set: directions\.2\.vector\.3 must be a direction's component, from -100 to 100$/);
+    assert.deepEqual((await b.engine.render(t0)).rgba, moved, 'the set playing is kept');
     writeFileSync(join(dir, 'sg3.json'), JSON.stringify({ ...set, numWs: 16, directions: set.directions.map((d: { to: number }) => ({ ...d, to: Math.min(d.to, 16) })) }));
     await assert.rejects(loadDirectionSet(b.engine, join(dir, 'sg3.json')), /w of 16 x 512, this model's is 10 x 512/);
   } finally {

@@ -195,7 +195,10 @@ test('direction sets: saved, loaded into an engine that sampled other directions
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...set, wDim: 256 }));
     await assert.rejects(loadDirectionSet(b.engine, join(dir, 'bad.json')), /not a direction set: directions\.0\.vector has 512 values, wDim is 256/);
     // Finite but absurd: a sigma of 1e38 (w would overflow to Inf), a component of 1e30.
-    const edited = (k: number, change: (d: { sigma: number; vector: number[] }) => object) => ({ ...set, directions: set.directions.map((d: { sigma: number; vector: number[] }, i: number) => (i === k ? change(d) : d)) });
+    const edited = (k: number, change: (d: { sigma: number; vector: number[] }) => object) => ({
+      ...set,
+      directions: set.directions.map((d: { sigma: number; vector: number[] }, i: number) => (i === k ? change(d) : d)),
+    });
     writeFileSync(join(dir, 'huge.json'), JSON.stringify(edited(1, (d) => ({ ...d, sigma: 1e38 }))));
     await assert.rejects(loadDirectionSet(b.engine, join(dir, 'huge.json')), /huge\.json: not a direction set: directions\.1\.sigma must be a standard deviation of w, from 0 to 10000$/);
     writeFileSync(join(dir, 'far.json'), JSON.stringify(edited(2, (d) => ({ ...d, vector: d.vector.map((x, j) => (j === 3 ? -1e30 : x)) }))));

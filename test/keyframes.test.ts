@@ -232,6 +232,11 @@ test('keyframes in a show: each kept cell one undo step; presets hold the list (
     take.log.some((e) => e[1] === 'h' && e[2].z?.length === 512),
     'the jump around is logged with its latent',
   );
+  // A take file whose held latent is not finite is refused, naming the entry.
+  const { writeFileSync } = await import('node:fs');
+  const hostile = join(dir, 'hostile.take.json');
+  writeFileSync(hostile, readFileSync(saved, 'utf8').replace(/"h",\{"z":\[[^,\]]+/, '"h",{"z":[1e999'));
+  await assert.rejects(loadTake(hostile), /hostile\.take\.json: log\.\d+/);
   const again = join(dir, 'again');
   await renderTake(take, { out: again, format: 'png', ep: 'cpu' });
   const live = take.video!;

@@ -139,15 +139,18 @@ test("in a show: a loop in beats follows the show's tempo, and its pulses go out
   assert.equal(got.filter((a) => a === '/netbend/source/z/loopEnd').length, 2, 'frames 8 and 16: round to the first');
 });
 
-test('keyframes in a show: each kept cell one undo step; presets hold the list (a morph lands it first); a take re-renders the loop exactly', async (t) => {
+test('keyframes in a show: each kept cell one undo step; presets hold the list (a morph lands it first) and the latent jumped to; a model switch keeps the loop; a take re-renders it all exactly', async (t) => {
   const { RECORD } = await import('../app/server/live-session.ts');
   const { loadTake } = await import('../app/scene/take.ts');
   const { renderTake } = await import('../app/scene/take-render.ts');
-  const { readdirSync, readFileSync } = await import('node:fs');
+  const { readdirSync, readFileSync, copyFileSync } = await import('node:fs');
   const dir = tempDir(t);
+  // Another model with the same z [1, 512]: a copy of the default one.
+  const OTHER = join(dir, 'other.onnx');
+  copyFileSync(MODEL, OTHER);
   const clock = new SteppedClock(10);
   const { session } = await LiveSession.open(
-    { model: MODEL, ep: 'cpu', sources: { z: 'keyframes' } },
+    { model: MODEL, ep: 'cpu', sources: { z: 'keyframes' }, modelDirs: [dir] },
     { clock, osc: undefined, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
   );
   t.after(() => session.close());
@@ -169,21 +172,45 @@ test('keyframes in a show: each kept cell one undo step; presets hold the list (
   session.params.set('/netbend/source/z/leg', 0.4, 'ui');
   await session.command({ cmd: 'savePreset', name: 'loop' });
   assert.equal(JSON.parse(readFileSync(join(dir, 'presets', 'loop.json'), 'utf8')).keyframes.z.length, 3);
+  const frame = async () => {
+    await session.engine.settled();
+    return (await session.engine.render(frameAt(0))).rgba!.slice();
+  };
   await session.command({ cmd: 'seedPick', index: 0, action: 'jump' });
   assert.deepEqual(keys(), [], 'a jump holds the cell: no keyframes');
+  const around = await frame();
+  // A preset holds the latent jumped to (a cell around the current one has no seed).
+  await session.command({ cmd: 'savePreset', name: 'held' });
+  assert.equal(JSON.parse(readFileSync(join(dir, 'presets', 'held.json'), 'utf8')).held.z.length, 512);
   await session.command({ cmd: 'loadPreset', name: 'loop', morphSeconds: 5, at: 'start' });
   assert.deepEqual(keys(), [30, 32, 'latent of 512'], 'a morph lands the list at its start');
   await session.command({ cmd: 'undo' });
   assert.deepEqual(keys(), [], 'and the load is undone whole');
+  assert.deepEqual(await frame(), around, 'the held latent with it');
   await session.command({ cmd: 'loadPreset', name: 'loop' });
   assert.deepEqual(keys(), [30, 32, 'latent of 512']);
+  assert.deepEqual(session.engine.held(), {}, "the loop preset's loop holds its seed");
+  await session.command({ cmd: 'loadPreset', name: 'held' });
+  assert.deepEqual(await frame(), around, 'the preset comes back to the very picture');
+
+  await session.command({ cmd: 'loadPreset', name: 'loop' });
+  await session.command({ cmd: 'seedGrid', n: 1, mode: 'seeds', seed: 50 });
 
   // A take: the loop plays, a cell is kept mid-take; the re-render gives every frame again.
   session.params.set(RECORD, true, 'ui');
   while (session.stats().recording === null) await clock.step();
   for (let i = 0; i < 6; i++) await clock.step();
   await session.command({ cmd: 'seedPick', index: 0, action: 'keep' });
-  for (let i = 0; i < 8; i++) await clock.step();
+  for (let i = 0; i < 4; i++) await clock.step();
+  // A model switch mid-take keeps the show's source choice: the other model's z is a keyframe
+  // loop too, playing on with the same keyframes. Then a jump around: the re-render follows both.
+  await session.command({ cmd: 'loadModel', file: OTHER });
+  assert.deepEqual(session.engine.keyframeInputs(), ['z'], 'the new engine feeds z from a keyframe loop');
+  assert.deepEqual(keys(), [30, 32, 'latent of 512', 50], 'its keyframes carried over');
+  for (let i = 0; i < 3; i++) await clock.step();
+  await session.command({ cmd: 'seedGrid', n: 1, mode: 'around', seed: 7, spread: 0.3 });
+  await session.command({ cmd: 'seedPick', index: 0, action: 'jump' });
+  for (let i = 0; i < 3; i++) await clock.step();
   session.params.set(RECORD, false, 'ui');
   const saved = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`no take saved: ${notices.join(' | ')}`)), 30_000);
@@ -200,6 +227,16 @@ test('keyframes in a show: each kept cell one undo step; presets hold the list (
     take.log.some((e) => e[1] === 'k' && e[2].z!.length === 4),
     'the kept cell is logged at its frame',
   );
+  assert.deepEqual(take.start.sources, { z: 'keyframes' }, "the take keeps the show's source choices");
+  assert.ok(
+    take.log.some((e) => e[1] === 'h' && e[2].z?.length === 512),
+    'the jump around is logged with its latent',
+  );
+  // A take file whose held latent is not finite is refused, naming the entry.
+  const { writeFileSync } = await import('node:fs');
+  const hostile = join(dir, 'hostile.take.json');
+  writeFileSync(hostile, readFileSync(saved, 'utf8').replace(/"h",\{"z":\[[^,\]]+/, '"h",{"z":[1e999'));
+  await assert.rejects(loadTake(hostile), /hostile\.take\.json: log\.\d+/);
   const again = join(dir, 'again');
   await renderTake(take, { out: again, format: 'png', ep: 'cpu' });
   const live = take.video!;
@@ -213,7 +250,12 @@ test('keyframes in a show: each kept cell one undo step; presets hold the list (
     assert.ok(a.equals(pixels(join(again, f))), `${f}: the re-rendered frame equals the live one`);
     distinct.add(a.toString('base64'));
   }
-  assert.ok(distinct.size > frames.length / 2, 'the loop moved');
+  assert.ok(distinct.size > frames.length / 2, `the loop moved: ${distinct.size} of ${frames.length}`);
+  await session.command({ cmd: 'undo' });
+  assert.deepEqual(keys(), [30, 32, 'latent of 512', 50], 'undo the jump: the loop again');
+  await session.command({ cmd: 'undo' });
+  assert.equal(session.engine.file, MODEL);
+  assert.deepEqual(keys(), [30, 32, 'latent of 512', 50], 'undo the switch: the first model, its loop as it was');
 });
 
 test('a preset with bad keyframes is refused whole, naming the field; the loop keeps its own', async () => {
@@ -231,8 +273,28 @@ test('a preset with bad keyframes is refused whole, naming the field; the loop k
     assert.throws(bad({ z: Array.from({ length: 65 }, () => ({ seed: 1 })) }), /keyframes\.z: .*64/);
     await assert.rejects(applyScene(engine, { ...p, keyframes: { z: [{ latent: [1, 2, 3] }] } }), /preset "good": keyframes of z: keyframe 0 has a latent of 3 values, the input takes 512/);
     assert.deepEqual(engine.keyframes().z, [{ seed: 3 }, { seed: 4, leg: 2 }], 'the loop keeps its keyframes');
+    // A held latent: finite, of the input's size.
+    assert.throws(() => parsePreset({ ...JSON.parse(JSON.stringify(p)), held: { z: [0, Number.POSITIVE_INFINITY] } }, 'bad.json'), /bad\.json: held\.z\[1\]/);
+    await assert.rejects(applyScene(engine, { ...p, held: { z: [1, 2, 3] } }), /preset "good": held latent of z: 3 values, the input takes 512/);
+    assert.deepEqual(engine.held(), {}, 'the loop still holds its seed');
     assert.throws(() => engine.setKeyframes('nope', []), /no keyframe loop on input "nope" \(inputs fed by one: z\)/);
   } finally {
     await engine.close();
   }
+});
+
+test("a show's source choice carried to a model whose input cannot take it: one warning, the input plays what its shape picks", async () => {
+  const { openNextModel } = await import('../app/scene/switch-model.ts');
+  const params = new ParameterRegistry();
+  const { engine, warnings } = await openNextModel(params, MODEL, 'cpu', { sources: { z: 'noise', absent: 'walk' } });
+  try {
+    assert.deepEqual(
+      warnings.filter((w) => /does not fit/.test(w)).map((w) => w.replace(/^.*?: the source/, 'the source')),
+      ['the source z=noise does not fit here (input "z" [1, 512] cannot take a "noise" source: it needs an image [1,C,H,W] or [1,H,W,C] with C = 1, 3 or 4); z plays the source its shape picks'],
+    );
+    assert.equal(engine.side().inputs.find((i) => i.input === 'z')!.source.kind, 'strip');
+  } finally {
+    await engine.close();
+  }
+  await assert.rejects(Engine.open({ model: MODEL, ep: 'cpu', sources: { z: 'noise' } }), /cannot take a "noise" source/, 'at the start of a show a misfit is an error');
 });

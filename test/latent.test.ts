@@ -124,6 +124,23 @@ test('W space and bends together: a weight edit on top of truncation, one frame 
   }
 });
 
+test('principal directions from fewer samples than dimensions (the Gram matrix) are those of the covariance', async () => {
+  const { principalDirections } = await import('../app/engine/latent/directions.ts');
+  const { gaussianArray } = await import('../app/core/seeded-random.ts');
+  const [count, dim] = [40, 96];
+  // Anisotropic samples: a clear order of variances along the axes.
+  const g = gaussianArray(count * dim, 11);
+  const samples = g.map((x, i) => x * (1 + 6 / (1 + (i % dim))));
+  const small = principalDirections(samples, count, dim, 5);
+  const full = principalDirections(samples, count, dim, count + 1); // k > count: the covariance's own EVD
+  for (let c = 0; c < 5; c++) {
+    assert.ok(Math.abs(small.sigmas[c]! - full.sigmas[c]!) < 1e-6 * full.sigmas[c]!, `sigma ${c}`);
+    let dot = 0;
+    for (let j = 0; j < dim; j++) dot += small.vectors[c * dim + j]! * full.vectors[c * dim + j]!;
+    assert.ok(dot > 1 - 1e-5, `direction ${c}: cos ${dot}`);
+  }
+});
+
 test('a graph without a mapping/synthesis split plays, W features off with one note', async () => {
   const { engine, warnings } = await Engine.open({ model: join(ROOT, 'models', 'default.onnx'), ep: 'cpu', seed: 5 });
   try {
@@ -194,6 +211,16 @@ test('direction sets: saved, loaded into an engine that sampled other directions
     assert.deepEqual((await b.engine.render(t0)).rgba, moved, 'the loaded set moves w the same way');
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...set, wDim: 256 }));
     await assert.rejects(loadDirectionSet(b.engine, join(dir, 'bad.json')), /not a direction set: directions\.0\.vector has 512 values, wDim is 256/);
+    // Finite but absurd: a sigma of 1e38 (w would overflow to Inf), a component of 1e30.
+    const edited = (k: number, change: (d: { sigma: number; vector: number[] }) => object) => ({
+      ...set,
+      directions: set.directions.map((d: { sigma: number; vector: number[] }, i: number) => (i === k ? change(d) : d)),
+    });
+    writeFileSync(join(dir, 'huge.json'), JSON.stringify(edited(1, (d) => ({ ...d, sigma: 1e38 }))));
+    await assert.rejects(loadDirectionSet(b.engine, join(dir, 'huge.json')), /huge\.json: not a direction set: directions\.1\.sigma must be a standard deviation of w, from 0 to 10000$/);
+    writeFileSync(join(dir, 'far.json'), JSON.stringify(edited(2, (d) => ({ ...d, vector: d.vector.map((x, j) => (j === 3 ? -1e30 : x)) }))));
+    await assert.rejects(loadDirectionSet(b.engine, join(dir, 'far.json')), /far\.json: not a direction set: directions\.2\.vector\.3 must be a direction's component, from -100 to 100$/);
+    assert.deepEqual((await b.engine.render(t0)).rgba, moved, 'the set playing is kept');
     writeFileSync(join(dir, 'sg3.json'), JSON.stringify({ ...set, numWs: 16, directions: set.directions.map((d: { to: number }) => ({ ...d, to: Math.min(d.to, 16) })) }));
     await assert.rejects(loadDirectionSet(b.engine, join(dir, 'sg3.json')), /w of 16 x 512, this model's is 10 x 512/);
   } finally {
@@ -252,7 +279,8 @@ test('direction sets in a show: found, saved and loaded by name over OSC and fro
   const osc = new LoopbackOsc();
   const clock = new SteppedClock(10);
   const { session } = await LiveSession.open(
-    { model: SG2, ep: 'cpu', seed: 5 },
+    // Fewer sampled z than a show's 512 (the test's time is in the sampling); the re-render samples as many.
+    { model: SG2, ep: 'cpu', seed: 5, latent: { samples: 64 } },
     { clock, osc, midi: undefined, recorder: ffmpegTakes({ dir: join(dir, 'takes'), format: 'png' }), presets: new PresetFolder(join(dir, 'presets')) },
   );
   t.after(() => session.close());
@@ -357,7 +385,7 @@ test('direction sets in a show: found, saved and loaded by name over OSC and fro
     'the load is logged at its frame',
   );
   const again = join(dir, 'again');
-  await renderTake(take, { out: again, format: 'png', ep: 'cpu' });
+  await renderTake(take, { out: again, format: 'png', ep: 'cpu', latent: { samples: 64 } });
   const frames = readdirSync(take.video!).filter((f) => f.endsWith('.png'));
   assert.ok(frames.length >= 6, `${frames.length} frames`);
   const pixels = (file: string) => PNG.sync.read(readFileSync(file)).data;

@@ -22,6 +22,8 @@ export const ModulatorSchema = z.object({
 
 /** Each keyframe loop's keyframes, by input. */
 export const KeyframesSchema = z.record(z.string().max(256), KeyframeListSchema);
+/** The latent each keyframe loop holds while it has no keyframes (a seed grid cell around the current one), by input. */
+export const HeldSchema = z.record(z.string().max(256), z.array(z.number().finite()).max(1 << 20));
 /** The direction set played and its name; null: the directions estimated from sampled z. */
 export const DirectionsChoiceSchema = z.object({ name: z.string().min(1).max(64), set: DirectionSetSchema }).nullable();
 
@@ -63,6 +65,8 @@ export const PresetSchema = z.object({
   taps: z.array(z.string()).default([]),
   /** Each keyframe loop's keyframes, by input (a seed, or the latent itself, with its leg and pulse). */
   keyframes: KeyframesSchema.default({}),
+  /** The latent a keyframe loop holds while it has no keyframes (a seed grid cell jumped to), by input; absent: it holds its seed. */
+  held: HeldSchema.default({}),
   /** The direction set W space plays and the name it was loaded under; null: the estimated directions. */
   directions: DirectionsChoiceSchema.default(null),
   modulators: z.array(ModulatorSchema).default([]),

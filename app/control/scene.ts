@@ -33,6 +33,7 @@ export function captureScene(engine: Engine, name: string, extra: { modulators?:
     bends: engine.bend.features.list().map(({ name, layer, op }) => ({ name, layer, op })),
     taps: engine.tapped(),
     keyframes: engine.keyframes(),
+    held: engine.held(),
     directions: engine.latent.loadedSet ?? null,
     modulators: extra.modulators ?? [],
     mappings: extra.mappings ?? { midi: [], osc: [] },
@@ -118,16 +119,24 @@ function applyBends(engine: Engine, p: Preset, values: Record<string, ParamValue
  * The keyframe lists and the direction set a preset holds (structure: a morph applies them at its
  * structural point). Lists already in place stay as they are (a loop keeps its built vectors).
  */
-export function applyLatent(engine: Engine, p: Pick<Preset, 'keyframes' | 'directions'>): void {
+export function applyLatent(engine: Engine, p: Pick<Preset, 'keyframes' | 'directions'> & { held?: Preset['held'] }): void {
   const now = engine.keyframes();
+  const held = engine.held();
   for (const input of engine.keyframeInputs()) {
     const list = p.keyframes[input] ?? [];
     if (JSON.stringify(list) !== JSON.stringify(now[input] ?? [])) engine.setKeyframes(input, list);
+    // Without `held` (a take's keyframe entry) the holds stay; with it, a loop absent holds its seed.
+    if (p.held && !sameValues(p.held[input], held[input])) engine.setHeld(input, p.held[input]);
   }
   if (!engine.latent.shape) return;
   const d = p.directions;
   if (!d) engine.latent.unloadSet();
   else if (engine.latent.loadedSet?.set !== d.set) engine.latent.loadSet(d.set, d.name);
+}
+
+function sameValues(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**
@@ -147,7 +156,7 @@ export async function applyScene(engine: Engine, p: Preset, opts: ApplyOptions =
     }
   }
   try {
-    warnings.push(...engine.checkKeyframes(p.keyframes));
+    warnings.push(...engine.checkKeyframes(p.keyframes), ...engine.checkHeld(p.held));
   } catch (err) {
     throw new PresetError(`preset "${p.name}": ${(err as Error).message}`);
   }

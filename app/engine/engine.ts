@@ -36,6 +36,12 @@ export interface EngineOptions {
   seed?: number;
   /** Per input name, a source kind overriding the default chosen by shape. */
   sources?: Record<string, string>;
+  /**
+   * true: a `sources` kind that does not fit its input's shape here is skipped with a warning and
+   * the input plays what its shape picks (the show's choices carried over a model switch); false
+   * (default): it is an error.
+   */
+  sourcesWhereFit?: boolean;
   registry?: ParameterRegistry;
   /** Address root of this engine's parameters; a second net (a controller) gets its own. */
   namespace?: string;
@@ -131,6 +137,8 @@ export class Engine extends Emitter<{
   private readonly mixSources = new Map<string, { source: InputSource<Record<string, unknown>>; buffer: Float32Array }>();
   /** The keyframe lists as JSON, and the arrays they were made from (a list replaced is seen). */
   private keyframeState: { from: Keyframe[][]; lists: Record<string, KeyframeData[]> } | undefined;
+  /** The held latents as JSON, and what they were made from (a new hold is seen). */
+  private heldState: { from: Array<ArrayLike<number> | undefined>; lists: Record<string, number[]> } | undefined;
 
   private constructor(
     opts: EngineOptions,
@@ -190,8 +198,20 @@ export class Engine extends Emitter<{
       const image = findImageOutput(info.outputs);
       const params = opts.registry ?? new ParameterRegistry();
       let sources: BoundSource[];
+      const skipped: string[] = [];
       try {
-        sources = info.inputs.map((input) => bindSource(params, `${opts.namespace ?? '/netbend'}/source/${input.name}`, input.name, input.shape, input.dtype, opts.sources?.[input.name], opts.seed));
+        sources = info.inputs.map((input) => {
+          const bind = (kind: string | undefined) => bindSource(params, `${opts.namespace ?? '/netbend'}/source/${input.name}`, input.name, input.shape, input.dtype, kind, opts.seed);
+          const kind = opts.sources?.[input.name];
+          if (kind === undefined || !opts.sourcesWhereFit) return bind(kind);
+          try {
+            return bind(kind);
+          } catch (err) {
+            // chooseSource refuses before it defines anything: the default binds cleanly.
+            skipped.push(`${file}: the source ${input.name}=${kind} does not fit here (${(err as Error).message}); ${input.name} plays the source its shape picks`);
+            return bind(undefined);
+          }
+        });
       } catch (err) {
         throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -201,7 +221,7 @@ export class Engine extends Emitter<{
       params.define({ address: `${opts.namespace ?? '/netbend'}/output/range`, type: 'enum', options: RANGES, default: 'auto', description: 'value range of the model image output' });
       const engine = new Engine({ ...opts, model: file }, params, info, tree, image, sources, host, runner, loaded.ep, loaded.range, opened.w);
       engine.defineOutputParams();
-      return { engine, warnings: engine.latent.note ? [...loaded.warnings, engine.latent.note] : loaded.warnings };
+      return { engine, warnings: [...skipped, ...loaded.warnings, ...(engine.latent.note ? [engine.latent.note] : [])] };
     } catch (err) {
       await Promise.all([runner.close(), host?.close()]);
       throw err;
@@ -557,6 +577,39 @@ export class Engine extends Emitter<{
     const lists = Object.fromEntries(loops.map((l) => [l.input, l.loop.params.keyframes.map(keyframeData)]));
     this.keyframeState = { from: loops.map((l) => l.loop.params.keyframes), lists };
     return lists;
+  }
+
+  /**
+   * The latent each keyframe loop holds while it has no keyframes (a seed grid cell around the
+   * current one jumped to), by input; loops holding their seed are absent. The same object until
+   * a hold changes (a take compares it by identity every frame).
+   */
+  held(): Record<string, number[]> {
+    const loops = this.loops();
+    const st = this.heldState;
+    if (st && st.from.length === loops.length && loops.every((l, i) => st.from[i] === l.loop.params.hold)) return st.lists;
+    const lists = Object.fromEntries(loops.flatMap((l) => (l.loop.params.hold ? [[l.input, Array.from(l.loop.params.hold)]] : [])));
+    this.heldState = { from: loops.map((l) => l.loop.params.hold), lists };
+    return lists;
+  }
+
+  /** Checks held latents as checkKeyframes does lists: a wrong length throws, an input no loop feeds is a warning. */
+  checkHeld(held: Record<string, readonly number[]>): string[] {
+    const warnings: string[] = [];
+    for (const [input, latent] of Object.entries(held)) {
+      const loop = this.loops().find((l) => l.input === input)?.loop;
+      if (!loop) warnings.push(`the latent held on ${input} not applied: ${this.sources.some((s) => s.input === input) ? 'it plays no keyframe loop' : 'no such input'}`);
+      else if (latent.length !== loop.length) throw new Error(`held latent of ${input}: ${latent.length} values, the input takes ${loop.length}`);
+    }
+    return warnings;
+  }
+
+  /** Holds a latent on a keyframe loop (played while it has no keyframes); undefined: it holds its seed. */
+  setHeld(input: string, latent: ArrayLike<number> | undefined): void {
+    const loop = this.loops().find((l) => l.input === input)?.loop;
+    if (!loop) throw new Error(`no keyframe loop on input "${input}" (inputs fed by one: ${this.keyframeInputs().join(', ') || 'none'})`);
+    if (latent && latent.length !== loop.length) throw new Error(`held latent of ${input}: ${latent.length} values, the input takes ${loop.length}`);
+    loop.params.hold = latent ? Float32Array.from(latent) : undefined;
   }
 
   /**

@@ -27,7 +27,16 @@ export interface TakeLogSource {
    * The keyframe lists and the direction set now, each the same object until it changes (compared
    * by identity every frame, so a take sees a kept keyframe or a loaded set at the frame it lands).
    */
-  latent?(): { keyframes: Preset['keyframes']; directions: Preset['directions'] };
+  latent?(): TakeLatent;
+  /** The show's source choices (per input, a source kind), kept so a re-render feeds each input as the show did across model switches. */
+  sources?: Record<string, string>;
+}
+
+/** What the keyframe loops and W space play: lists, held latents (absent in older callers) and the direction set. */
+interface TakeLatent {
+  keyframes: Preset['keyframes'];
+  held?: Preset['held'];
+  directions: Preset['directions'];
 }
 
 type Pending = [address: string, value: ParamChange['value'], source: string, glide: number | null];
@@ -38,7 +47,7 @@ export class TakeLog {
   private readonly log: TakeEntry[] = [];
   private pending: Pending[] = [];
   private lastStructure = '';
-  private lastLatent: { keyframes: Preset['keyframes']; directions: Preset['directions'] } | undefined;
+  private lastLatent: TakeLatent | undefined;
   private readonly off: () => void;
 
   constructor(private readonly src: TakeLogSource) {
@@ -64,7 +73,7 @@ export class TakeLog {
       for (const s of params.list()) if (!s.readOnly && params.get(s.address) !== params.target(s.address)) current[s.address] = params.get(s.address);
       const range = this.src.range();
       if (range && scene.params['/netbend/output/range'] === 'auto') scene.params['/netbend/output/range'] = range;
-      this.start = { scene, current, structure, tempo: this.src.tempo() };
+      this.start = { scene, current, structure, tempo: this.src.tempo(), ...(this.src.sources ? { sources: this.src.sources } : {}) };
     } else {
       for (const [address, value, source, glide] of this.pending) this.log.push([t.index, 'v', address, value, source, glide]);
       if (key !== this.lastStructure) this.log.push([t.index, 's', structure]);
@@ -72,6 +81,7 @@ export class TakeLog {
     const latent = this.src.latent?.();
     if (latent && this.lastLatent) {
       if (latent.keyframes !== this.lastLatent.keyframes) this.log.push([t.index, 'k', latent.keyframes]);
+      if (latent.held && latent.held !== this.lastLatent.held) this.log.push([t.index, 'h', latent.held]);
       if (latent.directions !== this.lastLatent.directions) this.log.push([t.index, 'd', latent.directions]);
     }
     this.lastLatent = latent;

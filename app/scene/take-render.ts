@@ -11,6 +11,7 @@ import { applyLatent, applyScene, sameEdit } from '../control/scene.ts';
 import { Engine } from '../engine/engine.ts';
 import type { EditOp } from '../engine/bend/edit-ops.ts';
 import type { EpChoice } from '../engine/inference/protocol.ts';
+import type { LatentPlanOptions } from '../engine/latent/latent-plan.ts';
 import { startRecording, type RecordFormat, type RecordingSummary } from '../record/video-recorder.ts';
 import { BPM } from '../core/addresses.ts';
 import { defineShowParams } from './show-params.ts';
@@ -26,6 +27,8 @@ export interface TakeRenderOptions {
   /** Encode at this size (ffmpeg scales). */
   size?: { width: number; height: number };
   ep?: EpChoice;
+  /** W space estimation as the show had it (LiveOptions.latent; tests sample fewer z). */
+  latent?: LatentPlanOptions;
   /** Called after each rendered frame. */
   onFrame?: (done: number, total: number) => void;
 }
@@ -39,10 +42,19 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
   tempo.origin = take.start.tempo.origin;
   params.on('change', (c) => c.address === BPM && (tempo.bpm = Number(c.value)));
   const scene = take.start.scene;
-  // Inputs the show fed from a keyframe loop are fed from one again (the scene holds their keyframes).
-  const sources = Object.fromEntries(Object.keys(scene.keyframes).map((input) => [input, 'keyframes']));
+  // Each input is fed as the show fed it: the show's source choices (older takes: its keyframe
+  // loops, which the scene lists), on every model the take plays, where they fit, as live.
+  const sources = take.start.sources ?? Object.fromEntries(Object.keys(scene.keyframes).map((input) => [input, 'keyframes']));
   const sound = await TakeSound.open(take);
-  let { engine } = await Engine.open({ model: take.start.structure.model, ep: o.ep ?? (scene.model.ep as EpChoice | undefined), registry: params, compact: false, sources });
+  let { engine } = await Engine.open({
+    model: take.start.structure.model,
+    ep: o.ep ?? (scene.model.ep as EpChoice | undefined),
+    registry: params,
+    compact: false,
+    sources,
+    sourcesWhereFit: true,
+    latent: o.latent,
+  });
   let heard: Awaited<ReturnType<TakeSound['heard']>> | undefined;
   try {
     sound?.attach(params, tempo);
@@ -78,8 +90,9 @@ export async function renderTake(take: Take, o: TakeRenderOptions): Promise<Reco
     const apply = async (upTo: (e: TakeEntry) => boolean) => {
       for (; next < take.log.length && upTo(take.log[next]!); next++) {
         const e = take.log[next]!;
-        if (e[1] === 's') engine = await bringTo(engine, params, e[2], o.ep);
+        if (e[1] === 's') engine = await bringTo(engine, params, e[2], { ep: o.ep, sources, latent: o.latent });
         else if (e[1] === 'k') applyLatent(engine, { keyframes: e[2], directions: engine.latent.loadedSet ?? null });
+        else if (e[1] === 'h') applyLatent(engine, { keyframes: engine.keyframes(), held: e[2], directions: engine.latent.loadedSet ?? null });
         else if (e[1] === 'd') applyLatent(engine, { keyframes: engine.keyframes(), directions: e[2] });
         else if (exact || e[4] !== 'modulator') setLogged(params, e[2], e[3], e[4] as ChangeSource, e[5]);
       }
@@ -142,9 +155,15 @@ function setLogged(params: ParameterRegistry, address: string, value: string | n
  * A slot coming into play starts at its amount as it stood live; the values logged after it set
  * the rest. Layers with their own blend amount follow.
  */
-async function bringTo(engine: Engine, params: ParameterRegistry, s: TakeStructure, ep: EpChoice | undefined): Promise<Engine> {
+async function bringTo(
+  engine: Engine,
+  params: ParameterRegistry,
+  s: TakeStructure,
+  o: { ep: EpChoice | undefined; sources: Record<string, string>; latent: LatentPlanOptions | undefined },
+): Promise<Engine> {
   if (s.model !== engine.file) {
-    const { engine: next } = await openNextModel(params, s.model, ep, { compact: false });
+    // As the live switch did: the show's sources, the loops carried over.
+    const { engine: next } = await openNextModel(params, s.model, o.ep, { compact: false, sources: o.sources, latent: o.latent, from: engine });
     await engine.close();
     engine = next;
   }

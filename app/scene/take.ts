@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { EDIT_OPS } from '../engine/bend/edit-ops.ts';
 import { FEATURE_OP_NAMES } from '../engine/bend/feature-ops.ts';
 import { atomicWrite } from '../control/preset-store.ts';
-import { DirectionsChoiceSchema, KeyframesSchema, parsePreset, PresetSchema } from '../control/preset.ts';
+import { DirectionsChoiceSchema, HeldSchema, KeyframesSchema, parsePreset, PresetSchema } from '../control/preset.ts';
 
 export const TAKE_VERSION = 1;
 
@@ -55,6 +55,8 @@ const StructureEntry = z.tuple([z.number().int().nonnegative(), z.literal('s'), 
 
 /** [frame, keyframes]: every keyframe loop's keyframes from that frame on, logged when a list changed. */
 const KeyframesEntry = z.tuple([z.number().int().nonnegative(), z.literal('k'), KeyframesSchema]);
+/** [frame, held]: every keyframe loop's held latent from that frame on (a seed grid jump), logged when one changed. */
+const HeldEntry = z.tuple([z.number().int().nonnegative(), z.literal('h'), HeldSchema]);
 /** [frame, directions]: the direction set played from that frame on, logged when it changed. */
 const DirectionsEntry = z.tuple([z.number().int().nonnegative(), z.literal('d'), DirectionsChoiceSchema]);
 
@@ -74,10 +76,12 @@ export const TakeSchema = z
       current: z.record(z.string(), value),
       structure: TakeStructureSchema,
       tempo: z.object({ bpm: z.number().finite(), origin: z.number().finite() }),
+      /** The show's source choices (per input, a kind: `keyframes`, `walk`, `image:<path>`...); older takes: their keyframe loops. */
+      sources: z.record(z.string().max(256), z.string().min(1).max(4096)).optional(),
     }),
     /** Every rendered frame in order: [slot index, time, dt]; dropped slots are absent. */
     frames: z.array(z.tuple([z.number().int().nonnegative(), z.number().finite(), z.number().finite()])),
-    log: z.array(z.union([ValueEntry, StructureEntry, KeyframesEntry, DirectionsEntry])),
+    log: z.array(z.union([ValueEntry, StructureEntry, KeyframesEntry, HeldEntry, DirectionsEntry])),
     /** The sound that drove the features (app/audio/take-audio.ts): a float WAV, each frame's analysis end in it, and where its parts were heard. */
     audio: z
       .object({
@@ -100,7 +104,7 @@ export class TakeError extends Error {}
 /** Larger than a long set's take (an hour of a few modulated values is tens of MB). */
 const MAX_TAKE_BYTES = 512 * 1024 * 1024;
 
-/** Maps every file path a take names (model, partner) through `f`. */
+/** Maps every file path a take names (model, partner, image sources) through `f`. */
 function mapPaths(take: Take, f: (p: string) => string): Take {
   const st = (s: TakeStructure): TakeStructure => ({ ...s, model: f(s.model), partner: s.partner === null ? null : f(s.partner) });
   const scene = take.start.scene;
@@ -112,6 +116,10 @@ function mapPaths(take: Take, f: (p: string) => string): Take {
       ...take.start,
       scene: { ...scene, model: { ...scene.model, path: f(scene.model.path) }, partner: scene.partner ? { path: f(scene.partner.path) } : null },
       structure: st(take.start.structure),
+      // An image source names a file as well.
+      ...(take.start.sources
+        ? { sources: Object.fromEntries(Object.entries(take.start.sources).map(([input, kind]) => [input, kind.startsWith('image:') ? `image:${f(kind.slice(6).trim())}` : kind])) }
+        : {}),
     },
     log: take.log.map((e) => (e[1] === 's' ? ([e[0], 's', st(e[2])] as TakeEntry) : e)),
   };

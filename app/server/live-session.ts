@@ -49,6 +49,7 @@ import { followTempo } from '../engine/sources/keyframe-loop.ts';
 import { FfmpegCapture } from '../audio/ffmpeg-capture.ts';
 import { decodePcm } from '../audio/pcm-file.ts';
 import type { PcmBuffer } from '../audio/pcm-source.ts';
+import type { LatentPlanOptions } from '../engine/latent/latent-plan.ts';
 import { AudioDesk, TRACK_LOAD, TRACK_POSITION, TRACK_UNLOAD, defineTrackMoves } from './audio-desk.ts';
 
 export interface LiveOptions {
@@ -66,6 +67,8 @@ export interface LiveOptions {
   seed?: number;
   /** Per input, a source kind instead of the one its shape picks (`keyframes` for a seed grid's jumps and keyframe loops). */
   sources?: Record<string, string>;
+  /** W space estimation (how many z are sampled for w_avg and the directions; tests ask for fewer), for every model the show plays. */
+  latent?: LatentPlanOptions;
   /** How long MIDI learn waits for a control before it gives up (default 10 s). */
   midiLearnSeconds?: number;
   /** Defines /netbend/audio/* at start, for an analyser elsewhere that sends the features over OSC (a page's capture defines them anyway). */
@@ -297,7 +300,7 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
   private static async openWith(opts: LiveOptions, ports: ShowPorts, capture: FfmpegCapture | undefined, track: PcmBuffer | undefined): Promise<{ session: LiveSession; warnings: string[] }> {
     const params = new ParameterRegistry();
     const preset = opts.model.toLowerCase().endsWith('.json') ? await loadPreset(opts.model) : undefined;
-    const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? opts.model, ep: opts.ep, seed: opts.seed, sources: opts.sources, registry: params });
+    const { engine, warnings } = await Engine.open({ model: preset?.model.path ?? opts.model, ep: opts.ep, seed: opts.seed, sources: opts.sources, latent: opts.latent, registry: params });
     const session = new LiveSession(params, engine, opts, ports);
     try {
       if (preset) warnings.push(...(await session.scene.loadPreset(opts.model, { source: 'cli' })));
@@ -413,7 +416,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
    * If loading fails, the old model plays on. Called by the scene, in its queue.
    */
   private async switchModel(file: string): Promise<void> {
-    const opened = await openNextModel(this.params, file, this.opts.ep);
+    // The show's source choices and its keyframe loops go with it (where the new model's inputs take them).
+    const opened = await openNextModel(this.params, file, this.opts.ep, { sources: this.opts.sources, latent: this.opts.latent, from: this.engine });
     const old = this.engine;
     this.engine = opened.engine;
     this.loop.setEngine(opened.engine);
@@ -446,7 +450,8 @@ export class LiveSession extends Emitter<{ notice: { level: 'info' | 'warning' |
         structure: () => engine().structure(),
         range: () => engine().range,
         tempo: () => ({ bpm: this.tempo.bpm, origin: this.tempo.origin }),
-        latent: () => ({ keyframes: engine().keyframes(), directions: engine().latent.loadedSet ?? null }),
+        latent: () => ({ keyframes: engine().keyframes(), held: engine().held(), directions: engine().latent.loadedSet ?? null }),
+        sources: takeSources(this.opts.sources),
       });
       this.take = { log, path: e.path, frame: -1, audio: new TakeAudioWriter(takeAudioPathFor(e.path)) };
       this.audio.wantState = true;
@@ -682,6 +687,11 @@ export function takePathFor(video: string): string {
 /** ...and the sound that drove its features. */
 export function takeAudioPathFor(video: string): string {
   return video.replace(/(\.(mp4|mov))?$/i, '.take.wav');
+}
+
+/** The show's source choices as a take keeps them: an image source's file as an absolute path. */
+function takeSources(sources: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(sources ?? {}).map(([input, kind]) => [input, kind.trim().startsWith('image:') ? `image:${resolve(kind.trim().slice(6).trim())}` : kind]));
 }
 
 function splitPair(flag: string, spec: string): [string, string] {

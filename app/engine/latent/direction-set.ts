@@ -9,6 +9,13 @@ export const DIRECTION_SET_FORMAT = 'netbend-directions';
 export const MAX_DIRECTIONS = 64;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+/**
+ * A direction's standard deviation, in w's units (a real model's are a few at most), and its
+ * vector's components (a unit vector's are within 1; an edited set may scale them): far past any
+ * real set, small enough that 64 directions at amount 100 stay finite in float32.
+ */
+export const MAX_SIGMA = 1e4;
+export const MAX_COMPONENT = 100;
 
 export const DirectionSetSchema = z
   .object({
@@ -19,10 +26,10 @@ export const DirectionSetSchema = z
     directions: z
       .array(
         z.object({
-          sigma: finite.refine((s) => s >= 0, 'must be >= 0'),
+          sigma: finite.refine((s) => s >= 0 && s <= MAX_SIGMA, `must be a standard deviation of w, from 0 to ${MAX_SIGMA}`),
           from: z.number().int().min(0),
           to: z.number().int().min(0),
-          vector: z.array(finite),
+          vector: z.array(finite.refine((v) => Math.abs(v) <= MAX_COMPONENT, `must be a direction's component, from -${MAX_COMPONENT} to ${MAX_COMPONENT}`)),
         }),
       )
       .max(MAX_DIRECTIONS),

@@ -125,6 +125,15 @@ export class LatentPlan {
     this.started = true;
     const shape = this.shape;
     const run = async () => {
+      // The PCA worker boots (a second or so) while the mapping network samples w.
+      const pca = new WorkerRpc<DirectionsRequest>(new URL('./directions-worker.ts', import.meta.url));
+      try {
+        await sample(pca);
+      } finally {
+        await pca.terminate();
+      }
+    };
+    const sample = async (pca: WorkerRpc<DirectionsRequest>) => {
       const { numWs, wDim } = shape;
       const count = this.opts.samples ?? 512;
       const seed = this.opts.seed ?? 0x5eed;
@@ -159,14 +168,9 @@ export class LatentPlan {
         await runner.close();
       }
       this.wavg = Float32Array.from(sum, (s) => s / count);
-      const pca = new WorkerRpc<DirectionsRequest>(new URL('./directions-worker.ts', import.meta.url));
-      try {
-        const found = await pca.call<Directions>({ kind: 'pca', samples: first, count, dim: wDim, k: this.k }, [first.buffer as ArrayBuffer]);
-        this.computed = found;
-        if (!this.loaded) this.directions = found;
-      } finally {
-        await pca.terminate();
-      }
+      const found = await pca.call<Directions>({ kind: 'pca', samples: first, count, dim: wDim, k: this.k }, [first.buffer as ArrayBuffer]);
+      this.computed = found;
+      if (!this.loaded) this.directions = found;
     };
     this.ready = run().catch((err: Error) => {
       this.error = `W space: estimating w_avg and directions failed: ${err.message}`;

@@ -9,7 +9,8 @@
 #   bash bench/gpu-kit.sh --run [ep] [sizes] [seconds]
 #                                      there, with carry [".gpu-kit"]: unpacks, runs bench/gpu.ts
 #                                      (default webgpu, 256,1024, 8 s a measure), copies
-#                                      bench/results/gpu-*.json and the log to $OUT
+#                                      bench/results/gpu-*.json and the log to $OUT; then
+#                                      bench/gpu_torch.py (PyTorch eager and CUDA graphs) where torch has CUDA
 # Checked on a CPU machine with `bash bench/gpu-kit.sh --run cpu 64 2` after packing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,12 @@ if [ "${1:-}" = "--run" ]; then
   mkdir -p "$out"
   set -o pipefail
   node --import tsx bench/gpu.ts --ep "$ep" --sizes "$sizes" --seconds "$seconds" 2>&1 | tee "$out/gpu-bench.log"
+  # PyTorch beside it, on the same generated models, where there is a CUDA torch.
+  if python3 -c 'import torch, onnx, onnxruntime; assert torch.cuda.is_available()' 2>/dev/null; then
+    models=$(for s in ${sizes//,/ }; do echo "/tmp/netbend-gpu-models/stylegan2-$s.onnx"; done)
+    # shellcheck disable=SC2086
+    PYTHONUNBUFFERED=1 python3 bench/gpu_torch.py $models --seconds "$seconds" 2>&1 | tee -a "$out/gpu-bench.log"
+  fi
   cp bench/results/gpu-*.json "$out"/
   exit 0
 fi

@@ -6,6 +6,10 @@
 //   scale:  W = W * a      offset: W = W + a      noise: W = W + a * (std(A) * N(seed))
 //   set:    W = W + on (a - W)          ablate: W = W * mask (zeros on the ablated output channels)
 // W is the weight as float32 whatever its stored type; weight-io.ts reads and writes it back.
+// The blend and the linear edits (scale, offset, noise) before any other keep W a sum of constant
+// terms with scalar coefficients, W = s A + t s D + a N, which is what the graph computes: after
+// the product for a weight that reaches a Gemm or MatMul through linear ops (linear-split.ts), else
+// in one MatMul of the coefficients with the stacked terms (folded at load), one pass per frame.
 import { create } from '@bufbuild/protobuf';
 import { AttributeProtoSchema, NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto, type TensorProto } from '../onnx/schema/onnx_pb.ts';
 import { valueInfo } from '../onnx/rewrite.ts';

@@ -89,6 +89,33 @@ test('blend: t=0 is A, t=1 is B, 0.5 and 1.5 are neither, 0.5 equals offline-ave
   assert.ok(maxDiff(live, baked) < 1e-4, `t=0.5 equals the averaged model (max diff ${maxDiff(live, baked)})`);
 });
 
+test('blend with scale edits (bent after the mapping and style products, and in one pass per conv weight) equals the same weights bent offline', async (t) => {
+  const dir = tempDir(t);
+  const tap = ['--tap', 'G.synthesis'];
+  const scales: [RegExp, number][] = [
+    [/^G\.mapping\.fc.*\.weight$/, 0.5],
+    [/^G\.synthesis\.b16\..*weight$/, 0.7],
+  ];
+  const live = await play(dir, 'live', A, '--blend', B, '--blend-amount', '0.5', '--edit', 'G.mapping.fc*.weight:scale=0.5', '--edit', 'G.synthesis.b16.*weight:scale=0.7', ...tap);
+  const ma = (await readModelFile(A)).model;
+  const theirs = new Map(weightInitializers((await readModelFile(B)).model).map((w) => [w.name, floatValues(w)]));
+  for (const w of weightInitializers(ma)) {
+    const x = floatValues(w);
+    const y = theirs.get(w.name)!;
+    const s = scales.find(([re]) => re.test(w.name))?.[1] ?? 1;
+    const bent = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) bent[i] = Math.fround(x[i]! + 0.5 * (y[i]! - x[i]!)) * s;
+    w.rawData = new Uint8Array(bent.buffer);
+    w.floatData = [];
+  }
+  const baked = join(dir, 'baked.onnx');
+  writeFileSync(baked, encodeModel(ma));
+  const offline = await play(dir, 'offline', baked, ...tap);
+  const a = f32(join(live, 'tap-G.synthesis-00000.f32'));
+  const b = f32(join(offline, 'tap-G.synthesis-00000.f32'));
+  assert.ok(maxDiff(a, b) < 1e-4, `live bends equal the offline ones (max diff ${maxDiff(a, b)})`);
+});
+
 test('per-layer blend amounts override "all"', async (t) => {
   const dir = tempDir(t);
   const a = await play(dir, 'a', A);

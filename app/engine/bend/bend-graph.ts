@@ -6,14 +6,22 @@
 //   scale:  W = W * a      offset: W = W + a      noise: W = W + a * (std(A) * N(seed))
 //   set:    W = W + on (a - W)          ablate: W = W * mask (zeros on the ablated output channels)
 // W is the weight as float32 whatever its stored type; weight-io.ts reads and writes it back.
+// The blend and the linear edits (scale, offset, noise) before any other keep W a sum of constant
+// terms with scalar coefficients, W = s A + t s D + a N, which is what the graph computes: after
+// the product for a weight that reaches a Gemm or MatMul through linear ops (linear-split.ts), else
+// in one MatMul of the coefficients with the stacked terms (folded at load), one pass per frame.
 import { create } from '@bufbuild/protobuf';
-import { NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto, type TensorProto } from '../onnx/schema/onnx_pb.ts';
+import { AttributeProtoSchema, NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto, type TensorProto } from '../onnx/schema/onnx_pb.ts';
 import { valueInfo } from '../onnx/rewrite.ts';
-import { DataType } from '../onnx/tensor-data.ts';
+import { DataType, elementCount } from '../onnx/tensor-data.ts';
 import { storedWeights, weightValues } from '../onnx/weight-format.ts';
 import { readPartner, weightIo, type ChainBuilder } from './weight-io.ts';
 import { gaussianArray } from '../../core/seeded-random.ts';
 import type { EditOp } from './edit-ops.ts';
+import { consumers, gemmPath, type GemmPath } from './linear-split.ts';
+
+/** Edits that keep a weight a sum of constant terms with scalar coefficients (see linear-split.ts). */
+const LINEAR_EDITS = new Set<EditOp>(['scale', 'offset', 'noise']);
 
 export interface StructuralEdit {
   id: string;
@@ -43,6 +51,15 @@ export function bendGraph(model: ModelProto, s: BendStructure): ModelProto {
   const inputs = g.input.filter((v) => !touched.has(v.name));
   const nodes: NodeProto[] = [];
   const replaced = new Set<NodeProto>();
+  /** Original nodes whose place a set of new nodes takes (they read activations computed there). */
+  const inPlace = new Map<NodeProto, NodeProto[]>();
+  const uses = consumers(g.node);
+  const scalars = new Set([
+    ...g.node.filter((n) => n.opType === 'Constant' && n.attribute[0]?.t && elementCount(n.attribute[0].t.dims) === 1).map((n) => n.output[0]!),
+    ...g.initializer.filter((t) => !touched.has(t.name) && elementCount(t.dims) === 1).map((t) => t.name),
+  ]);
+  const scalarConstant = (t: string) => scalars.has(t);
+  const outputs = new Set(g.output.map((o) => o.name));
   const scalar = (name: string) => inputs.push(valueInfo(name, DataType.FLOAT, [1]));
   for (const e of s.edits) {
     scalar(editInput(e.id));
@@ -66,15 +83,52 @@ export function bendGraph(model: ModelProto, s: BendStructure): ModelProto {
       },
     };
     const node = (op: string, input: string[]) => chain.node(op, input);
-    let cur = io.read(chain, `netbend_a:${name}`);
+    const edits = s.edits.filter((e) => e.weights.includes(name));
+    // The blend and the linear edits before any other make the weight a sum of constant terms
+    // with scalar coefficients: W = A + t D + a N ..., scaled (D = B - A, folded at load).
+    let terms: Term[] = [{ t: io.read(chain, `netbend_a:${name}`) }];
     const b = s.partner?.get(name);
     if (b) {
-      const theirs = readPartner(chain, b, `netbend_b:${name}`);
       scalar(blendInput(name));
-      cur = node('Add', [cur, node('Mul', [node('Sub', [theirs, cur]), blendInput(name)])]);
+      terms.push({ t: node('Sub', [readPartner(chain, b, `netbend_b:${name}`), terms[0]!.t]), coef: blendInput(name) });
     }
-    for (const e of s.edits) {
-      if (!e.weights.includes(name)) continue;
+    let linear = 0;
+    for (const e of edits) {
+      if (!LINEAR_EDITS.has(e.op)) break;
+      const amount = editInput(e.id);
+      if (e.op === 'scale') terms = terms.map(({ t, coef }) => ({ t, coef: coef ? node('Mul', [coef, amount]) : amount }));
+      else {
+        const values = e.op === 'noise' ? scaledNoise(weightValues(w), e.seed) : new Float32Array(elementCount(dims)).fill(1);
+        const t = chain.initializer(create(TensorProtoSchema, { name: `netbend_${e.op}:${e.id}:${name}`, dataType: DataType.FLOAT, dims: w.tensor.dims, rawData: new Uint8Array(values.buffer) }));
+        terms.push({ t, coef: amount });
+      }
+      linear++;
+    }
+    const path = w.format.kind === 'float' && w.format.type === DataType.FLOAT && linear === edits.length ? gemmPath(w.tensor, uses, scalarConstant, outputs) : undefined;
+    if (path) {
+      // Bent after its product (see linear-split.ts).
+      inPlace.set(path.gemm, splitGemm(path, name, terms, chain));
+      for (const n of path.chain) replaced.add(n);
+      continue;
+    }
+    // A consumer that transposes the weight (a ConvTranspose's, in StyleGAN2's exports) reads its
+    // own sum of transposed terms (folded at load): one pass, where a strided Transpose was a second.
+    const readers = uses.get(name) ?? [];
+    const transposes = readers.filter((n) => n.opType === 'Transpose' && n.input[0] === name && !outputs.has(n.output[0]!));
+    if (terms.length > 1 && linear === edits.length && w.format.kind === 'float' && w.format.type === DataType.FLOAT && transposes.length < readers.length)
+      transposes.forEach((n, i) => {
+        const perm = n.attribute.find((a) => a.name === 'perm')?.ints.map(Number) ?? dims.map((_, j) => dims.length - 1 - j);
+        combine(
+          terms.map(({ t, coef }) => ({ t: chain.node('Transpose', [t], n.attribute), coef })),
+          perm.map((p) => dims[p]!),
+          `${name}:T${i}`,
+          chain,
+        );
+        nodes[nodes.length - 1]!.output = [n.output[0]!];
+        replaced.add(n);
+      });
+    let cur = combine(terms, dims, name, chain);
+    for (const e of edits.slice(linear)) {
       const amount = editInput(e.id);
       if (e.op === 'scale') cur = node('Mul', [cur, amount]);
       else if (e.op === 'offset') cur = node('Add', [cur, amount]);
@@ -96,7 +150,82 @@ export function bendGraph(model: ModelProto, s: BendStructure): ModelProto {
     else nodes.push(create(NodeProtoSchema, { opType: 'Identity', input: [out], output: [io.target], name: `netbend_id:${name}` }));
     if (io.replaces) replaced.add(io.replaces);
   }
-  return { ...model, graph: { ...g, initializer: initializers, input: inputs, node: [...nodes, ...g.node.filter((n) => !replaced.has(n))] } };
+  return { ...model, graph: { ...g, initializer: initializers, input: inputs, node: [...nodes, ...g.node.flatMap((n) => inPlace.get(n) ?? (replaced.has(n) ? [] : [n]))] } };
+}
+
+/** A constant tensor (folded at load) and the scalar input it is scaled by (none: 1). */
+interface Term {
+  t: string;
+  coef?: string;
+}
+
+/**
+ * The weight from its terms in one op: the terms flattened and stacked as rows (folded at load),
+ * and the row of coefficients times that stack, [1, t] . [A; D] = A + t D, read in one pass.
+ */
+function combine(terms: Term[], dims: number[], weight: string, chain: ChainBuilder): string {
+  const [first] = terms;
+  if (terms.length === 1) return first!.coef ? chain.node('Mul', [first!.t, first!.coef]) : first!.t;
+  const shape = (tag: string, v: number[]) =>
+    chain.initializer(
+      create(TensorProtoSchema, { name: `netbend_${tag}:${weight}`, dataType: DataType.INT64, dims: [BigInt(v.length)], rawData: new Uint8Array(BigInt64Array.from(v, BigInt).buffer) }),
+    );
+  const one = chain.initializer(create(TensorProtoSchema, { name: `netbend_one:${weight}`, dataType: DataType.FLOAT, dims: [1n], rawData: new Uint8Array(new Float32Array([1]).buffer) }));
+  const row = shape('row', [1, -1]);
+  const axis0 = [create(AttributeProtoSchema, { name: 'axis', type: 2, i: 0n })];
+  const stack = chain.node(
+    'Concat',
+    terms.map(({ t }) => chain.node('Reshape', [t, row])),
+    axis0,
+  );
+  const coefs = chain.node(
+    'Concat',
+    terms.map(({ coef }) => coef ?? one),
+    axis0,
+  );
+  return chain.node('Reshape', [chain.node('MatMul', [coefs, stack]), shape('dims', dims)]);
+}
+
+/**
+ * The product's replacement: one Gemm (or MatMul) of the activations, each scaled by a term's
+ * coefficient, side by side, with the linear path copied onto each constant term, stacked to
+ * match (onnxruntime folds and prepacks that stack at load):
+ *   [x, t x] . [f(A); f(D)] + bias = x f(A) + t x f(D) + bias.
+ */
+function splitGemm(path: GemmPath, weight: string, terms: Term[], chain: ChainBuilder): NodeProto[] {
+  const { gemm } = path;
+  const at: NodeProto[] = [];
+  const put = (op: string, input: string[], attribute: NodeProto['attribute'] = []) => {
+    const name = `netbend_split${at.length}:${weight}`;
+    at.push(create(NodeProtoSchema, { opType: op, input, output: [name], name, attribute }));
+    return name;
+  };
+  const flag = (name: string) => Number(gemm.attribute.find((a) => a.name === name)?.i ?? 0);
+  // Gemm's x is [M, K] ([K, M] under transA) and B [K, N] ([N, K] under transB); MatMul's x is
+  // [..., M, K] and B (the weight, 2-D) [K, N].
+  const [xAxis, bAxis] = gemm.opType === 'Gemm' ? [flag('transA') ? 0 : 1, flag('transB') ? 1 : 0] : [-1, 0];
+  const axis = (v: number) => [create(AttributeProtoSchema, { name: 'axis', type: 2, i: BigInt(v) })];
+  const [x, , bias] = gemm.input;
+  const xs: string[] = [];
+  const bs: string[] = [];
+  for (const { t, coef } of terms) {
+    let f = t;
+    let prev = weight;
+    for (const n of path.chain) {
+      f = chain.node(
+        n.opType,
+        n.input.map((input) => (input === prev ? f : input)),
+        n.attribute,
+      );
+      prev = n.output[0]!;
+    }
+    bs.push(f);
+    xs.push(coef ? put('Mul', [x!, coef]) : x!);
+  }
+  const stacked = chain.node('Concat', bs, axis(bAxis));
+  const inputs = [put('Concat', xs, axis(xAxis)), stacked, ...(bias ? [bias] : [])];
+  at.push(create(NodeProtoSchema, { ...gemm, input: inputs, name: `netbend_split:${gemm.name || weight}` }));
+  return at;
 }
 
 /** Gaussian noise scaled by the weight's own spread, so one amount means the same on every layer. */

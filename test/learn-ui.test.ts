@@ -5,19 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ROOT, startServe, tempDir } from './helpers.ts';
-import { artifact, framesLater, launch, noChromium, openPage, oscSend, untilValue } from './ui-helpers.ts';
+import { ROOT, tempDir } from './helpers.ts';
+import { artifact, framesLater, noChromium, servePage, oscSend, untilValue } from './ui-helpers.ts';
 import { LEARN_RECORDING } from '../app/core/addresses.ts';
 
 const AMP = '/netbend/source/z/amplitude';
 
 test('pick inputs and targets, record, hold, delete, train, see the error, play and stop', { skip: noChromium }, async (t) => {
-  const s = await startServe(join(ROOT, 'models', 'default.onnx'), ['--presets', tempDir(t), '--fps', '10']);
-  t.after(() => s.stop());
-  const browser = await launch();
-  t.after(() => browser.close());
-  const { page, errors } = await openPage(browser, s.url);
-  const base = s.url.replace(/\/$/, '');
+  const { base, page, errors } = await servePage(t, join(ROOT, 'models', 'default.onnx'), ['--presets', tempDir(t), '--fps', '10']);
   await page.click('#tab-learn');
   await page.locator('#learn-panel').waitFor({ timeout: 30_000 });
   const count = () => page.locator('#learn-count').textContent().then(Number);

@@ -118,8 +118,10 @@ test('bad input: one clear line naming the file and the problem, non-zero exit',
     [['play', fixture('stylegan2-64-tiny.onnx'), '--out', dir, '--ep', 'coreml'], /coreml is not available/],
     [['play', fixture('stylegan2-64-tiny.onnx'), '--out', dir, '--ep', 'quantum'], /quantum.*use one of/],
   ];
-  for (const [args, pattern] of cases) {
-    const r = await cli(args);
+  // Independent runs, side by side.
+  const results = await Promise.all(cases.map(([args]) => cli(args)));
+  for (const [i, [args, pattern]] of cases.entries()) {
+    const r = results[i]!;
     assert.notEqual(r.code, 0, `${args.join(' ')} should fail`);
     assert.match(r.stderr, pattern);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -143,11 +145,13 @@ test('an unsupported input shape is refused with the input named', async (t) => 
 test('the WebGPU execution provider runs through SwiftShader and matches the CPU', { skip: !existsSync(SWIFTSHADER_ICD) && 'no SwiftShader Vulkan driver (apt install chromium)' }, async (t) => {
   const dir = tempDir(t);
   const env = { VK_ICD_FILENAMES: SWIFTSHADER_ICD };
-  const gpu = await cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', '3', '--ep', 'webgpu', '--out', join(dir, 'gpu')], env);
+  const [gpu, cpu] = await Promise.all([
+    cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', '3', '--ep', 'webgpu', '--out', join(dir, 'gpu')], env),
+    cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', '3', '--ep', 'cpu', '--out', join(dir, 'cpu')]),
+  ]);
   assert.equal(gpu.code, 0, gpu.stderr);
   const stats = JSON.parse(readFileSync(join(dir, 'gpu', 'stats.json'), 'utf8'));
   assert.equal(stats.ep, 'webgpu', gpu.stderr);
-  const cpu = await cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', '3', '--ep', 'cpu', '--out', join(dir, 'cpu')]);
   assert.equal(cpu.code, 0, cpu.stderr);
   const a = readPng(join(dir, 'gpu', 'frame-00000.png')).data;
   const b = readPng(join(dir, 'cpu', 'frame-00000.png')).data;

@@ -20,7 +20,8 @@ for (const [name, size] of FIXTURE_SIZES) {
   test(`${name} plays on cpu: ${size}x${size}, moving, same seed same pixels`, async (t) => {
     const dir = tempDir(t);
     const run = (out: string) => cli(['play', fixture(name), '--frames', '2', '--fps', '2', '--seed', '7', '--ep', 'cpu', '--out', join(dir, out)]);
-    const [a, b] = [await run('a'), await run('b')];
+    // Side by side: nothing one run does may leak into the other.
+    const [a, b] = await Promise.all([run('a'), run('b')]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
     const f0 = readPng(join(dir, 'a', 'frame-00000.png'));
@@ -45,10 +46,9 @@ for (const [name, size] of FIXTURE_SIZES) {
 
 test('a different seed gives a different picture', async (t) => {
   const dir = tempDir(t);
-  for (const seed of ['1', '2']) {
-    const r = await cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', seed, '--ep', 'cpu', '--out', join(dir, seed)]);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  const seeds = ['1', '2'];
+  const runs = await Promise.all(seeds.map((seed) => cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', seed, '--ep', 'cpu', '--out', join(dir, seed)])));
+  for (const r of runs) assert.equal(r.code, 0, r.stderr);
   assert.notDeepEqual(readPng(join(dir, '1', 'frame-00000.png')).data, readPng(join(dir, '2', 'frame-00000.png')).data);
 });
 
@@ -66,8 +66,9 @@ test('inspect lists the StyleGAN3 layer tree from the graph', async () => {
 });
 
 test('inspect finds StyleGAN2 blocks, also in a graph without scope metadata', async () => {
-  for (const name of ['stylegan2-64-tiny.onnx', 'stylegan2-64-tiny-b.onnx']) {
-    const r = await cli(['inspect', fixture(name)]);
+  const names = ['stylegan2-64-tiny.onnx', 'stylegan2-64-tiny-b.onnx'];
+  const runs = await Promise.all(names.map((name) => cli(['inspect', fixture(name)])));
+  for (const r of runs) {
     assert.equal(r.code, 0, r.stderr);
     for (const b of ['b4', 'b8', 'b16', 'b32', 'b64']) assert.match(r.stdout, new RegExp(`G\\.synthesis\\.${b}\\b`));
     for (const sub of ['b8.conv0', 'b8.conv1', 'b64.torgb']) assert.match(r.stdout, new RegExp(`G\\.synthesis\\.${sub.replace('.', '\\.')}`));

@@ -12,7 +12,7 @@ import { LEARN_RECORDING } from '../app/core/addresses.ts';
 const AMP = '/netbend/source/z/amplitude';
 
 test('pick inputs and targets, record, hold, delete, train, see the error, play and stop', { skip: noChromium }, async (t) => {
-  const { base, page, errors } = await servePage(t, join(ROOT, 'models', 'default.onnx'), ['--presets', tempDir(t), '--fps', '10']);
+  const { base, page, errors } = await servePage(t, join(ROOT, 'models', 'default.onnx'), ['--presets', tempDir(t), '--fps', '30']);
   await page.click('#tab-learn');
   await page.locator('#learn-panel').waitFor({ timeout: 30_000 });
   const count = () => page.locator('#learn-count').textContent().then(Number);

@@ -7,9 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { fixture, startServe, tempDir } from './helpers.ts';
-import { CHROMIUM, noChromium, untilValue } from './ui-helpers.ts';
+import { fixture, tempDir } from './helpers.ts';
+import { noChromium, servePage, untilValue } from './ui-helpers.ts';
 
 const MODEL = fixture('stylegan2-64-tiny.onnx');
 const KNOB = '/netbend/knobs/k1';
@@ -18,27 +17,9 @@ test('capture a fake input from the audio tab: low rises, onsets arrive, latency
   const wav = join(tempDir(t), 'sine-clicks.wav');
   const ff = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'aevalsrc=0.5*sin(2*PI*60*t)+0.9*lt(mod(t\\,0.5)\\,0.003):s=48000:d=20', '-ac', '1', '-c:a', 'pcm_s16le', wav]);
   assert.equal(ff.status, 0, String(ff.stderr));
-  const s = await startServe(MODEL, ['--presets', tempDir(t)]);
-  t.after(() => s.stop());
-  const base = s.url.replace(/\/(\?.*)?$/, '');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-audio-capture=${wav}`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+  const { base, page, errors } = await servePage(t, MODEL, ['--presets', tempDir(t)], {
+    chromiumArgs: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`, '--autoplay-policy=no-user-gesture-required'],
   });
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(s.url);
   await page.click('#tab-audio');
   await page.click('#audio-start');
   await page.locator('#audio-stop').waitFor({ timeout: 20_000 });

@@ -307,7 +307,11 @@ test('render --audio: the track muxed at its length, the picture jumps on the cl
   const track = await lavfi(dir, 'clicks', clicks(0.5, first, 4));
   const out = join(dir, 'clip.mp4');
   const fps = 30;
-  const r = await cli(['render', MODEL, '--audio', track, '--animate', 'z/offset=audio.onset', '--animate', 'z/speed=0.1', '--fps', String(fps), '--size', '64x64', '--ep', 'cpu', '--out', out]);
+  // With a refusal side by side: a file that is not sound is said before any model loads.
+  const [r, bad] = await Promise.all([
+    cli(['render', MODEL, '--audio', track, '--animate', 'z/offset=audio.onset', '--animate', 'z/speed=0.1', '--fps', String(fps), '--size', '64x64', '--ep', 'cpu', '--out', out]),
+    cli(['render', MODEL, '--audio', join(dir, 'missing.wav'), '--ep', 'cpu', '--out', join(dir, 'x.mp4')]),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const info = await probeVideo(out);
   assert.equal(info.frames, 4 * fps, '--seconds defaults to the track');
@@ -329,7 +333,6 @@ test('render --audio: the track muxed at its length, the picture jumps on the cl
   t.diagnostic(`mean |frame - previous| at clicks ${atClick.map((d) => d.toFixed(1)).join(' ')}; between clicks at most ${Math.max(...between).toFixed(1)}`);
   for (const d of atClick) assert.ok(d > Math.max(...between), `at a click ${d} vs between ${Math.max(...between)}`);
   // A file that is not sound is said before any model loads.
-  const bad = await cli(['render', MODEL, '--audio', join(dir, 'missing.wav'), '--ep', 'cpu', '--out', join(dir, 'x.mp4')]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^netbend: .*missing\.wav: no such audio file\n$/);
 });

@@ -3,16 +3,11 @@
 // from the layer view where the tap shows it, the order changed and the ops removed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, startServe, tempDir } from './helpers.ts';
-import { artifact, dragBar, launch, noChromium, openPage, untilValue } from './ui-helpers.ts';
+import { fixture, tempDir } from './helpers.ts';
+import { artifact, dragBar, noChromium, servePage, untilValue } from './ui-helpers.ts';
 
 test('bend a layer from its row and from the layer view; play, reorder and remove the ops', { skip: noChromium }, async (t) => {
-  const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--presets', tempDir(t), '--fps', '10']);
-  t.after(() => s.stop());
-  const browser = await launch();
-  t.after(() => browser.close());
-  const { page, errors } = await openPage(browser, s.url);
-  const base = s.url.replace(/\/$/, '');
+  const { base, page, errors } = await servePage(t, fixture('stylegan2-64-tiny.onnx'), ['--presets', tempDir(t), '--fps', '10']);
   await page.click('#tab-model');
   const row = page.locator('.lrow[data-layer="G.synthesis.b16"]');
   await row.waitFor({ timeout: 30_000 });

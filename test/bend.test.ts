@@ -26,12 +26,15 @@ async function play(dir: string, name: string, model: string, ...args: string[])
 
 test('identity edits and restore give the unedited frames; scale=0 changes them', async (t) => {
   const dir = tempDir(t);
-  const plain = await play(dir, 'plain', A);
-  const identity = await play(dir, 'identity', A, '--edit', 'b16:scale=1', '--edit', 'G.synthesis.b32.conv1.weight:offset=0', '--edit', 'G.mapping.fc*.weight:scale=1');
+  // Independent runs, side by side (each is mostly a process starting and a model loading).
+  const [plain, identity, zero, noise] = await Promise.all([
+    play(dir, 'plain', A),
+    play(dir, 'identity', A, '--edit', 'b16:scale=1', '--edit', 'G.synthesis.b32.conv1.weight:offset=0', '--edit', 'G.mapping.fc*.weight:scale=1'),
+    play(dir, 'zero', A, '--edit', 'b16.conv1:scale=0'),
+    play(dir, 'noise', A, '--edit', 'b8:noise=0.8', '--edit', 'b32.conv0:ablate=0.5'),
+  ]);
   for (const i of [0, 1]) assert.deepEqual(pixels(identity, i), pixels(plain, i), `frame ${i} identical`);
-  const zero = await play(dir, 'zero', A, '--edit', 'b16.conv1:scale=0');
   assert.notDeepEqual(pixels(zero), pixels(plain));
-  const noise = await play(dir, 'noise', A, '--edit', 'b8:noise=0.8', '--edit', 'b32.conv0:ablate=0.5');
   assert.notDeepEqual(pixels(noise), pixels(plain));
 });
 
@@ -57,33 +60,39 @@ test('restore in the engine gives back the exact original frame', async () => {
 test('blend: t=0 is A, t=1 is B, 0.5 and 1.5 are neither, 0.5 equals offline-averaged weights', async (t) => {
   const dir = tempDir(t);
   const tap = ['--tap', 'G.synthesis'];
-  const a = await play(dir, 'a', A, ...tap);
-  const b = await play(dir, 'b', B, ...tap);
-  const t0 = await play(dir, 't0', A, '--blend', B, '--blend-amount', '0', ...tap);
-  const t1 = await play(dir, 't1', A, '--blend', B, '--blend-amount', '1', ...tap);
-  const half = await play(dir, 'half', A, '--blend', B, '--blend-amount', '0.5', ...tap);
-  const over = await play(dir, 'over', A, '--blend', B, '--blend-amount', '1.5', ...tap);
+  // The same blend written offline with our ONNX writer, then played.
+  const playAveraged = async () => {
+    const ma = (await readModelFile(A)).model;
+    const mb = (await readModelFile(B)).model;
+    const theirs = new Map(weightInitializers(mb).map((w) => [w.name, floatValues(w)]));
+    for (const w of weightInitializers(ma)) {
+      const x = floatValues(w);
+      const y = theirs.get(w.name)!;
+      const avg = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) avg[i] = x[i]! + 0.5 * (y[i]! - x[i]!);
+      w.rawData = new Uint8Array(avg.buffer);
+      w.floatData = [];
+    }
+    const averaged = join(dir, 'averaged.onnx');
+    writeFileSync(averaged, encodeModel(ma));
+    return play(dir, 'offline', averaged, ...tap);
+  };
+  // Independent runs, side by side (each is mostly a process starting and a model loading).
+  const [a, b, t0, t1, half, over, offline] = await Promise.all([
+    play(dir, 'a', A, ...tap),
+    play(dir, 'b', B, ...tap),
+    play(dir, 't0', A, '--blend', B, '--blend-amount', '0', ...tap),
+    play(dir, 't1', A, '--blend', B, '--blend-amount', '1', ...tap),
+    play(dir, 'half', A, '--blend', B, '--blend-amount', '0.5', ...tap),
+    play(dir, 'over', A, '--blend', B, '--blend-amount', '1.5', ...tap),
+    playAveraged(),
+  ]);
   assert.deepEqual(pixels(t0), pixels(a), 't=0 gives A exactly');
   assert.ok(maxDiff(pixels(t1), pixels(b)) <= 1, 't=1 gives B within 1 level');
   for (const mid of [half, over]) {
     assert.ok(maxDiff(pixels(mid), pixels(a)) > 10);
     assert.ok(maxDiff(pixels(mid), pixels(b)) > 10);
   }
-  // The same blend written offline with our ONNX writer.
-  const ma = (await readModelFile(A)).model;
-  const mb = (await readModelFile(B)).model;
-  const theirs = new Map(weightInitializers(mb).map((w) => [w.name, floatValues(w)]));
-  for (const w of weightInitializers(ma)) {
-    const x = floatValues(w);
-    const y = theirs.get(w.name)!;
-    const avg = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) avg[i] = x[i]! + 0.5 * (y[i]! - x[i]!);
-    w.rawData = new Uint8Array(avg.buffer);
-    w.floatData = [];
-  }
-  const averaged = join(dir, 'averaged.onnx');
-  writeFileSync(averaged, encodeModel(ma));
-  const offline = await play(dir, 'offline', averaged, ...tap);
   const live = f32(join(half, 'tap-G.synthesis-00000.f32'));
   const baked = f32(join(offline, 'tap-G.synthesis-00000.f32'));
   assert.ok(maxDiff(live, baked) < 1e-4, `t=0.5 equals the averaged model (max diff ${maxDiff(live, baked)})`);
@@ -118,10 +127,12 @@ test('blend with scale edits (bent after the mapping and style products, and in 
 
 test('per-layer blend amounts override "all"', async (t) => {
   const dir = tempDir(t);
-  const a = await play(dir, 'a', A);
-  const onlyMapping = await play(dir, 'm', A, '--blend', B, '--blend-amount', '0', '--blend-layer', 'mapping=1');
+  const [a, onlyMapping, allButMapping] = await Promise.all([
+    play(dir, 'a', A),
+    play(dir, 'm', A, '--blend', B, '--blend-amount', '0', '--blend-layer', 'mapping=1'),
+    play(dir, 'n', A, '--blend', B, '--blend-amount', '1', '--blend-layer', 'synthesis=0', '--blend-layer', 'mapping=0'),
+  ]);
   assert.notDeepEqual(pixels(onlyMapping), pixels(a));
-  const allButMapping = await play(dir, 'n', A, '--blend', B, '--blend-amount', '1', '--blend-layer', 'synthesis=0', '--blend-layer', 'mapping=0');
   assert.deepEqual(pixels(allButMapping), pixels(a), 'every layer set back to 0 is A');
 });
 
@@ -147,8 +158,10 @@ test('--tap L6_84_128 writes the tap and its shape', async (t) => {
 
 test('--animate moves an amount per frame', async (t) => {
   const dir = tempDir(t);
-  const still = await play(dir, 'still', A, '--edit', 'b16:scale=1');
-  const moving = await play(dir, 'moving', A, '--edit', 'b16:scale=1', '--animate', 'b16-scale/amount=sine:1hz:depth=2:center=1');
+  const [still, moving] = await Promise.all([
+    play(dir, 'still', A, '--edit', 'b16:scale=1'),
+    play(dir, 'moving', A, '--edit', 'b16:scale=1', '--animate', 'b16-scale/amount=sine:1hz:depth=2:center=1'),
+  ]);
   assert.deepEqual(pixels(moving, 0), pixels(still, 0), 'sine starts at its centre');
   assert.notDeepEqual(pixels(moving, 1), pixels(still, 1));
 });

@@ -20,7 +20,8 @@ for (const [name, size] of FIXTURE_SIZES) {
   test(`${name} plays on cpu: ${size}x${size}, moving, same seed same pixels`, async (t) => {
     const dir = tempDir(t);
     const run = (out: string) => cli(['play', fixture(name), '--frames', '2', '--fps', '2', '--seed', '7', '--ep', 'cpu', '--out', join(dir, out)]);
-    const [a, b] = [await run('a'), await run('b')];
+    // Side by side: nothing one run does may leak into the other.
+    const [a, b] = await Promise.all([run('a'), run('b')]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
     const f0 = readPng(join(dir, 'a', 'frame-00000.png'));
@@ -45,10 +46,9 @@ for (const [name, size] of FIXTURE_SIZES) {
 
 test('a different seed gives a different picture', async (t) => {
   const dir = tempDir(t);
-  for (const seed of ['1', '2']) {
-    const r = await cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', seed, '--ep', 'cpu', '--out', join(dir, seed)]);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  const seeds = ['1', '2'];
+  const runs = await Promise.all(seeds.map((seed) => cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', seed, '--ep', 'cpu', '--out', join(dir, seed)])));
+  for (const r of runs) assert.equal(r.code, 0, r.stderr);
   assert.notDeepEqual(readPng(join(dir, '1', 'frame-00000.png')).data, readPng(join(dir, '2', 'frame-00000.png')).data);
 });
 
@@ -66,8 +66,9 @@ test('inspect lists the StyleGAN3 layer tree from the graph', async () => {
 });
 
 test('inspect finds StyleGAN2 blocks, also in a graph without scope metadata', async () => {
-  for (const name of ['stylegan2-64-tiny.onnx', 'stylegan2-64-tiny-b.onnx']) {
-    const r = await cli(['inspect', fixture(name)]);
+  const names = ['stylegan2-64-tiny.onnx', 'stylegan2-64-tiny-b.onnx'];
+  const runs = await Promise.all(names.map((name) => cli(['inspect', fixture(name)])));
+  for (const r of runs) {
     assert.equal(r.code, 0, r.stderr);
     for (const b of ['b4', 'b8', 'b16', 'b32', 'b64']) assert.match(r.stdout, new RegExp(`G\\.synthesis\\.${b}\\b`));
     for (const sub of ['b8.conv0', 'b8.conv1', 'b64.torgb']) assert.match(r.stdout, new RegExp(`G\\.synthesis\\.${sub.replace('.', '\\.')}`));
@@ -118,8 +119,10 @@ test('bad input: one clear line naming the file and the problem, non-zero exit',
     [['play', fixture('stylegan2-64-tiny.onnx'), '--out', dir, '--ep', 'coreml'], /coreml is not available/],
     [['play', fixture('stylegan2-64-tiny.onnx'), '--out', dir, '--ep', 'quantum'], /quantum.*use one of/],
   ];
-  for (const [args, pattern] of cases) {
-    const r = await cli(args);
+  // Independent runs, side by side.
+  const results = await Promise.all(cases.map(([args]) => cli(args)));
+  for (const [i, [args, pattern]] of cases.entries()) {
+    const r = results[i]!;
     assert.notEqual(r.code, 0, `${args.join(' ')} should fail`);
     assert.match(r.stderr, pattern);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -143,11 +146,13 @@ test('an unsupported input shape is refused with the input named', async (t) => 
 test('the WebGPU execution provider runs through SwiftShader and matches the CPU', { skip: !existsSync(SWIFTSHADER_ICD) && 'no SwiftShader Vulkan driver (apt install chromium)' }, async (t) => {
   const dir = tempDir(t);
   const env = { VK_ICD_FILENAMES: SWIFTSHADER_ICD };
-  const gpu = await cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', '3', '--ep', 'webgpu', '--out', join(dir, 'gpu')], env);
+  const [gpu, cpu] = await Promise.all([
+    cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', '3', '--ep', 'webgpu', '--out', join(dir, 'gpu')], env),
+    cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', '3', '--ep', 'cpu', '--out', join(dir, 'cpu')]),
+  ]);
   assert.equal(gpu.code, 0, gpu.stderr);
   const stats = JSON.parse(readFileSync(join(dir, 'gpu', 'stats.json'), 'utf8'));
   assert.equal(stats.ep, 'webgpu', gpu.stderr);
-  const cpu = await cli(['play', fixture('stylegan2-64-tiny.onnx'), '--frames', '1', '--seed', '3', '--ep', 'cpu', '--out', join(dir, 'cpu')]);
   assert.equal(cpu.code, 0, cpu.stderr);
   const a = readPng(join(dir, 'gpu', 'frame-00000.png')).data;
   const b = readPng(join(dir, 'cpu', 'frame-00000.png')).data;

@@ -289,12 +289,22 @@ test('CLI --bend plays ops with channel selections and refuses malformed specs',
   const dir = tempDir(t);
   const play = (name: string, ...args: string[]) => cli(['play', SG2, '--frames', '1', '--seed', '5', '--ep', 'cpu', '--out', join(dir, name), ...args]);
   const png = (name: string) => PNG.sync.read(readFileSync(join(dir, name, 'frame-00000.png'))).data;
-  const plain = await play('plain');
+  const malformed = [
+    ['b16:melt=1', /unknown op "melt"/],
+    ['b16:rotate=abc', /should be one number/],
+    ['b16:rotate=1@share:7', /channels "share:7"/],
+    ['nolayer:rotate=1', /no layer "nolayer"/],
+  ] as const;
+  // Independent runs, side by side (each is mostly a process starting and a model loading).
+  const [plain, neutral, bent, ...refused] = await Promise.all([
+    play('plain'),
+    play('neutral', '--bend', 'b16:rotate=0', '--bend', 'b32.conv0:blur=0@share:0.3', '--bend', 'b8:translate=0,0'),
+    play('bent', '--bend', 'b16:rotate=90@range:0-63', '--bend', 'b32.conv0:threshold=1,0.3@list:1,5,9'),
+    ...malformed.map(([spec], i) => play(`bad-${i}`, '--bend', spec)),
+  ]);
   assert.equal(plain.code, 0, plain.stderr);
-  const neutral = await play('neutral', '--bend', 'b16:rotate=0', '--bend', 'b32.conv0:blur=0@share:0.3', '--bend', 'b8:translate=0,0');
   assert.equal(neutral.code, 0, neutral.stderr);
   assert.deepEqual(png('neutral'), png('plain'), 'neutral --bend gives the plain frame');
-  const bent = await play('bent', '--bend', 'b16:rotate=90@range:0-63', '--bend', 'b32.conv0:threshold=1,0.3@list:1,5,9');
   assert.equal(bent.code, 0, bent.stderr);
   assert.notDeepEqual(png('bent'), png('plain'));
   const stats = JSON.parse(readFileSync(join(dir, 'bent', 'stats.json'), 'utf8'));
@@ -305,13 +315,8 @@ test('CLI --bend plays ops with channel selections and refuses malformed specs',
       ['b32.conv0-threshold', 1, 'list:1,5,9'],
     ],
   );
-  for (const [spec, why] of [
-    ['b16:melt=1', /unknown op "melt"/],
-    ['b16:rotate=abc', /should be one number/],
-    ['b16:rotate=1@share:7', /channels "share:7"/],
-    ['nolayer:rotate=1', /no layer "nolayer"/],
-  ] as const) {
-    const r = await play('bad', '--bend', spec);
+  for (const [i, [spec, why]] of malformed.entries()) {
+    const r = refused[i]!;
     assert.notEqual(r.code, 0, spec);
     assert.match(r.stderr, why, spec);
   }
@@ -323,10 +328,9 @@ test('feature-map ops run on the WebGPU execution provider (SwiftShader) and mat
   const dir = tempDir(t);
   const bends = ['b8:rotate=30', 'b16:blur=1.5@share:0.5', 'b32.conv0:invert=0.5', 'b32:swap=1@range:0-31', 'b64.conv0:dilate=1.5'].flatMap((b) => ['--bend', b]);
   const run = (ep: string) => cli(['play', SG2, '--frames', '1', '--seed', '3', '--ep', ep, '--out', join(dir, ep), ...bends], ep === 'webgpu' ? { VK_ICD_FILENAMES: SWIFTSHADER_ICD } : {});
-  const gpu = await run('webgpu');
+  const [gpu, cpu] = await Promise.all([run('webgpu'), run('cpu')]);
   assert.equal(gpu.code, 0, gpu.stderr);
   assert.equal(JSON.parse(readFileSync(join(dir, 'webgpu', 'stats.json'), 'utf8')).ep, 'webgpu', gpu.stderr);
-  const cpu = await run('cpu');
   assert.equal(cpu.code, 0, cpu.stderr);
   const a = PNG.sync.read(readFileSync(join(dir, 'webgpu', 'frame-00000.png'))).data;
   const b = PNG.sync.read(readFileSync(join(dir, 'cpu', 'frame-00000.png'))).data;

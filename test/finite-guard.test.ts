@@ -86,8 +86,12 @@ function makeLogNet(path: string, sanitize: boolean): void {
 
 test('the README edit b32.conv0:ablate=0.25 on stylegan2-64-tiny gives a finite, lit frame that differs from the plain one; so do scale=0 and set=0', async (t) => {
   const dir = tempDir(t);
-  const plain = await play(dir, 'plain', SG2);
-  const ablated = await play(dir, 'ablated', SG2, '--edit', 'b32.conv0:ablate=0.25', '--tap', 'b32.conv0');
+  // Independent runs, side by side (each is mostly a process starting and a model loading).
+  const [plain, ablated, zeroed] = await Promise.all([
+    play(dir, 'plain', SG2),
+    play(dir, 'ablated', SG2, '--edit', 'b32.conv0:ablate=0.25', '--tap', 'b32.conv0'),
+    play(dir, 'zeroed', SG2, '--edit', 'b32.conv0:scale=0', '--edit', 'b64.conv1:set=0', '--frames', '1'),
+  ]);
   assert.equal(ablated.stats.nonFinite, 0, 'no frame held a NaN');
   assert.doesNotMatch(ablated.stderr, /non-finite/);
   for (const i of [0, 1, 2]) {
@@ -98,7 +102,6 @@ test('the README edit b32.conv0:ablate=0.25 on stylegan2-64-tiny gives a finite,
     assert.ok(finite(new Float32Array(tap.buffer, tap.byteOffset, tap.byteLength / 4)), 'the ablated layer is finite');
   }
   // A whole layer to 0 is the layer silenced, not a NaN: its demodulation is zero-safe too.
-  const zeroed = await play(dir, 'zeroed', SG2, '--edit', 'b32.conv0:scale=0', '--edit', 'b64.conv1:set=0', '--frames', '1');
   assert.equal(zeroed.stats.nonFinite, 0, zeroed.stderr);
   const px = png(zeroed.out).data;
   assert.ok(lit(px) > 0.5, `scale=0 and set=0 leave a picture (${(lit(px) * 100).toFixed(1)}% lit)`);
@@ -137,13 +140,15 @@ test('ablate silences exactly the ablated channels: they equal the fully ablated
 
 test('ablate keeps StyleGAN3 and a hand-built weight-normalised conv finite', async (t) => {
   const dir = tempDir(t);
-  const sg3 = await play(dir, 'sg3', fixture('stylegan3r-64-tiny.onnx'), '--edit', 'L6:ablate=0.25', '--frames', '1');
-  assert.equal(sg3.stats.nonFinite, 0);
-  assert.ok(lit(png(sg3.out).data) > 0.9);
   const model = join(dir, 'lognet.onnx');
   makeLogNet(model, false);
-  const plain = await play(dir, 'hand-plain', model);
-  const hand = await play(dir, 'hand', model, '--edit', 'G.norm.weight:ablate=0.5');
+  const [sg3, plain, hand] = await Promise.all([
+    play(dir, 'sg3', fixture('stylegan3r-64-tiny.onnx'), '--edit', 'L6:ablate=0.25', '--frames', '1'),
+    play(dir, 'hand-plain', model),
+    play(dir, 'hand', model, '--edit', 'G.norm.weight:ablate=0.5'),
+  ]);
+  assert.equal(sg3.stats.nonFinite, 0);
+  assert.ok(lit(png(sg3.out).data) > 0.9);
   assert.equal(hand.stats.nonFinite, 0);
   assert.doesNotMatch(hand.stderr, /non-finite/);
   assert.notDeepEqual(png(hand.out).data, png(plain.out).data);

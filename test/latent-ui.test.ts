@@ -5,17 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, startServe, tempDir } from './helpers.ts';
-import { launch, noChromium, openPage, typeIntoBar, untilValue } from './ui-helpers.ts';
+import { fixture, tempDir } from './helpers.ts';
+import { noChromium, servePage, typeIntoBar, untilValue } from './ui-helpers.ts';
 
 test('the sources tab shows w space: truncation, mix, each direction with its layer range, and direction sets saved and loaded by name', { skip: noChromium }, async (t) => {
   const presets = tempDir(t);
-  const s = await startServe(fixture('stylegan2-64-tiny.onnx'), ['--presets', presets, '--fps', '10']);
-  t.after(() => s.stop());
-  const browser = await launch();
-  t.after(() => browser.close());
-  const { page, errors } = await openPage(browser, s.url);
-  const base = s.url.replace(/\/$/, '');
+  const { base, page, errors } = await servePage(t, fixture('stylegan2-64-tiny.onnx'), ['--presets', presets, '--fps', '10']);
   await page.click('#tab-sources');
   await page.locator('#latent-panel').waitFor({ timeout: 30_000 });
   const directions = await page.locator('#latent-panel .direction').count();

@@ -67,21 +67,13 @@ test('serve: stats carry the loop delay, and OSCQuery answers it read-only', asy
   }
 });
 
-test('the control page shows the loop delay next to fps and dropped', { skip: (await import('./ui-helpers.ts')).noChromium }, async () => {
-  const { launch } = await import('./ui-helpers.ts');
-  const s = await startServe(fixture('stylegan2-64-tiny.onnx'));
-  const browser = await launch();
-  try {
-    const page = await browser.newPage();
-    await page.goto(s.url);
-    const stat = page.locator('#stats #stat-loop');
-    await stat.waitFor({ timeout: 20_000 });
-    assert.equal(await page.locator('#stats > .stat').evaluateAll((els) => els.map((e) => e.id).indexOf('stat-loop') - els.map((e) => e.id).indexOf('stat-dropped')), 1, 'right after dropped');
-    // p99/max in ms, as the stats carry them (two numbers once the first stats arrived).
-    await page.waitForFunction(() => /^\d+(\.\d)?\/\d+(\.\d)?$/.test(document.querySelector('#stat-loop b')?.textContent ?? ''), null, { timeout: 20_000 });
-    assert.match((await stat.textContent()) ?? '', /ms loop/);
-  } finally {
-    await browser.close();
-    await s.stop();
-  }
+test('the control page shows the loop delay next to fps and dropped', { skip: (await import('./ui-helpers.ts')).noChromium }, async (t) => {
+  const { servePage } = await import('./ui-helpers.ts');
+  const { page } = await servePage(t, fixture('stylegan2-64-tiny.onnx'));
+  const stat = page.locator('#stats #stat-loop');
+  await stat.waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator('#stats > .stat').evaluateAll((els) => els.map((e) => e.id).indexOf('stat-loop') - els.map((e) => e.id).indexOf('stat-dropped')), 1, 'right after dropped');
+  // p99/max in ms, as the stats carry them (two numbers once the first stats arrived).
+  await page.waitForFunction(() => /^\d+(\.\d)?\/\d+(\.\d)?$/.test(document.querySelector('#stat-loop b')?.textContent ?? ''), null, { timeout: 20_000 });
+  assert.match((await stat.textContent()) ?? '', /ms loop/);
 });

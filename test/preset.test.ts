@@ -34,22 +34,28 @@ test('a preset with a wrong field is refused naming the field, no stack trace', 
     [(p) => delete p.model, /model/],
     [(p) => (p.modulators[0].target = 'speed'), /modulators\[0\]\.target/],
   ];
-  for (const [i, [mutate, pattern]] of cases.entries()) {
-    const p = structuredClone(good);
-    mutate(p);
-    const file = join(dir, `bad-${i}.json`);
-    writeFileSync(file, JSON.stringify(p));
-    const r = await cli(['play', file, '--frames', '1', '--ep', 'cpu', '--out', join(dir, `out-${i}`)]);
+  const notJson = join(dir, 'broken.json');
+  writeFileSync(notJson, '{ "netbend": "preset", ');
+  // Independent runs, side by side.
+  const [broken, ...results] = await Promise.all([
+    cli(['play', notJson, '--out', dir]),
+    ...cases.map(([mutate], i) => {
+      const p = structuredClone(good);
+      mutate(p);
+      const file = join(dir, `bad-${i}.json`);
+      writeFileSync(file, JSON.stringify(p));
+      return cli(['play', file, '--frames', '1', '--ep', 'cpu', '--out', join(dir, `out-${i}`)]);
+    }),
+  ]);
+  for (const [i, [, pattern]] of cases.entries()) {
+    const r = results[i]!;
     assert.notEqual(r.code, 0, `case ${i} is refused`);
     assert.match(r.stderr, new RegExp(`bad-${i}\\.json`));
     assert.match(r.stderr, pattern);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
-  const notJson = join(dir, 'broken.json');
-  writeFileSync(notJson, '{ "netbend": "preset", ');
-  const r = await cli(['play', notJson, '--out', dir]);
-  assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /broken\.json: not valid JSON/);
+  assert.notEqual(broken.code, 0);
+  assert.match(broken.stderr, /broken\.json: not valid JSON/);
 });
 
 test('version 1 presets get named edits, and every eN address in them follows its edit', () => {

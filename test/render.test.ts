@@ -10,10 +10,9 @@ const PRESET = join(ROOT, 'presets', 'drift.json');
 test('render 2 s at 12 fps and 64x64 gives 24 H.264 frames, identical across renders', async (t) => {
   const dir = tempDir(t);
   const outs = [join(dir, 'a.mp4'), join(dir, 'b.mp4')];
-  for (const out of outs) {
-    const r = await cli(['render', PRESET, '--seconds', '2', '--fps', '12', '--size', '64x64', '--ep', 'cpu', '--out', out]);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  // Two renders side by side: nothing one does may leak into the other.
+  const runs = await Promise.all(outs.map((out) => cli(['render', PRESET, '--seconds', '2', '--fps', '12', '--size', '64x64', '--ep', 'cpu', '--out', out])));
+  for (const r of runs) assert.equal(r.code, 0, r.stderr);
   const info = await probeVideo(outs[0]!);
   assert.equal(info.codec, 'h264');
   assert.equal(info.frames, 24);

@@ -2,9 +2,9 @@
 // (provider, inference time) and what would help; drops are counted per minute.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, startServe } from './helpers.ts';
+import { fixture } from './helpers.ts';
 import { slowGuidance } from '../app/server/slow-guidance.ts';
-import { artifact, launch, noChromium, openPage } from './ui-helpers.ts';
+import { artifact, noChromium, servePage } from './ui-helpers.ts';
 
 test('guidance names the provider, the inference time and a target the model can hold', () => {
   const s = slowGuidance({ fps: 4, targetFps: 30, inferMs: 240, ep: 'cpu', playing: true })!;
@@ -17,25 +17,18 @@ test('guidance names the provider, the inference time and a target the model can
   assert.ok(!slowGuidance({ fps: 4, targetFps: 30, inferMs: 240, ep: 'webgpu', playing: true })!.remedies.some((r) => r.includes('--ep webgpu')), 'no GPU advice on a GPU');
 });
 
-test('the control page says why a slow model is slow, above the pictures, and counts drops per minute', { skip: noChromium }, async () => {
+test('the control page says why a slow model is slow, above the pictures, and counts drops per minute', { skip: noChromium }, async (t) => {
   // Far beyond what this model can do on a CPU here (it renders in tens of ms).
-  const s = await startServe(fixture('stylegan2-256-slim.onnx'), ['--fps', '240']);
-  const browser = await launch();
-  try {
-    const { page } = await openPage(browser, s.url);
-    const banner = page.locator('#slow');
-    await banner.waitFor({ timeout: 30_000 });
-    const text = (await banner.textContent()) ?? '';
-    assert.match(text, /of 240 fps: inference takes \d+ ms a frame on cpu/);
-    assert.match(text, /--ep webgpu/);
-    await page.screenshot({ path: artifact('slow-show.png') });
-    // The banner sits above the pictures, not over them or any control.
-    const b = (await banner.boundingBox())!;
-    const out = (await page.locator('.panes').boundingBox())!;
-    assert.ok(b.y + b.height <= out.y + 1, 'above the panes');
-    assert.match((await page.locator('#stat-dropped').textContent()) ?? '', /drop\/min/);
-  } finally {
-    await browser.close();
-    await s.stop();
-  }
+  const { page } = await servePage(t, fixture('stylegan2-256-slim.onnx'), ['--fps', '240']);
+  const banner = page.locator('#slow');
+  await banner.waitFor({ timeout: 30_000 });
+  const text = (await banner.textContent()) ?? '';
+  assert.match(text, /of 240 fps: inference takes \d+ ms a frame on cpu/);
+  assert.match(text, /--ep webgpu/);
+  await page.screenshot({ path: artifact('slow-show.png') });
+  // The banner sits above the pictures, not over them or any control.
+  const b = (await banner.boundingBox())!;
+  const out = (await page.locator('.panes').boundingBox())!;
+  assert.ok(b.y + b.height <= out.y + 1, 'above the panes');
+  assert.match((await page.locator('#stat-dropped').textContent()) ?? '', /drop\/min/);
 });

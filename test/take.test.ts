@@ -99,7 +99,12 @@ test('a live take over OSC re-renders frame for frame, and at twice the size', a
   );
 
   const again = join(dir, 'again');
-  const r = await cli(['render', '--take', takeFile, '--format', 'png', '--out', again, '--ep', 'cpu']);
+  const big = join(dir, 'big');
+  // Both renders side by side (each is mostly a process starting and a model loading).
+  const [r, r2] = await Promise.all([
+    cli(['render', '--take', takeFile, '--format', 'png', '--out', again, '--ep', 'cpu']),
+    cli(['render', '--take', takeFile, '--format', 'png', '--size', '128x128', '--out', big, '--ep', 'cpu']),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const rendered = readdirSync(again)
     .filter((f) => f.endsWith('.png'))
@@ -114,8 +119,6 @@ test('a live take over OSC re-renders frame for frame, and at twice the size', a
   }
   assert.equal(compared, take.frames.length);
 
-  const big = join(dir, 'big');
-  const r2 = await cli(['render', '--take', takeFile, '--format', 'png', '--size', '128x128', '--out', big, '--ep', 'cpu']);
   assert.equal(r2.code, 0, r2.stderr);
   const bigFrames = readdirSync(big).filter((f) => f.endsWith('.png'));
   assert.equal(bigFrames.length, live.length);

@@ -216,30 +216,38 @@ test('netbend train writes mapper and card and prints the validation error; bad 
   const csv = join(dir, 'examples.csv');
   writeFileSync(csv, formatDataset(DATA));
   const out = join(dir, 'm.onnx');
-  const ok = await cli(['train', csv, '--inputs', 'a,b,c,d', '--targets', 's,k,m', '--model', 'knn', '--k', '3', '--pca', '2', '--out', out]);
+  const badValue = join(dir, 'bad-value.csv');
+  writeFileSync(badValue, 'a,b,s\n1,2,3\n4,x,6\n');
+  const tooFew = join(dir, 'too-few.csv');
+  writeFileSync(tooFew, 'a,b,s\n1,2,3\n4,5,6\n');
+  const refusals: Array<[string[], RegExp]> = [
+    [['train', badValue, '--inputs', 'a,b', '--targets', 's'], /^netbend: .*bad-value\.csv: line 3, column "b": "x" is not a finite number/],
+    [['train', tooFew, '--inputs', 'a,b', '--targets', 's'], /^netbend: 2 examples; training needs at least 4/],
+    [['train', csv, '--inputs', 'a,zz', '--targets', 's'], /^netbend: no column "zz"/],
+    [['train', csv, '--inputs', 'a', '--targets', 's', '--pca', '1', '--pca-variance', '0.9'], /^netbend: --pca and --pca-variance: give one or the other/],
+    [['train', join(dir, 'missing.csv'), '--inputs', 'a', '--targets', 's'], /^netbend: .*missing\.csv: file not found/],
+  ];
+  // Independent runs, side by side (each is mostly a process starting).
+  const [ok, lin, ...refused] = await Promise.all([
+    cli(['train', csv, '--inputs', 'a,b,c,d', '--targets', 's,k,m', '--model', 'knn', '--k', '3', '--pca', '2', '--out', out]),
+    // Default output beside the data, named after it.
+    cli(['train', csv, '--inputs', 'a,b', '--targets', 's', '--model', 'linear']),
+    ...refusals.map(([args]) => cli(args)),
+  ]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /knn mapper a,b,c,d -> s,k,m, PCA 2 components keeping \d+\.\d% of the variance/);
   assert.match(ok.stdout, /validation RMSE 0\.\d+ \(s 0\.\d+, k 0\.\d+, m 0\.\d+\) on 60 of 300 examples held back/);
   assert.ok(existsSync(out) && existsSync(`${out}.card.json`));
   const card = JSON.parse(readFileSync(`${out}.card.json`, 'utf8')) as MapperCard;
   assert.deepEqual([card.model, card.settings.k, card.pca?.components], ['knn', 3, 2]);
-  // Default output beside the data, named after it.
-  const lin = await cli(['train', csv, '--inputs', 'a,b', '--targets', 's', '--model', 'linear']);
   assert.equal(lin.code, 0, lin.stderr);
   assert.ok(existsSync(join(dir, 'examples.onnx')));
 
-  const bad = join(dir, 'bad.csv');
-  const oneLine = async (args: string[], re: RegExp) => {
-    const r = await cli(args);
-    assert.notEqual(r.code, 0);
+  // Bad CSVs and options end in one line.
+  for (const [i, [args, re]] of refusals.entries()) {
+    const r = refused[i]!;
+    assert.notEqual(r.code, 0, args.join(' '));
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  };
-  writeFileSync(bad, 'a,b,s\n1,2,3\n4,x,6\n');
-  await oneLine(['train', bad, '--inputs', 'a,b', '--targets', 's'], /^netbend: .*bad\.csv: line 3, column "b": "x" is not a finite number/);
-  writeFileSync(bad, 'a,b,s\n1,2,3\n4,5,6\n');
-  await oneLine(['train', bad, '--inputs', 'a,b', '--targets', 's'], /^netbend: 2 examples; training needs at least 4/);
-  await oneLine(['train', csv, '--inputs', 'a,zz', '--targets', 's'], /^netbend: no column "zz"/);
-  await oneLine(['train', csv, '--inputs', 'a', '--targets', 's', '--pca', '1', '--pca-variance', '0.9'], /^netbend: --pca and --pca-variance: give one or the other/);
-  await oneLine(['train', join(dir, 'missing.csv'), '--inputs', 'a', '--targets', 's'], /^netbend: .*missing\.csv: file not found/);
+  }
 });

@@ -3,18 +3,19 @@
 import dgram from 'node:dgram';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import oscModule from 'osc-js';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ROOT } from './helpers.ts';
+import { ROOT, startServe } from './helpers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const noChromium = !existsSync(CHROMIUM) && 'no /usr/bin/chromium (apt-get install -y chromium)';
 
-export function launch(): Promise<Browser> {
+/** A headless Chromium; `extra` adds switches (a fake audio input, say). */
+export function launch(extra: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra],
   });
 }
 
@@ -42,6 +43,44 @@ export async function openPage(browser: Browser, url: string, viewport = { width
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);
   return { page, errors };
+}
+
+export interface ServedPage {
+  /** The `netbend serve` (its URL, process, stop). */
+  s: Awaited<ReturnType<typeof startServe>>;
+  /** Its URL without the trailing slash, for OSCQuery paths. */
+  base: string;
+  browser: Browser;
+  page: Page;
+  errors: string[];
+}
+
+/**
+ * The setup of most UI tests: a real `netbend serve` of `model` with `args` and a Chromium (started
+ * side by side: the model loads while the browser comes up; or `o.browser`, one the file shares), and
+ * a page open on the show. After the test, whichever way it ends, the browser is closed (a shared one:
+ * the page) and the show stopped.
+ */
+export async function servePage(
+  t: Pick<TestContext, 'after'>,
+  model: string,
+  args: string[] = [],
+  o: { viewport?: { width: number; height: number }; chromiumArgs?: string[]; browser?: Browser } = {},
+): Promise<ServedPage> {
+  const [serve, launched] = await Promise.allSettled([startServe(model, args), o.browser ?? launch(o.chromiumArgs)]);
+  const s = serve.status === 'fulfilled' ? serve.value : undefined;
+  const browser = launched.status === 'fulfilled' ? launched.value : undefined;
+  let opened: Page | undefined;
+  t.after(async () => {
+    // A browser of the caller's (one for the whole file) stays; the page goes.
+    await (o.browser ? opened?.close() : browser?.close());
+    await s?.stop();
+  });
+  if (serve.status === 'rejected') throw serve.reason;
+  if (launched.status === 'rejected') throw launched.reason;
+  const { page, errors } = await openPage(browser!, s!.url, o.viewport);
+  opened = page;
+  return { s: s!, base: s!.url.replace(/\/(\?.*)?$/, ''), browser: browser!, page, errors };
 }
 
 export interface CanvasStats {
@@ -90,6 +129,20 @@ export function canvasStats(page: Page, selector: string): Promise<CanvasStats> 
   }, selector);
 }
 
+/** Reads the canvas until `ok(stats)` (or the time is up) and returns the last stats seen: for a view that redraws on its next frame. */
+export const untilCanvas = (page: Page, selector: string, ok: (s: CanvasStats) => boolean, timeout = 5000): Promise<CanvasStats> => poll(() => canvasStats(page, selector), ok, timeout);
+
+/** Reads until `ok(value)` (or the time is up, every 40 ms) and returns the last value read; the caller asserts on it. */
+async function poll<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeout: number): Promise<T> {
+  const end = Date.now() + timeout;
+  let v = await read();
+  while (!ok(v) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 40));
+    v = await read();
+  }
+  return v;
+}
+
 /** Mean brightness of a vertical strip of the canvas (x as a fraction of the width). */
 export function columnMean(page: Page, selector: string, x: number): Promise<number> {
   return page.evaluate(
@@ -124,15 +177,7 @@ export async function oscValue(base: string, address: string): Promise<unknown> 
 }
 
 /** Polls OSCQuery until `ok(value)` (or the time is up) and returns the last value seen. */
-export async function untilValue(base: string, address: string, ok: (v: unknown) => boolean, timeout = 5000): Promise<unknown> {
-  const end = Date.now() + timeout;
-  let v = await oscValue(base, address);
-  while (!ok(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 40));
-    v = await oscValue(base, address);
-  }
-  return v;
-}
+export const untilValue = (base: string, address: string, ok: (v: unknown) => boolean, timeout = 5000): Promise<unknown> => poll(() => oscValue(base, address), ok, timeout);
 
 const OSC = ((oscModule as unknown as { default?: unknown }).default ?? oscModule) as unknown as typeof import('osc-js').default;
 

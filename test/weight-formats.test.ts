@@ -145,9 +145,11 @@ test('a float16 copy lists the same weights and layers, plays within 1e-2 of flo
     }
   }
   const tap = ['--tap', TAP];
-  const plain32 = await play(dir, 'p32', A, ...tap);
-  const plain16 = await play(dir, 'p16', f16, ...tap);
-  const scaled16 = await play(dir, 's16', f16, '--edit', 'b16:scale=1', '--edit', 'G.mapping.fc*.weight:scale=1', ...tap);
+  const [plain32, plain16, scaled16] = await Promise.all([
+    play(dir, 'p32', A, ...tap),
+    play(dir, 'p16', f16, ...tap),
+    play(dir, 's16', f16, '--edit', 'b16:scale=1', '--edit', 'G.mapping.fc*.weight:scale=1', ...tap),
+  ]);
   const d = maxDiff(image(plain16), image(plain32));
   const px = maxDiff(pixels(plain16), pixels(plain32));
   t.diagnostic(`float16 vs float32: image max diff ${d.toExponential(2)}, RGBA max diff ${px} levels`);
@@ -461,11 +463,8 @@ test('hostile weights are refused by name: wrong raw data length, unknown quanti
     w.rawData = w.rawData.subarray(2);
     return c;
   });
-  for (const args of [
-    ['inspect', short],
-    ['play', short, '--frames', '1', '--ep', 'cpu', '--out', join(dir, 'o')],
-  ]) {
-    const r = await cli(args);
+  const refused = await Promise.all([cli(['inspect', short]), cli(['play', short, '--frames', '1', '--ep', 'cpu', '--out', join(dir, 'o')])]);
+  for (const r of refused) {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /tensor G\.mapping\.fc3\.weight \(float16 \[512, 512\]\): raw data holds 524286 bytes, expected 524288/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');

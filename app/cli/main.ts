@@ -3,14 +3,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { EP_CHOICES, type EpChoice } from '../engine/inference/protocol.ts';
-import { inspect } from './inspect.ts';
-import { play } from './play.ts';
-import { serve, startElectron } from './serve.ts';
-import { render } from './render.ts';
-import { trainCommand } from './train.ts';
 import { RECORD_FORMATS, type RecordFormat } from '../record/formats.ts';
 import { UsageError } from './bend-options.ts';
 import { normaliseOrigin } from '../server/origin-guard.ts';
+// The commands are imported when they run: `play` or `inspect` does not load the server, the
+// recorder and the trainer first (a few hundred ms at every start).
 
 export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/default.onnx', import.meta.url));
 const PRESETS_DIR = fileURLToPath(new URL('../../presets', import.meta.url));
@@ -92,7 +89,7 @@ program
   .description('list inputs, outputs, layers and weights of a model')
   .argument('<model>', 'an .onnx file')
   .option('--json', 'machine-readable output')
-  .action((model: string, o: { json?: boolean }) => inspect(model, o));
+  .action(async (model: string, o: { json?: boolean }) => (await import('./inspect.ts')).inspect(model, o));
 
 const playCommand = program
   .command('play')
@@ -105,7 +102,7 @@ const playCommand = program
   .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep)
   .option('--tap <layer>', 'write this layer as channel-grid PNGs and .f32 dumps (repeatable)', collect)
   .option('--audio <track>', 'a sound file whose features (audio.low, audio.onset, ...) expressions may read, frame for frame');
-bendFlags(playCommand).action((model: string, o) => play(model, o));
+bendFlags(playCommand).action(async (model: string, o) => (await import('./play.ts')).play(model, o));
 
 bendFlags(
   program
@@ -121,7 +118,7 @@ bendFlags(
     .option('--format <f>', `video format: ${RECORD_FORMATS.join('|')}`, recordFormat, 'h264' as RecordFormat)
     .option('--seed <s>', 'seed of the latent source', int('--seed'))
     .option('--ep <ep>', `execution provider: ${EP_CHOICES.join('|')}`, ep),
-).action((model: string | undefined, o) => render(model, o));
+).action(async (model: string | undefined, o) => (await import('./render.ts')).render(model, o));
 
 program
   .command('serve')
@@ -149,7 +146,7 @@ program
   .option('--route <output=param>', 'controller output to a parameter, e.g. "3=b16-scale/amount" (repeatable)', collect)
   .option('--source <input=kind>', 'an input fed by another source kind, e.g. "z=keyframes" (a keyframe loop: seed grid jumps, loops of kept picks) (repeatable)', collect)
   .option('--allow-origin <origin,...>', "web origins besides netbend's own pages that may control the show and read its values, e.g. http://127.0.0.1:3000 (repeatable)", origins)
-  .action((model: string, o) => serve(model, o));
+  .action(async (model: string, o) => (await import('./serve.ts')).serve(model, o));
 
 program
   .command('train')
@@ -169,13 +166,14 @@ program
   .option('--no-refit', 'keep the fit measured on the held-back share instead of fitting again on all examples')
   .option('--seed <s>', 'seed of the split and the MLP weights', int('--seed'))
   .option('--out <file>', 'the mapper file (default <data>.onnx beside the data)')
-  .action((data: string, o) => trainCommand(data, o));
+  .action(async (data: string, o) => (await import('./train.ts')).trainCommand(data, o));
 
 program
   .command('start', { isDefault: true })
   .description('play the bundled default model in the UI (Electron when installed, else the browser)')
   .option('--track <file>', "a sound file played as the show's track")
   .action(async (o: { track?: string }) => {
+    const { serve, startElectron } = await import('./serve.ts');
     if (await startElectron([DEFAULT_MODEL, '--presets', PRESETS_DIR, ...(o.track ? ['--track', o.track] : [])])) return;
     await serve(DEFAULT_MODEL, { port: 8930, host: '127.0.0.1', oscPort: 9000, open: true, ep: 'auto', fps: 30, presets: PRESETS_DIR, recordDir: 'recordings', track: o.track });
   });

@@ -1,6 +1,6 @@
 // Two drivers behind one interface, as in Tone.js: the live one follows the wall clock and never
 // drifts (each tick is scheduled from the start time, not from the last wake-up), dropping the
-// slots it missed; the offline one renders every frame at exactly n / fps, as fast as it can.
+// slots it fell more than one behind; the offline one renders every frame at exactly n / fps, as fast as it can.
 export interface FrameTime {
   /** Frame index: live frames skip indices when they drop, offline frames never do. */
   index: number;
@@ -56,8 +56,13 @@ export class LiveClock implements FrameClock {
       await tick({ index, time, dt: time - last });
       last = time;
       const elapsed = this.wall() - start;
-      // Latest wins: the next frame is the next slot still ahead of the clock.
-      const next = Math.max(index + 1, Math.floor(base.index + (elapsed - base.time) * base.fps) + 1);
+      // Latest wins: the next frame is the newest slot already due, rendered at once (late by less
+      // than a slot), or else the next one ahead. A frame that overran its slot a little costs the
+      // next one nothing; only slots more than one behind are dropped. (Waiting for the next slot
+      // ahead instead halved the rate of a show whose frames take just over a slot, and put a
+      // whole extra slot into the latency of every value that arrived meanwhile.)
+      const due = Math.floor(base.index + (elapsed - base.time) * base.fps);
+      const next = Math.max(index + 1, due);
       this.dropped += next - index - 1;
       index = next;
       const wait = (start + timeOf(index) - this.wall()) * 1000;

@@ -15,7 +15,8 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
   readonly clock: FrameClock;
   private running: Promise<void> | undefined;
   private lastWall = 0;
-  private fpsEma = 0;
+  /** Smoothed ms between rendered frames: the rate is 1000 over it (an average of 1000/dt would overstate it when late frames catch up). */
+  private intervalEma = 0;
   private last: Frame | undefined;
   /** Something the picture depends on changed since the last frame (read while paused). */
   private stale = false;
@@ -83,7 +84,7 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
   stats(): LoopStats {
     const f = this.last;
     return {
-      fps: this.fpsEma,
+      fps: this.intervalEma ? 1000 / this.intervalEma : 0,
       targetFps: this.clock.fps,
       inferMs: f?.stats.inferMs ?? 0,
       frameMs: f?.stats.frameMs ?? 0,
@@ -127,8 +128,8 @@ export class FrameLoop extends Emitter<{ frame: Frame; error: Error }> {
       else {
         const now = performance.now();
         if (this.lastWall) {
-          const inst = 1000 / Math.max(1e-3, now - this.lastWall);
-          this.fpsEma = this.fpsEma ? this.fpsEma * 0.9 + inst * 0.1 : inst;
+          const dt = Math.max(1e-3, now - this.lastWall);
+          this.intervalEma = this.intervalEma ? this.intervalEma * 0.9 + dt * 0.1 : dt;
         }
         this.lastWall = now;
       }

@@ -241,12 +241,13 @@ test('the CLI reports a NaN bend once, naming the layer, and counts the frames',
 
 test('a frame W space broke is diagnosed with its latent feeds: the layer where the NaN first appears is named', async (t) => {
   const { engine, warnings, frame, close } = await open(SG2, t);
-  const { parseDirectionSet } = await import('../app/engine/latent/direction-set.ts');
+  const { DIRECTION_SET_FORMAT } = await import('../app/engine/latent/direction-set.ts');
   const L = '/netbend/latent';
-  // A set any file could hold (every number finite) whose direction 0 moves w past what a float holds (1e38 x 100: Inf).
+  // A set whose direction 0 moves w past what a float holds (1e38 x 100: Inf). No file may hold
+  // it (sigma is bounded there, see test/latent.test.ts), so it is handed to the engine as built.
   const [numWs, wDim] = [engine.latent.shape!.numWs, engine.latent.shape!.wDim];
   const vector = Array.from({ length: wDim }, (_, j) => (j === 0 ? 1 : 0));
-  engine.latent.loadSet(parseDirectionSet({ format: 'netbend-directions', version: 1, numWs, wDim, directions: [{ sigma: 1e38, from: 0, to: numWs, vector }] }), 'huge');
+  engine.latent.loadSet({ format: DIRECTION_SET_FORMAT, version: 1, numWs, wDim, directions: [{ sigma: 1e38, from: 0, to: numWs, vector }] }, 'huge');
   engine.params.set(`${L}/truncation`, 0.9);
   engine.params.set(`${L}/direction/0/amount`, 100);
   await engine.settled();

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ROOT, tempDir } from './helpers.ts';
 import { LoopbackOsc, SteppedClock } from './loopback-ports.ts';
+import { takeSaved } from './show-steps.ts';
 import { LiveSession, BPM } from '../app/server/live-session.ts';
 import { ffmpegTakes } from '../app/record/take-recorder.ts';
 import { PresetFolder } from '../app/control/preset-store.ts';
@@ -212,15 +213,7 @@ test('keyframes in a show: each kept cell one undo step; presets hold the list (
   await session.command({ cmd: 'seedPick', index: 0, action: 'jump' });
   for (let i = 0; i < 3; i++) await clock.step();
   session.params.set(RECORD, false, 'ui');
-  const saved = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no take saved: ${notices.join(' | ')}`)), 30_000);
-    const check = () => {
-      const m = notices.map((n) => /performance log saved to (.+?): render/.exec(n)).find(Boolean);
-      if (m) return (clearTimeout(timer), ok(m[1]!));
-      setTimeout(check, 20);
-    };
-    check();
-  });
+  const saved = await takeSaved(notices);
   const take = await loadTake(saved);
   assert.equal(take.start.scene.keyframes.z!.length, 3);
   assert.ok(

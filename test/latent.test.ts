@@ -269,9 +269,9 @@ test('CLI: --save-directions writes the set played, --directions plays it with i
 test('direction sets in a show: found, saved and loaded by name over OSC and from the page, in OSCQuery, a load undoable, a bad file refused, a take replaying a load', async (t) => {
   const { LiveSession } = await import('../app/server/live-session.ts');
   const { LoopbackOsc, SteppedClock } = await import('./loopback-ports.ts');
+  const { sendOsc, takeSaved } = await import('./show-steps.ts');
   const { ffmpegTakes } = await import('../app/record/take-recorder.ts');
   const { PresetFolder } = await import('../app/control/preset-store.ts');
-  const { OSC } = await import('../app/io/osc-server.ts');
   const { namespace } = await import('../app/io/oscquery.ts');
   const { signature } = await import('../app/scene/actions.ts');
   const { parseIncoming } = await import('../app/server/commands.ts');
@@ -286,19 +286,7 @@ test('direction sets in a show: found, saved and loaded by name over OSC and fro
   t.after(() => session.close());
   const notices: string[] = [];
   session.on('notice', (n) => notices.push(`${n.level}: ${n.text}`));
-  const send = async (address: string, types: string, args: string[]) => {
-    const m = new OSC.Message(address);
-    [m.types, m.args] = [types, args];
-    // A datagram a busy turn dropped (counted) is sent again.
-    for (let tries = 0; tries < 10; tries++) {
-      const dropped = session.osc!.stats.dropped;
-      osc.deliver(m.pack());
-      await session.scene.actions.queue.idle();
-      await new Promise((r) => setImmediate(r));
-      if (session.osc!.stats.dropped === dropped) return;
-    }
-    throw new Error(`${address} dropped ten times`);
-  };
+  const send = (address: string, types: string, args: string[]) => sendOsc(session, osc, address, types, args);
   const D = '/netbend/latent/directions';
   const moves = session.scene.actions.list().map((a) => ({ address: a.address, types: signature(a.args), description: a.description }));
   const tree = namespace(session.params, D, moves) as { CONTENTS: Record<string, { TYPE: string }> };
@@ -369,15 +357,7 @@ test('direction sets in a show: found, saved and loaded by name over OSC and fro
   await send(`${D}/load`, 's', ['b']);
   for (let i = 0; i < 3; i++) await clock.step();
   session.params.set(RECORD, false, 'ui');
-  const takeFile = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no take saved: ${notices.join(' | ')}`)), 30_000);
-    const check = () => {
-      const m = notices.map((n) => /performance log saved to (.+?): render/.exec(n)).find(Boolean);
-      if (m) return (clearTimeout(timer), ok(m[1]!));
-      setTimeout(check, 20);
-    };
-    check();
-  });
+  const takeFile = await takeSaved(notices);
   const take = await loadTake(takeFile);
   assert.equal(take.start.scene.directions?.name, 'a', 'the take starts on set a');
   assert.ok(

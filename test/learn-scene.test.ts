@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { maxDiff, ROOT, tempDir } from './helpers.ts';
 import { LoopbackOsc, SteppedClock } from './loopback-ports.ts';
+import { sendOsc } from './show-steps.ts';
 import { LiveSession } from '../app/server/live-session.ts';
 import { PLAY } from '../app/engine/frame-loop.ts';
 import type { Frame } from '../app/engine/frame.ts';
@@ -38,23 +39,7 @@ async function show(t: { after(fn: () => unknown): void }) {
   session.on('notice', (n) => notices.push(n));
   let last: Frame | undefined;
   session.on('frame', (f) => (last = f));
-  /**
-   * Sends one message and waits for what it started. A machine too busy to give OSC its share of
-   * a turn drops datagrams (counted); such a drop is sent again, unless `once` (a test counting them).
-   */
-  const send = async (address: string, types: string, args: Array<number | string>, once = false) => {
-    const m = new OSC.Message(address);
-    [m.types, m.args] = [types, args];
-    for (let tries = 0; tries < 10; tries++) {
-      const dropped = session.osc!.stats.dropped;
-      osc.deliver(m.pack());
-      await session.scene.actions.queue.idle();
-      // A refused move is counted when its promise settles: after the microtasks now queued.
-      await new Promise((r) => setImmediate(r));
-      if (once || session.osc!.stats.dropped === dropped) return;
-    }
-    throw new Error(`${address} dropped ten times`);
-  };
+  const send = (address: string, types: string, args: Array<number | string>, once = false) => sendOsc(session, osc, address, types, args, once);
   /** The next notice matching `re` (from now on), or a failure after `ms`. */
   const notice = (re: RegExp, ms = 60_000) =>
     new Promise<string>((ok, fail) => {

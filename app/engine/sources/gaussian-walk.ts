@@ -136,24 +136,9 @@ export class GaussianWalk implements InputSource<GaussianWalkParams> {
     const omega = new Float64Array(K);
     const invSin = new Float64Array(K);
     for (let k = 0; k < K; k++) {
-      const a = k * n;
-      const b = ((k + 1) % K) * n;
-      let dot = 0;
-      let aa = 0;
-      let bb = 0;
-      for (let i = 0; i < n; i++) {
-        const x = vectors[a + i]!;
-        const y = vectors[b + i]!;
-        dot += x * y;
-        aa += x * x;
-        bb += y * y;
-      }
-      const denom = Math.sqrt(aa * bb);
-      const cos = denom > 0 ? Math.min(1, Math.max(-1, dot / denom)) : 1;
-      const om = Math.acos(cos);
-      const sin = Math.sin(om);
+      const om = arc(vectors, vectors, n, k * n, ((k + 1) % K) * n);
       omega[k] = om;
-      invSin[k] = sin > PARALLEL_EPS ? 1 / sin : 0;
+      invSin[k] = inverseSin(om);
     }
     this.builtSeeds = seeds;
     this.vectors = vectors;
@@ -168,30 +153,41 @@ export class GaussianWalk implements InputSource<GaussianWalkParams> {
  * the slerp formula divides by ~0.
  */
 export function slerp(out: Float32Array, a: ArrayLike<number>, b: ArrayLike<number>, t: number): Float32Array {
-  const n = out.length;
+  const om = arc(a, b, out.length);
+  const sin = Math.sin(om);
+  const wa = sin > PARALLEL_EPS ? Math.sin((1 - t) * om) / sin : 1 - t;
+  const wb = sin > PARALLEL_EPS ? Math.sin(t * om) / sin : t;
+  for (let i = 0; i < out.length; i++) out[i] = wa * a[i]! + wb * b[i]!;
+  return out;
+}
+
+/** The angle between n values of a (from aOffset) and of b (from bOffset); 0 when either is all zeros. */
+export function arc(a: ArrayLike<number>, b: ArrayLike<number>, n: number, aOffset = 0, bOffset = 0): number {
   let dot = 0;
   let aa = 0;
   let bb = 0;
   for (let i = 0; i < n; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
+    const x = a[aOffset + i]!;
+    const y = b[bOffset + i]!;
     dot += x * y;
     aa += x * x;
     bb += y * y;
   }
   const denom = Math.sqrt(aa * bb);
-  const om = Math.acos(denom > 0 ? Math.min(1, Math.max(-1, dot / denom)) : 1);
+  return Math.acos(denom > 0 ? Math.min(1, Math.max(-1, dot / denom)) : 1);
+}
+
+/** 1 / sin(angle), or 0 where the two are (nearly) parallel or opposite: slerp divides by ~0 there, so it blends linearly. */
+export function inverseSin(om: number): number {
   const sin = Math.sin(om);
-  const wa = sin > PARALLEL_EPS ? Math.sin((1 - t) * om) / sin : 1 - t;
-  const wb = sin > PARALLEL_EPS ? Math.sin(t * om) / sin : t;
-  for (let i = 0; i < n; i++) out[i] = wa * a[i]! + wb * b[i]!;
-  return out;
+  return sin > PARALLEL_EPS ? 1 / sin : 0;
 }
 
 function effectiveSeed(list: readonly number[], k: number, base: number): number {
   return (intOf(list[k] ?? 0) + base) | 0;
 }
 
-function intOf(x: number): number {
+/** A seed from any number: truncated to an int32, 0 for NaN and infinities. */
+export function intOf(x: number): number {
   return Number.isFinite(x) ? Math.trunc(x) | 0 : 0;
 }

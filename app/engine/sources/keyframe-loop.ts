@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { gaussianArray } from '../../core/seeded-random.ts';
 import type { ParameterRegistry } from '../../core/registry.ts';
-import { slerp } from './gaussian-walk.ts';
+import { arc, intOf, inverseSin, slerp } from './gaussian-walk.ts';
 import type { InputSource, SourceFrameTime } from './source.ts';
 
 export interface Keyframe {
@@ -90,9 +90,6 @@ export const KEYFRAME_LOOP_DEFAULTS: Readonly<Omit<KeyframeLoopParams, 'keyframe
   glide: 0,
   pulses: false,
 });
-
-/** Below this sin(angle) two keyframes count as parallel (or opposite) and are blended linearly (as the walk does). */
-const PARALLEL_EPS = 1e-6;
 
 export class KeyframeLoop implements InputSource<KeyframeLoopParams> {
   readonly kind = 'keyframes';
@@ -263,31 +260,15 @@ export class KeyframeLoop implements InputSource<KeyframeLoopParams> {
     this.omega = new Float64Array(K);
     this.invSin = new Float64Array(K);
     for (let k = 0; k < K; k++) {
-      const a = vectors[k]!;
-      const b = vectors[(k + 1) % K]!;
-      let dot = 0;
-      let aa = 0;
-      let bb = 0;
-      for (let i = 0; i < this.length; i++) {
-        dot += a[i]! * b[i]!;
-        aa += a[i]! * a[i]!;
-        bb += b[i]! * b[i]!;
-      }
-      const denom = Math.sqrt(aa * bb);
-      const om = Math.acos(denom > 0 ? Math.min(1, Math.max(-1, dot / denom)) : 1);
-      const sin = Math.sin(om);
+      const om = arc(vectors[k]!, vectors[(k + 1) % K]!, this.length);
       this.omega[k] = om;
-      this.invSin[k] = sin > PARALLEL_EPS ? 1 / sin : 0;
+      this.invSin[k] = inverseSin(om);
     }
   }
 }
 
 function fromOf(k: Keyframe): number | ArrayLike<number> {
   return k.latent ?? intOf(k.seed ?? 0);
-}
-
-function intOf(x: number): number {
-  return Number.isFinite(x) ? Math.trunc(x) | 0 : 0;
 }
 
 /** Whether an address is a keyframe loop's tempo (`/netbend/.../source/<input>/bpm`). */

@@ -20,8 +20,13 @@ async function playedSet(engine: Engine): Promise<DirectionSet> {
   return set;
 }
 
+/** A set as its file holds it, written atomically. */
+function writeDirectionSet(file: string, set: DirectionSet): Promise<void> {
+  return atomicWrite(file, `${JSON.stringify(set)}\n`);
+}
+
 export async function saveDirectionSet(engine: Engine, file: string): Promise<void> {
-  await atomicWrite(file, `${JSON.stringify(await playedSet(engine))}\n`);
+  await writeDirectionSet(file, await playedSet(engine));
 }
 
 /** Reads and checks a set file; every refusal names the file. */
@@ -88,7 +93,7 @@ export class DirectionFolder {
     const file = this.file(name);
     const set = await playedSet(engine);
     await mkdir(this.dir, { recursive: true });
-    await atomicWrite(file, `${JSON.stringify(set)}\n`);
+    await writeDirectionSet(file, set);
     return file;
   }
 

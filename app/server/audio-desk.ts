@@ -202,8 +202,7 @@ export class AudioDesk {
   push(page: CapturePage, bytes: Uint8Array): string | undefined {
     if (this.owner && this.owner !== page) return 'audio: another page is capturing (take over from the audio tab)';
     const now = this.o.now();
-    this.budget = Math.min(BURST_SECONDS * AUDIO_RATE, this.budget + Math.max(0, now - this.budgetAt) * MAX_SPEED * AUDIO_RATE);
-    this.budgetAt = now;
+    this.refill(now);
     // Before decoding: a flood costs a length check per message, no more.
     const n = pcmFrameCount(bytes);
     if (this.owner && n > this.budget) {
@@ -233,8 +232,7 @@ export class AudioDesk {
     capture.onBlock = (samples, index) => {
       if (this.owner !== capture) return;
       const now = this.o.now();
-      this.budget = Math.min(BURST_SECONDS * AUDIO_RATE, this.budget + Math.max(0, now - this.budgetAt) * MAX_SPEED * AUDIO_RATE);
-      this.budgetAt = now;
+      this.refill(now);
       if (samples.length > this.budget) return void this.stats.dropped++;
       this.budget -= samples.length;
       this.place(index, samples, capture.blockMs, now);
@@ -244,6 +242,12 @@ export class AudioDesk {
       this.machine.spec = undefined;
       this.stop(capture);
     };
+  }
+
+  /** The capture's sample budget refills at MAX_SPEED x real time, up to BURST_SECONDS of sound. */
+  private refill(now: number): void {
+    this.budget = Math.min(BURST_SECONDS * AUDIO_RATE, this.budget + Math.max(0, now - this.budgetAt) * MAX_SPEED * AUDIO_RATE);
+    this.budgetAt = now;
   }
 
   /** A block of the capture, its first sample at `index` of the capture's own count, into the ring at its show time. */

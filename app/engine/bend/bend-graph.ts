@@ -13,12 +13,14 @@
 import { create } from '@bufbuild/protobuf';
 import { AttributeProtoSchema, NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto, type TensorProto } from '../onnx/schema/onnx_pb.ts';
 import { valueInfo } from '../onnx/rewrite.ts';
-import { DataType, elementCount } from '../onnx/tensor-data.ts';
+import { DataType, elementCount, floatValues } from '../onnx/tensor-data.ts';
 import { storedWeights, weightValues } from '../onnx/weight-format.ts';
 import { readPartner, weightIo, type ChainBuilder } from './weight-io.ts';
 import { gaussianArray } from '../../core/seeded-random.ts';
 import type { EditOp } from './edit-ops.ts';
 import { consumers, gemmPath, type GemmPath } from './linear-split.ts';
+import { demodPaths, gramOutput, gramTerms, type DemodPath } from './demod-split.ts';
+import { tensorInfo, type Dim } from '../onnx/model-info.ts';
 
 /** Edits that keep a weight a sum of constant terms with scalar coefficients (see linear-split.ts). */
 const LINEAR_EDITS = new Set<EditOp>(['scale', 'offset', 'noise']);
@@ -61,6 +63,9 @@ export function bendGraph(model: ModelProto, s: BendStructure): ModelProto {
   const scalarConstant = (t: string) => scalars.has(t);
   const outputs = new Set(g.output.map((o) => o.name));
   const scalar = (name: string) => inputs.push(valueInfo(name, DataType.FLOAT, [1]));
+  const constants = new Map<string, TensorProto>(g.initializer.map((t) => [t.name, t]));
+  for (const n of g.node) if (n.opType === 'Constant' && n.attribute[0]?.t) constants.set(n.output[0]!, n.attribute[0].t);
+  const shapes = new Map<string, Dim[]>([...g.valueInfo, ...g.output, ...g.input].map((v) => [v.name, tensorInfo(v).shape]));
   for (const e of s.edits) {
     scalar(editInput(e.id));
     if (e.op === 'set') scalar(setOnInput(e.id));
@@ -87,10 +92,13 @@ export function bendGraph(model: ModelProto, s: BendStructure): ModelProto {
     // The blend and the linear edits before any other make the weight a sum of constant terms
     // with scalar coefficients: W = A + t D + a N ..., scaled (D = B - A, folded at load).
     let terms: Term[] = [{ t: io.read(chain, `netbend_a:${name}`) }];
+    /** The terms' values for the demodulation's Gram (demod-split.ts): the blend in the basis A, B. */
+    const values = [() => weightValues(w)];
     const b = s.partner?.get(name);
     if (b) {
       scalar(blendInput(name));
       terms.push({ t: node('Sub', [readPartner(chain, b, `netbend_b:${name}`), terms[0]!.t]), coef: blendInput(name) });
+      values.push(() => floatValues(b));
     }
     let linear = 0;
     for (const e of edits) {
@@ -98,9 +106,10 @@ export function bendGraph(model: ModelProto, s: BendStructure): ModelProto {
       const amount = editInput(e.id);
       if (e.op === 'scale') terms = terms.map(({ t, coef }) => ({ t, coef: coef ? node('Mul', [coef, amount]) : amount }));
       else {
-        const values = e.op === 'noise' ? scaledNoise(weightValues(w), e.seed) : new Float32Array(elementCount(dims)).fill(1);
-        const t = chain.initializer(create(TensorProtoSchema, { name: `netbend_${e.op}:${e.id}:${name}`, dataType: DataType.FLOAT, dims: w.tensor.dims, rawData: new Uint8Array(values.buffer) }));
+        const v = e.op === 'noise' ? scaledNoise(weightValues(w), e.seed) : new Float32Array(elementCount(dims)).fill(1);
+        const t = chain.initializer(create(TensorProtoSchema, { name: `netbend_${e.op}:${e.id}:${name}`, dataType: DataType.FLOAT, dims: w.tensor.dims, rawData: new Uint8Array(v.buffer) }));
         terms.push({ t, coef: amount });
+        values.push(() => v);
       }
       linear++;
     }
@@ -113,9 +122,29 @@ export function bendGraph(model: ModelProto, s: BendStructure): ModelProto {
     }
     // A consumer that transposes the weight (a ConvTranspose's, in StyleGAN2's exports) reads its
     // own sum of transposed terms (folded at load): one pass, where a strided Transpose was a second.
-    const readers = uses.get(name) ?? [];
+    const float32 = w.format.kind === 'float' && w.format.type === DataType.FLOAT;
+    const demods =
+      float32 && linear === edits.length
+        ? demodPaths(
+            name,
+            dims,
+            uses,
+            (t) => constants.get(t),
+            (t) => shapes.get(t),
+            outputs,
+          )
+        : [];
+    if (demods.length) {
+      demodulate(demods, name, dims, terms, values, !!b, chain, inPlace, replaced);
+      // The demodulations read Q under its own name, which zero-safe.ts follows to their divisions.
+      nodes[nodes.length - 1]!.output = [gramOutput(name)];
+    }
+    const readers = (uses.get(name) ?? []).filter((n) => !demods.some((d) => d.unsqueeze === n));
     const transposes = readers.filter((n) => n.opType === 'Transpose' && n.input[0] === name && !outputs.has(n.output[0]!));
-    if (terms.length > 1 && linear === edits.length && w.format.kind === 'float' && w.format.type === DataType.FLOAT && transposes.length < readers.length)
+    // With the demodulation reading Q, a transposing conv may be the weight's only reader: its sum
+    // of transposed terms is then the one pass over the weight.
+    const transposed = terms.length > 1 && linear === edits.length && float32 && (transposes.length < readers.length || (demods.length > 0 && transposes.length > 0));
+    if (transposed)
       transposes.forEach((n, i) => {
         const perm = n.attribute.find((a) => a.name === 'perm')?.ints.map(Number) ?? dims.map((_, j) => dims.length - 1 - j);
         combine(
@@ -127,6 +156,7 @@ export function bendGraph(model: ModelProto, s: BendStructure): ModelProto {
         nodes[nodes.length - 1]!.output = [n.output[0]!];
         replaced.add(n);
       });
+    if (demods.length && !outputs.has(name) && readers.length === (transposed ? transposes.length : 0)) continue;
     let cur = combine(terms, dims, name, chain);
     for (const e of edits.slice(linear)) {
       const amount = editInput(e.id);
@@ -226,6 +256,60 @@ function splitGemm(path: GemmPath, weight: string, terms: Term[], chain: ChainBu
   const inputs = [put('Concat', xs, axis(xAxis)), stacked, ...(bias ? [bias] : [])];
   at.push(create(NodeProtoSchema, { ...gemm, input: inputs, name: `netbend_split:${gemm.name || weight}` }));
   return at;
+}
+
+/**
+ * The demodulations of a weight bent as a sum of terms read its Q (demod-split.ts): Q's coefficients
+ * are the outer product of the terms' (the blend's taken in the basis A, B, so Q at t = 0 and t = 1
+ * is each model's own, free of cancellation), times the constant Gram stack, clipped at 0.
+ */
+function demodulate(
+  demods: DemodPath[],
+  weight: string,
+  dims: number[],
+  terms: Term[],
+  values: Array<() => Float32Array>,
+  blended: boolean,
+  chain: ChainBuilder,
+  inPlace: Map<NodeProto, NodeProto[]>,
+  replaced: Set<NodeProto>,
+): void {
+  const k = terms.length;
+  const [o, i] = dims as [number, number];
+  const one = chain.initializer(create(TensorProtoSchema, { name: `netbend_gone:${weight}`, dataType: DataType.FLOAT, dims: [1n], rawData: new Uint8Array(new Float32Array([1]).buffer) }));
+  const ints = (tag: string, v: number[]) =>
+    chain.initializer(
+      create(TensorProtoSchema, { name: `netbend_g${tag}:${weight}`, dataType: DataType.INT64, dims: [BigInt(v.length)], rawData: new Uint8Array(BigInt64Array.from(v, BigInt).buffer) }),
+    );
+  const coefs = terms.map(({ coef }) => coef ?? one);
+  // A + t D = (1 - t) A + t B: with a partner, term 1 is D and its values are B's.
+  if (blended) coefs[0] = chain.node('Sub', [coefs[0]!, coefs[1]!]);
+  const axis0 = [create(AttributeProtoSchema, { name: 'axis', type: 2, i: 0n })];
+  const cv = chain.node('Concat', coefs, axis0);
+  const outer = chain.node('Mul', [chain.node('Reshape', [cv, ints('col', [k, 1])]), chain.node('Reshape', [cv, ints('row', [1, k])])]);
+  const g = chain.initializer(
+    create(TensorProtoSchema, {
+      name: `netbend_gram_terms:${weight}`,
+      dataType: DataType.FLOAT,
+      dims: [BigInt(k * k), BigInt(o * i)],
+      rawData: new Uint8Array(
+        gramTerms(
+          values.map((v) => v()),
+          dims,
+        ).buffer,
+      ),
+    }),
+  );
+  const q = chain.node('Relu', [chain.node('MatMul', [chain.node('Reshape', [outer, ints('pairs', [1, k * k])]), g])]);
+  // The caller names this last node's output gramOutput(weight).
+  chain.node('Reshape', [q, ints('q', [1, o, i, 1, 1])]);
+  demods.forEach((d, n) => {
+    const name = (tag: string) => `netbend_demod${n}${tag}:${weight}`;
+    const sq = create(NodeProtoSchema, { opType: 'Mul', input: [d.styles, d.styles], output: [name('sq')], name: name('sq') });
+    const m = create(NodeProtoSchema, { opType: 'Mul', input: [gramOutput(weight), name('sq')], output: [name('m')], name: name('m') });
+    inPlace.set(d.reduce, [sq, m, { ...d.reduce, input: [name('m'), ...d.reduce.input.slice(1)] }]);
+    replaced.add(d.unsqueeze).add(d.mul).add(d.pow);
+  });
 }
 
 /** Gaussian noise scaled by the weight's own spread, so one amount means the same on every layer. */

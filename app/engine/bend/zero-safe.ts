@@ -14,6 +14,7 @@ import { create } from '@bufbuild/protobuf';
 import { NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto, type TensorProto } from '../onnx/schema/onnx_pb.ts';
 import { DataType, floatValues } from '../onnx/tensor-data.ts';
 import type { StructuralEdit } from './bend-graph.ts';
+import { gramOutput } from './demod-split.ts';
 
 /**
  * Ops the weight's path is followed through: they keep the element type and never mix in
@@ -55,6 +56,8 @@ export function zeroSafeDivisions(model: ModelProto, weights: Iterable<string>):
     const t = initializers.get(`netbend_a:${w}`) ?? initializers.get(w);
     const type = t?.dataType ?? DataType.FLOAT;
     if (FLOAT_BYTES[type]) path.set(w, type);
+    // A demodulation reading the weight's Q (demod-split.ts) divides by it too.
+    if (g.node.some((n) => n.output[0] === gramOutput(w))) path.set(gramOutput(w), DataType.FLOAT);
   }
   if (path.size === 0) return model;
   const zeros = new Map<number, string>();

@@ -10,6 +10,7 @@
 // terms with scalar coefficients, W = s A + t s D + a N, which is what the graph computes: after
 // the product for a weight that reaches a Gemm or MatMul through linear ops (linear-split.ts), else
 // in one MatMul of the coefficients with the stacked terms (folded at load), one pass per frame.
+// A StyleGAN2 demodulation of such a weight reads the Gram of its terms instead (demod-split.ts).
 import { create } from '@bufbuild/protobuf';
 import { AttributeProtoSchema, NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto, type TensorProto } from '../onnx/schema/onnx_pb.ts';
 import { valueInfo } from '../onnx/rewrite.ts';

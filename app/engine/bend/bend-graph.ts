@@ -13,7 +13,8 @@
 // A StyleGAN2 demodulation of such a weight reads the Gram of its terms instead (demod-split.ts).
 import { create } from '@bufbuild/protobuf';
 import { AttributeProtoSchema, NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto, type TensorProto } from '../onnx/schema/onnx_pb.ts';
-import { valueInfo } from '../onnx/rewrite.ts';
+import { constantTensors, valueInfo } from '../onnx/rewrite.ts';
+import { tensorProto } from '../onnx/graph-builder.ts';
 import { DataType, elementCount, floatValues } from '../onnx/tensor-data.ts';
 import { storedWeights, weightValues } from '../onnx/weight-format.ts';
 import { readPartner, weightIo, type ChainBuilder } from './weight-io.ts';
@@ -57,15 +58,13 @@ export function bendGraph(model: ModelProto, s: BendStructure): ModelProto {
   /** Original nodes whose place a set of new nodes takes (they read activations computed there). */
   const inPlace = new Map<NodeProto, NodeProto[]>();
   const uses = consumers(g.node);
-  const scalars = new Set([
-    ...g.node.filter((n) => n.opType === 'Constant' && n.attribute[0]?.t && elementCount(n.attribute[0].t.dims) === 1).map((n) => n.output[0]!),
-    ...g.initializer.filter((t) => !touched.has(t.name) && elementCount(t.dims) === 1).map((t) => t.name),
-  ]);
-  const scalarConstant = (t: string) => scalars.has(t);
+  const constants = constantTensors(g);
+  const scalarConstant = (t: string) => {
+    const c = constants.get(t);
+    return !!c && !touched.has(t) && elementCount(c.dims) === 1;
+  };
   const outputs = new Set(g.output.map((o) => o.name));
   const scalar = (name: string) => inputs.push(valueInfo(name, DataType.FLOAT, [1]));
-  const constants = new Map<string, TensorProto>(g.initializer.map((t) => [t.name, t]));
-  for (const n of g.node) if (n.opType === 'Constant' && n.attribute[0]?.t) constants.set(n.output[0]!, n.attribute[0].t);
   const shapes = new Map<string, Dim[]>([...g.valueInfo, ...g.output, ...g.input].map((v) => [v.name, tensorInfo(v).shape]));
   for (const e of s.edits) {
     scalar(editInput(e.id));
@@ -184,6 +183,11 @@ export function bendGraph(model: ModelProto, s: BendStructure): ModelProto {
   return { ...model, graph: { ...g, initializer: initializers, input: inputs, node: [...nodes, ...g.node.flatMap((n) => inPlace.get(n) ?? (replaced.has(n) ? [] : [n]))] } };
 }
 
+const AXIS0 = [create(AttributeProtoSchema, { name: 'axis', type: 2, i: 0n })];
+
+/** A 1-D int64 initializer (a shape for Reshape). */
+const int64s = (chain: ChainBuilder, name: string, v: number[]) => chain.initializer(tensorProto(name, BigInt64Array.from(v, BigInt), [v.length]));
+
 /** A constant tensor (folded at load) and the scalar input it is scaled by (none: 1). */
 interface Term {
   t: string;
@@ -197,22 +201,18 @@ interface Term {
 function combine(terms: Term[], dims: number[], weight: string, chain: ChainBuilder): string {
   const [first] = terms;
   if (terms.length === 1) return first!.coef ? chain.node('Mul', [first!.t, first!.coef]) : first!.t;
-  const shape = (tag: string, v: number[]) =>
-    chain.initializer(
-      create(TensorProtoSchema, { name: `netbend_${tag}:${weight}`, dataType: DataType.INT64, dims: [BigInt(v.length)], rawData: new Uint8Array(BigInt64Array.from(v, BigInt).buffer) }),
-    );
-  const one = chain.initializer(create(TensorProtoSchema, { name: `netbend_one:${weight}`, dataType: DataType.FLOAT, dims: [1n], rawData: new Uint8Array(new Float32Array([1]).buffer) }));
+  const shape = (tag: string, v: number[]) => int64s(chain, `netbend_${tag}:${weight}`, v);
+  const one = chain.initializer(tensorProto(`netbend_one:${weight}`, new Float32Array([1]), [1]));
   const row = shape('row', [1, -1]);
-  const axis0 = [create(AttributeProtoSchema, { name: 'axis', type: 2, i: 0n })];
   const stack = chain.node(
     'Concat',
     terms.map(({ t }) => chain.node('Reshape', [t, row])),
-    axis0,
+    AXIS0,
   );
   const coefs = chain.node(
     'Concat',
     terms.map(({ coef }) => coef ?? one),
-    axis0,
+    AXIS0,
   );
   return chain.node('Reshape', [chain.node('MatMul', [coefs, stack]), shape('dims', dims)]);
 }
@@ -277,29 +277,19 @@ function demodulate(
 ): void {
   const k = terms.length;
   const [o, i] = dims as [number, number];
-  const one = chain.initializer(create(TensorProtoSchema, { name: `netbend_gone:${weight}`, dataType: DataType.FLOAT, dims: [1n], rawData: new Uint8Array(new Float32Array([1]).buffer) }));
-  const ints = (tag: string, v: number[]) =>
-    chain.initializer(
-      create(TensorProtoSchema, { name: `netbend_g${tag}:${weight}`, dataType: DataType.INT64, dims: [BigInt(v.length)], rawData: new Uint8Array(BigInt64Array.from(v, BigInt).buffer) }),
-    );
+  const one = chain.initializer(tensorProto(`netbend_gone:${weight}`, new Float32Array([1]), [1]));
+  const ints = (tag: string, v: number[]) => int64s(chain, `netbend_g${tag}:${weight}`, v);
   const coefs = terms.map(({ coef }) => coef ?? one);
   // A + t D = (1 - t) A + t B: with a partner, term 1 is D and its values are B's.
   if (blended) coefs[0] = chain.node('Sub', [coefs[0]!, coefs[1]!]);
-  const axis0 = [create(AttributeProtoSchema, { name: 'axis', type: 2, i: 0n })];
-  const cv = chain.node('Concat', coefs, axis0);
+  const cv = chain.node('Concat', coefs, AXIS0);
   const outer = chain.node('Mul', [chain.node('Reshape', [cv, ints('col', [k, 1])]), chain.node('Reshape', [cv, ints('row', [1, k])])]);
+  const gram = gramTerms(
+    values.map((v) => v()),
+    dims,
+  );
   const g = chain.initializer(
-    create(TensorProtoSchema, {
-      name: `netbend_gram_terms:${weight}`,
-      dataType: DataType.FLOAT,
-      dims: [BigInt(k * k), BigInt(o * i)],
-      rawData: new Uint8Array(
-        gramTerms(
-          values.map((v) => v()),
-          dims,
-        ).buffer,
-      ),
-    }),
+    create(TensorProtoSchema, { name: `netbend_gram_terms:${weight}`, dataType: DataType.FLOAT, dims: [BigInt(k * k), BigInt(o * i)], rawData: new Uint8Array(gram.buffer) }),
   );
   const q = chain.node('Relu', [chain.node('MatMul', [chain.node('Reshape', [outer, ints('pairs', [1, k * k])]), g])]);
   // The caller names this last node's output gramOutput(weight).

@@ -57,8 +57,8 @@ export function demodPaths(
     if (!styles || s?.length !== 5 || s[1] !== 1 || s[3] !== 1 || s[4] !== 1 || (s[2] !== dims[1] && s[2] !== 1)) continue;
     const pow = only(mul.output[0]!);
     const exponent = pow?.input[1] ? constant(pow.input[1]) : undefined;
-    const two = exponent?.dataType === DataType.FLOAT ? exponent : undefined;
-    if (pow?.opType !== 'Pow' || pow.input[0] !== mul.output[0] || !two || floatValues(two).length !== 1 || floatValues(two)[0] !== 2) continue;
+    const e = exponent?.dataType === DataType.FLOAT ? floatValues(exponent) : undefined;
+    if (pow?.opType !== 'Pow' || pow.input[0] !== mul.output[0] || e?.length !== 1 || e[0] !== 2) continue;
     const reduce = only(pow.output[0]!);
     if (reduce?.opType !== 'ReduceSum') continue;
     const r = reduce.input[1] ? ints(constant(reduce.input[1])) : reduce.attribute.find((a) => a.name === 'axes')?.ints.map(Number);

@@ -13,6 +13,7 @@
 import { create } from '@bufbuild/protobuf';
 import { NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto, type TensorProto } from '../onnx/schema/onnx_pb.ts';
 import { DataType, floatValues } from '../onnx/tensor-data.ts';
+import { constantTensors } from '../onnx/rewrite.ts';
 import type { StructuralEdit } from './bend-graph.ts';
 import { gramOutput } from './demod-split.ts';
 
@@ -46,18 +47,17 @@ export function zeroSafeDivisions(model: ModelProto, weights: Iterable<string>):
   const opset = Number(model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0);
   // Equal on floats needs opset 11.
   if (opset < 11) return model;
-  const initializers = new Map(g.initializer.map((t) => [t.name, t]));
-  const constants = new Map<string, TensorProto>();
-  for (const n of g.node) if (n.opType === 'Constant' && n.attribute[0]?.t) constants.set(n.output[0]!, n.attribute[0].t);
+  const constants = constantTensors(g);
+  const made = new Set(g.node.flatMap((n) => n.output));
   // Tensors on a weight's path, with their element type (the weight's).
   const path = new Map<string, number>();
   for (const w of weights) {
     // In the live graph the original is renamed `netbend_a:<w>` and `w` is the edited result.
-    const t = initializers.get(`netbend_a:${w}`) ?? initializers.get(w);
+    const t = constants.get(`netbend_a:${w}`) ?? constants.get(w);
     const type = t?.dataType ?? DataType.FLOAT;
     if (FLOAT_BYTES[type]) path.set(w, type);
     // A demodulation reading the weight's Q (demod-split.ts) divides by it too.
-    if (g.node.some((n) => n.output[0] === gramOutput(w))) path.set(gramOutput(w), DataType.FLOAT);
+    if (made.has(gramOutput(w))) path.set(gramOutput(w), DataType.FLOAT);
   }
   if (path.size === 0) return model;
   const zeros = new Map<number, string>();
@@ -71,7 +71,7 @@ export function zeroSafeDivisions(model: ModelProto, weights: Iterable<string>):
   for (const node of g.node) {
     const from = node.input.find((i) => path.has(i));
     const onPath = from !== undefined && (node.domain === '' || node.domain === 'ai.onnx');
-    const divisor = onPath ? divisorOf(node, path, (name) => initializers.get(name) ?? constants.get(name)) : undefined;
+    const divisor = onPath ? divisorOf(node, path, (name) => constants.get(name)) : undefined;
     if (divisor === undefined) nodes.push(node);
     else {
       const type = path.get(divisor)!;

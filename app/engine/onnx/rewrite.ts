@@ -10,7 +10,9 @@ import {
   TypeProto_TensorSchema,
   TypeProtoSchema,
   ValueInfoProtoSchema,
+  type GraphProto,
   type ModelProto,
+  type TensorProto,
   type ValueInfoProto,
 } from './schema/onnx_pb.ts';
 import { DataType } from './tensor-data.ts';
@@ -127,4 +129,11 @@ export function appendRgbaOutput(model: ModelProto, img: ImageLayout): ModelProt
   else n('Identity', [joined], RGBA_OUTPUT);
   g.output.push(valueInfo(RGBA_OUTPUT, DataType.UINT8, [1, img.height, img.width, 4]));
   return m;
+}
+
+/** The graph's constant tensors by name: its initializers and the values of its Constant nodes. */
+export function constantTensors(g: GraphProto): Map<string, TensorProto> {
+  const out = new Map<string, TensorProto>(g.initializer.map((t) => [t.name, t]));
+  for (const n of g.node) if (n.opType === 'Constant' && n.attribute[0]?.t) out.set(n.output[0]!, n.attribute[0].t);
+  return out;
 }

@@ -9,8 +9,10 @@ import { hostFedBlendFps } from './host-fed-blend.ts';
 import { FEATURE_WORKLOAD, featureBendFps } from './feature-bending.ts';
 
 const MODEL = 'stylegan2-256-slim.onnx';
-// Short rounds, many of them: this machine's speed drifts within seconds, and each pair of rounds sees the same drift.
-const FRAMES = 12;
+const FRAMES = 40;
+// The bending comparison in short rounds, many of them: this machine's speed drifts within seconds,
+// and each pair of rounds sees the same drift.
+const ROUND_FRAMES = 12;
 const ROUNDS = 15;
 
 export async function benchBending(): Promise<void> {
@@ -40,13 +42,13 @@ export async function benchBending(): Promise<void> {
   await frame();
   const bareFps = async () => {
     const t0 = performance.now();
-    for (let i = 0; i < FRAMES; i++) await bare.run({ z });
-    return (FRAMES * 1000) / (performance.now() - t0);
+    for (let i = 0; i < ROUND_FRAMES; i++) await bare.run({ z });
+    return (ROUND_FRAMES * 1000) / (performance.now() - t0);
   };
   const bentFps = async () => {
     const t0 = performance.now();
-    for (let i = 0; i < FRAMES; i++) await frame();
-    return (FRAMES * 1000) / (performance.now() - t0);
+    for (let i = 0; i < ROUND_FRAMES; i++) await frame();
+    return (ROUND_FRAMES * 1000) / (performance.now() - t0);
   };
   const r = await sideBySide(ROUNDS, bareFps, bentFps);
   await engine.close();
